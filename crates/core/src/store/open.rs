@@ -1,0 +1,102 @@
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags};
+
+use super::migrations;
+use crate::error::{ErrorCode, KontorError};
+use crate::vault::VaultKey;
+
+/// An open, unlocked, migrated vault database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Maps an SQLite failure while opening or reading to the vault's error codes.
+pub(crate) fn classify(err: &rusqlite::Error, path: &Path) -> KontorError {
+    let code = err.sqlite_error_code();
+    match code {
+        Some(SqliteCode::NotADatabase) | Some(SqliteCode::DatabaseCorrupt) => KontorError::new(
+            ErrorCode::VaultCorrupt,
+            format!(
+                "The vault {} is damaged and cannot be read. Your file was left as it is; restore it from a backup or reset Kontor.",
+                path.display()
+            ),
+        ),
+        Some(SqliteCode::DatabaseBusy) | Some(SqliteCode::DatabaseLocked) => KontorError::new(
+            ErrorCode::VaultBusy,
+            "The vault is in use by another Kontor process. Close it, or wait a moment and try again.",
+        ),
+        Some(SqliteCode::CannotOpen) | Some(SqliteCode::PermissionDenied) | Some(SqliteCode::ReadOnly) => {
+            KontorError::new(ErrorCode::Io, format!("Kontor cannot open {}: {err}", path.display()))
+        }
+        _ => KontorError::internal(format!("Database error: {err}")),
+    }
+}
+
+impl Store {
+    /// Opens (creating if `create`) the database at `path` with `key`, verifies the key, checks the
+    /// schema version and migrates. See the module docs for the order and what it guarantees.
+    pub fn open_encrypted(path: &Path, key: &VaultKey, create: bool) -> Result<Self, KontorError> {
+        let mut flags =
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        } else if !path.exists() {
+            return Err(KontorError::new(ErrorCode::NotFound, format!("No vault exists at {}.", path.display())));
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&e, path))?;
+        conn.pragma_update(None, "key", key.sqlcipher_pragma().expose()).map_err(|e| classify(&e, path))?;
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(|e| classify(&e, path))?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(|e| classify(&e, path))?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
+            .map_err(|e| classify(&e, path))?;
+        let version: i64 =
+            conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(|e| classify(&e, path))?;
+        if version > migrations::LATEST {
+            return Err(KontorError::new(
+                ErrorCode::VaultNewerSchema,
+                format!(
+                    "This vault was written by a newer version of Kontor (schema {version}, this version knows up to {}). Update Kontor to open it; the file was not changed.",
+                    migrations::LATEST
+                ),
+            ));
+        }
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| classify(&e, path))?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| classify(&e, path))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| classify(&e, path))?;
+        let mut store = Self { conn, path: path.to_owned() };
+        migrations::apply(&mut store.conn).map_err(|e| classify(&e, path))?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Re-encrypts the database under a new key (`PRAGMA rekey`).
+    pub fn rekey(&self, key: &VaultKey) -> Result<(), KontorError> {
+        self.conn.pragma_update(None, "rekey", key.sqlcipher_pragma().expose()).map_err(|e| classify(&e, &self.path))
+    }
+
+    pub fn schema_version(&self) -> Result<i64, KontorError> {
+        self.conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(|e| classify(&e, &self.path))
+    }
+
+    /// Checkpoints the WAL into the main file and closes, so no `-wal`/`-shm` remain.
+    pub fn close(self) -> Result<(), KontorError> {
+        let path = self.path.clone();
+        let _ = self.conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+        self.conn.close().map_err(|(_, e)| classify(&e, &path))
+    }
+}

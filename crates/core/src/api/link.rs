@@ -1,0 +1,670 @@
+//! Linking banks and syncing connections: the facade's provider, SCA and sync methods.
+//!
+//! Every method returns a [`FlowUpdate`] the app and the CLI render. A flow that waits for the user
+//! is persisted in `sca_flows` (without secrets) and continues with [`Kontor::answer`] or, after a
+//! bank redirect, [`Kontor::handle_callback`]; a pending redirect survives a restart. Login values
+//! live in memory for the flow's lifetime only; after a restart the user is asked again where the
+//! bank needs them.
+//!
+//! Runtime state that is not in the vault (provider clients with their token caches, in-memory
+//! secrets and cancel switches of running flows, [`LinkOptions`]) is kept per data directory in a
+//! process-wide registry, because [`Kontor`] itself carries no field for it.
+//!
+//! The store mutex is never held across an `.await`: each store access is one short
+//! [`Kontor::with_store`] call.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use super::Kontor;
+use super::dto::ConnectionSummary;
+use super::link_dto::{FlowUpdate, NewProviderConfig, PendingFlow, ProviderConfigSummary, StartLink, WorkStep};
+use crate::domain::{
+    Connection, ConnectionId, ConnectionStatus, FlowId, ProviderConfig, ProviderConfigId, ProviderKind,
+};
+use crate::error::{ErrorCode, KontorError, Result};
+use crate::provider::finapi::{ApiVersion, FinapiClient, FinapiConfig, FinapiUser, RetryPolicy};
+use crate::provider::{BankSearchHit, Provider, Psu};
+use crate::sca::{
+    CallKind, DEFAULT_FLOW_TIMEOUT_SECS, DEFAULT_POLL_INTERVAL_MS, Driver, Event, Flow, FlowPurpose, FlowSetup,
+    FlowSink, Outcome, Secrets, UserAnswer,
+};
+use crate::secret::SecretString;
+
+/// Receives [`FlowUpdate::Working`] (and every final update) while a job runs.
+pub type ProgressSink = Arc<dyn Fn(&FlowUpdate) + Send + Sync>;
+
+/// Settings for linking and syncing; see [`Kontor::set_link_options`].
+#[derive(Clone)]
+pub struct LinkOptions {
+    pub psu: Psu,
+    /// Spacing of decoupled polls (finAPI asks for ≥ 5 s).
+    pub poll_interval_ms: i64,
+    pub flow_timeout_secs: i64,
+    /// Where banks send the user back (`kontor://…` deep link or a loopback URL).
+    pub callback_url: String,
+    /// Spacing and number of reads while the provider downloads a connection's data.
+    pub download_poll_interval: StdDuration,
+    pub download_max_polls: u32,
+    pub retry: RetryPolicy,
+    pub progress: Option<ProgressSink>,
+}
+
+impl std::fmt::Debug for LinkOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkOptions")
+            .field("psu", &self.psu)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .field("callback_url", &self.callback_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for LinkOptions {
+    fn default() -> Self {
+        Self {
+            psu: Psu::default(),
+            poll_interval_ms: DEFAULT_POLL_INTERVAL_MS,
+            flow_timeout_secs: DEFAULT_FLOW_TIMEOUT_SECS,
+            callback_url: "kontor://sca-callback".to_owned(),
+            download_poll_interval: StdDuration::from_secs(2),
+            download_max_polls: 150,
+            retry: RetryPolicy::default(),
+            progress: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Session {
+    secrets: Secrets,
+    cancel: watch::Sender<bool>,
+    busy: bool,
+}
+
+#[derive(Debug, Default)]
+struct LinkRuntime {
+    providers: Mutex<HashMap<ProviderConfigId, Arc<FinapiClient>>>,
+    sessions: Mutex<HashMap<FlowId, Session>>,
+    options: Mutex<LinkOptions>,
+}
+
+fn registry() -> &'static Mutex<HashMap<PathBuf, Arc<LinkRuntime>>> {
+    static RUNTIMES: OnceLock<Mutex<HashMap<PathBuf, Arc<LinkRuntime>>>> = OnceLock::new();
+    RUNTIMES.get_or_init(Default::default)
+}
+
+/// The finAPI user of a provider configuration, as stored in `provider_sessions`.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredUser {
+    id: String,
+    /// Only for the Demo Bank when no keyring answers (its users are not real secrets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    demo_password: Option<String>,
+}
+
+const USER_SCOPE: &str = "finapi-user";
+const DEMO_SECRET_SCOPE: &str = "demo-client-secret";
+
+fn user_secret_name(config: &ProviderConfigId) -> String {
+    format!("provider-user:{config}")
+}
+
+/// Persists flows through the facade's store.
+struct StoreSink<'a>(&'a Kontor);
+
+impl FlowSink for StoreSink<'_> {
+    fn save(&self, flow: &Flow) -> Result<()> {
+        let now = self.0.clock().now();
+        self.0.with_store(|s| s.save_flow(flow, now))
+    }
+
+    fn forget(&self, flow: &Flow) -> Result<()> {
+        self.0.with_store(|s| s.forget_flow(&flow.id))
+    }
+}
+
+fn mismatch() -> KontorError {
+    KontorError::new(
+        ErrorCode::ScaStateMismatch,
+        "This link does not belong to any pending bank authentication. Nothing was changed.",
+    )
+}
+
+impl Kontor {
+    fn link_runtime(&self) -> Arc<LinkRuntime> {
+        let mut map = registry().lock().unwrap_or_else(PoisonError::into_inner);
+        map.entry(self.data_dir().to_path_buf()).or_default().clone()
+    }
+
+    fn link_options(&self) -> LinkOptions {
+        self.link_runtime().options.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Replaces the settings for linking and syncing (PSU data, poll spacing, callback URL, progress
+    /// sink). Clients already built keep their retry policy.
+    pub fn set_link_options(&self, options: LinkOptions) {
+        *self.link_runtime().options.lock().unwrap_or_else(PoisonError::into_inner) = options;
+    }
+
+    /// Drops the in-memory link state (provider clients with their tokens, the secrets of running
+    /// flows), exactly as quitting the app would; persisted flows stay. For restart tests and "log out".
+    pub fn reset_link_runtime(&self) {
+        let runtime = self.link_runtime();
+        runtime.providers.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        runtime.sessions.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    fn report(&self, update: &FlowUpdate) {
+        if let Some(sink) = self.link_options().progress {
+            sink(update);
+        }
+    }
+
+    /// Adds a provider configuration. The client secret is stored in the OS keyring.
+    pub fn add_provider_config(&self, input: NewProviderConfig) -> Result<ProviderConfigSummary> {
+        if input.kind != ProviderKind::Finapi {
+            return Err(KontorError::new(ErrorCode::NotSupported, "Only finAPI can be configured so far."));
+        }
+        let version_text = input.api_version.clone().unwrap_or_else(|| "v2".to_owned());
+        let version = ApiVersion::parse(&version_text)
+            .ok_or_else(|| KontorError::invalid_input("The finAPI API version must be v1 or v2."))?;
+        let base_url = input.base_url.trim().trim_end_matches('/').to_owned();
+        if url::Url::parse(&base_url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
+            return Err(KontorError::invalid_input(
+                "The provider address must start with https:// (or http:// locally).",
+            ));
+        }
+        if input.client_id.trim().is_empty() {
+            return Err(KontorError::invalid_input("Enter the client id."));
+        }
+        let config = ProviderConfig {
+            id: ProviderConfigId::generate(),
+            kind: input.kind,
+            label: if input.label.trim().is_empty() { "finAPI".to_owned() } else { input.label.trim().to_owned() },
+            base_url,
+            client_id: input.client_id.trim().to_owned(),
+            api_version: version.as_str().to_owned(),
+            is_demo: input.is_demo,
+            created_at: self.clock().now(),
+        };
+        let stored_in_keyring = self.keyring().set(&config.secret_key_name(), &input.client_secret);
+        self.with_store(|s| {
+            s.upsert_provider_config(&config)?;
+            match stored_in_keyring {
+                Ok(()) => Ok(()),
+                Err(_) if config.is_demo => s.set_provider_session(
+                    &config.id,
+                    DEMO_SECRET_SCOPE,
+                    input.client_secret.expose(),
+                    self.clock().now(),
+                ),
+                Err(e) => Err(KontorError::new(
+                    ErrorCode::KeyringUnavailable,
+                    format!("Kontor keeps client secrets in the OS keyring, which did not answer: {e}"),
+                )),
+            }
+        })
+        .inspect_err(|_| {
+            let _ = self.keyring().delete(&config.secret_key_name());
+        })?;
+        Ok(ProviderConfigSummary::from_domain(&config))
+    }
+
+    pub fn provider_configs(&self) -> Result<Vec<ProviderConfigSummary>> {
+        self.with_store(|s| Ok(s.provider_configs()?.iter().map(ProviderConfigSummary::from_domain).collect()))
+    }
+
+    /// The finAPI client of a configuration, with its user set up (created on first use).
+    async fn finapi(&self, id: &ProviderConfigId) -> Result<Arc<FinapiClient>> {
+        let runtime = self.link_runtime();
+        if let Some(client) = runtime.providers.lock().unwrap_or_else(PoisonError::into_inner).get(id) {
+            return Ok(client.clone());
+        }
+        let config = self
+            .with_store(|s| s.provider_config(id))?
+            .ok_or_else(|| KontorError::not_found("This provider configuration does not exist."))?;
+        let version = ApiVersion::parse(&config.api_version).unwrap_or(ApiVersion::V2);
+        let secret = match self.keyring().get(&config.secret_key_name()) {
+            Ok(Some(secret)) => secret,
+            _ => match self.with_store(|s| s.provider_session(&config.id, DEMO_SECRET_SCOPE))? {
+                Some(secret) if config.is_demo => SecretString::new(secret),
+                _ => {
+                    return Err(KontorError::new(
+                        ErrorCode::ProviderAuthFailed,
+                        "The client secret of this provider is not in the keyring. Add the provider again.",
+                    ));
+                }
+            },
+        };
+        let mut finapi_config = FinapiConfig::new(config.base_url.clone(), config.client_id.clone(), secret);
+        finapi_config.version = version;
+        finapi_config.retry = self.link_options().retry;
+        let client = FinapiClient::new(finapi_config, self.clock().clone())?;
+
+        let stored: Option<StoredUser> = self
+            .with_store(|s| s.provider_session(&config.id, USER_SCOPE))?
+            .and_then(|json| serde_json::from_str(&json).ok());
+        let user = match stored {
+            Some(stored) => {
+                let password = match stored.demo_password {
+                    Some(p) => Some(SecretString::new(p)),
+                    None => self.keyring().get(&user_secret_name(&config.id)).ok().flatten(),
+                };
+                password.map(|password| FinapiUser { id: stored.id, password })
+            }
+            None => None,
+        };
+        let user = match user {
+            Some(user) => user,
+            None => {
+                let user = client.create_user().await?;
+                let keyring_ok = self.keyring().set(&user_secret_name(&config.id), &user.password).is_ok();
+                let stored = StoredUser {
+                    id: user.id.clone(),
+                    demo_password: (!keyring_ok && config.is_demo).then(|| user.password.expose().clone()),
+                };
+                if !keyring_ok && !config.is_demo {
+                    return Err(KontorError::new(
+                        ErrorCode::KeyringUnavailable,
+                        "Kontor keeps its finAPI user's password in the OS keyring, which did not answer.",
+                    ));
+                }
+                let json = serde_json::to_string(&stored).map_err(|e| KontorError::internal(e.to_string()))?;
+                let now = self.clock().now();
+                self.with_store(|s| s.set_provider_session(&config.id, USER_SCOPE, &json, now))?;
+                user
+            }
+        };
+        client.set_user(user);
+        let client = Arc::new(client);
+        runtime.providers.lock().unwrap_or_else(PoisonError::into_inner).insert(id.clone(), client.clone());
+        Ok(client)
+    }
+
+    /// Searches the provider's banks by name, BLZ, BIC, city or IBAN.
+    pub async fn search_banks(&self, provider_config_id: &str, query: &str) -> Result<Vec<BankSearchHit>> {
+        if query.trim().is_empty() {
+            return Err(KontorError::invalid_input("Enter a bank name, BLZ, BIC or IBAN."));
+        }
+        let client = self.finapi(&ProviderConfigId::from(provider_config_id)).await?;
+        client.search_banks(query).await
+    }
+
+    /// Starts linking a bank: usually answers with a request for the bank's login fields.
+    pub async fn start_link(&self, request: StartLink) -> Result<FlowUpdate> {
+        let config_id = ProviderConfigId::from(request.provider_config_id.as_str());
+        let client = self.finapi(&config_id).await?;
+        let bank = Provider::bank(client.as_ref(), &request.bank_id).await?;
+        let interface = bank.choose_interface(request.interface.as_deref()).cloned().ok_or_else(|| {
+            KontorError::new(ErrorCode::NotSupported, format!("{} cannot be linked through this provider.", bank.name))
+        })?;
+        let options = self.link_options();
+        let setup = FlowSetup {
+            id: FlowId::generate(),
+            provider_config_id: config_id,
+            purpose: FlowPurpose::Link { bank_id: bank.id.clone(), bank_bic: bank.bic.clone() },
+            bank_name: bank.name.clone(),
+            interface: interface.id.clone(),
+            login_fields: interface.login_fields.clone(),
+            login_hint: interface.login_hint.clone(),
+            ask_ibans: interface.detailed_consent,
+            known_ibans: Vec::new(),
+            redirect_url: interface
+                .redirect
+                .then(|| request.callback_url.clone().unwrap_or(options.callback_url.clone())),
+            ask_credentials_first: true,
+            poll_interval_ms: options.poll_interval_ms,
+            timeout_secs: options.flow_timeout_secs,
+        };
+        let flow = Flow::new(setup, self.clock().now());
+        self.drive(client, flow, Event::Begin).await
+    }
+
+    /// Answers the request of a waiting flow.
+    pub async fn answer(&self, flow_id: &str, answer: UserAnswer) -> Result<FlowUpdate> {
+        let id = FlowId::from(flow_id);
+        let flow = self
+            .with_store(|s| s.flow(&id))?
+            .ok_or_else(|| KontorError::not_found("There is no pending bank authentication with this id."))?;
+        let client = self.finapi(&flow.provider_config_id).await?;
+        let restored = !self.link_runtime().sessions.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&id);
+        let flow = if restored { self.restore(client.clone(), flow).await? } else { flow };
+        self.drive(client, flow, Event::Answer(answer)).await
+    }
+
+    /// Brings a flow loaded after a restart into a state that needs no lost secrets.
+    async fn restore(&self, client: Arc<FinapiClient>, flow: Flow) -> Result<Flow> {
+        let id = flow.id.clone();
+        let _ = self.drive(client, flow, Event::Restored).await?;
+        self.with_store(|s| s.flow(&id))?
+            .ok_or_else(|| KontorError::new(ErrorCode::ScaStale, "This authentication has ended. Please start again."))
+    }
+
+    /// Continues the flow a bank redirect belongs to. `url` is the whole callback URL; a `state` that
+    /// belongs to no pending flow is refused with `ScaStateMismatch` and changes nothing.
+    pub async fn handle_callback(&self, url: &str) -> Result<FlowUpdate> {
+        let parsed = url::Url::parse(url.trim()).map_err(|_| mismatch())?;
+        let params: Vec<(String, String)> =
+            parsed.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let query = parsed.query().unwrap_or_default().to_owned();
+        let mut found = None;
+        for (key, value) in &params {
+            if let Some(flow) = self.with_store(|s| s.flow_by_callback_state(value))? {
+                let field_matches = matches!(&flow.state, crate::sca::ScaState::AwaitingRedirect { context_field, .. } if context_field == key);
+                if field_matches {
+                    found = Some(flow);
+                    break;
+                }
+            }
+        }
+        let flow = found.ok_or_else(mismatch)?;
+        let client = self.finapi(&flow.provider_config_id).await?;
+        let restored =
+            !self.link_runtime().sessions.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&flow.id);
+        let flow = if restored { self.restore(client.clone(), flow).await? } else { flow };
+        self.drive(client, flow, Event::Callback { params, query }).await
+    }
+
+    /// Cancels a flow. A call already in flight finishes, but its answer is dropped (unless it says
+    /// the connection was made).
+    pub async fn cancel(&self, flow_id: &str) -> Result<FlowUpdate> {
+        let id = FlowId::from(flow_id);
+        let cancelled = KontorError::new(ErrorCode::ScaCancelled, "The authentication was cancelled.");
+        {
+            let runtime = self.link_runtime();
+            let sessions = runtime.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(session) = sessions.get(&id).filter(|s| s.busy) {
+                let _ = session.cancel.send(true);
+                return Ok(FlowUpdate::Failed { flow_id: Some(id.to_string()), error: cancelled });
+            }
+        }
+        let flow = self
+            .with_store(|s| s.flow(&id))?
+            .ok_or_else(|| KontorError::not_found("There is no pending bank authentication with this id."))?;
+        let client = self.finapi(&flow.provider_config_id).await?;
+        self.drive(client, flow, Event::Cancel).await
+    }
+
+    /// Flows waiting for the user (e.g. a redirect left open before a restart).
+    pub fn pending_flows(&self) -> Result<Vec<PendingFlow>> {
+        self.with_store(|s| Ok(s.flows()?.iter().map(PendingFlow::from_flow).collect()))
+    }
+
+    /// Updates one connection at the bank (the manual sync) and applies the new data. Asks for SCA
+    /// when the bank wants it.
+    pub async fn sync_connection(&self, connection_id: &str) -> Result<FlowUpdate> {
+        let id = ConnectionId::from(connection_id);
+        let connection = self
+            .with_store(|s| s.connection(&id))?
+            .ok_or_else(|| KontorError::not_found("This connection does not exist."))?;
+        let client = self.finapi(&connection.provider_config_id).await?;
+        let bank = match &connection.bank_id {
+            Some(bank_id) => Provider::bank(client.as_ref(), bank_id).await.ok(),
+            None => None,
+        };
+        let interface = bank.as_ref().and_then(|b| b.choose_interface(connection.interface.as_deref())).cloned();
+        let known_ibans = self.with_store(|s| s.connection_accounts(&id))?.into_iter().filter_map(|a| a.iban).collect();
+        let options = self.link_options();
+        let setup = FlowSetup {
+            id: FlowId::generate(),
+            provider_config_id: connection.provider_config_id.clone(),
+            purpose: FlowPurpose::Update {
+                connection_id: id.clone(),
+                provider_connection_id: connection.provider_connection_id.clone(),
+            },
+            bank_name: connection.bank_name.clone(),
+            interface: connection
+                .interface
+                .clone()
+                .or_else(|| interface.as_ref().map(|i| i.id.clone()))
+                .unwrap_or_else(|| "XS2A".to_owned()),
+            login_fields: interface.as_ref().map(|i| i.login_fields.clone()).unwrap_or_default(),
+            login_hint: interface.as_ref().and_then(|i| i.login_hint.clone()),
+            ask_ibans: false,
+            known_ibans,
+            redirect_url: interface.as_ref().filter(|i| i.redirect).map(|_| options.callback_url.clone()),
+            ask_credentials_first: false,
+            poll_interval_ms: options.poll_interval_ms,
+            timeout_secs: options.flow_timeout_secs,
+        };
+        let flow = Flow::new(setup, self.clock().now());
+        self.drive(client, flow, Event::Begin).await
+    }
+
+    /// Syncs every connection in turn; one update per connection.
+    pub async fn sync_all(&self) -> Result<Vec<FlowUpdate>> {
+        let connections = self.with_store(|s| s.connections())?;
+        let mut out = Vec::with_capacity(connections.len());
+        for connection in connections {
+            let update = match self.sync_connection(connection.id.as_str()).await {
+                Ok(update) => update,
+                Err(error) => FlowUpdate::Failed { flow_id: None, error },
+            };
+            out.push(update);
+        }
+        Ok(out)
+    }
+
+    /// Runs the SCA driver for one event and turns the outcome into a [`FlowUpdate`].
+    async fn drive(&self, client: Arc<FinapiClient>, flow: Flow, event: Event) -> Result<FlowUpdate> {
+        let runtime = self.link_runtime();
+        let flow_id = flow.id.clone();
+        let (secrets, cancel_rx) = {
+            let mut sessions = runtime.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+            let session = sessions.entry(flow_id.clone()).or_insert_with(|| Session {
+                secrets: Secrets::default(),
+                cancel: watch::channel(false).0,
+                busy: false,
+            });
+            if session.busy {
+                return Err(KontorError::new(ErrorCode::ResourceBusy, "This authentication is already working."));
+            }
+            session.busy = true;
+            (std::mem::take(&mut session.secrets), session.cancel.subscribe())
+        };
+        let options = self.link_options();
+        let mut secrets = secrets;
+        let sink = StoreSink(self);
+        let on_call = |flow: &Flow, call: CallKind| {
+            let step =
+                if call == CallKind::DecoupledPoll { WorkStep::WaitingForApproval } else { WorkStep::Authorizing };
+            self.report(&FlowUpdate::Working { flow_id: Some(flow.id.to_string()), step });
+        };
+        let mut driver = Driver {
+            provider: client.as_ref(),
+            psu: &options.psu,
+            clock: self.clock(),
+            sink: &sink,
+            cancel: cancel_rx,
+            on_call: &on_call,
+        };
+        let (flow, outcome) = driver.run(flow, event, &mut secrets).await;
+        {
+            let mut sessions = runtime.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+            if flow.state.is_terminal() {
+                sessions.remove(&flow_id);
+            } else if let Some(session) = sessions.get_mut(&flow_id) {
+                session.secrets = secrets;
+                session.busy = false;
+            }
+        }
+        let update = match outcome {
+            Outcome::NeedsInput(request) => {
+                FlowUpdate::NeedsInput { flow_id: flow_id.to_string(), request, error: None }
+            }
+            Outcome::Rejected(error) => match flow.request() {
+                Some(request) if error.code != ErrorCode::ScaStateMismatch => {
+                    FlowUpdate::NeedsInput { flow_id: flow_id.to_string(), request, error: Some(error) }
+                }
+                _ => return Err(error),
+            },
+            Outcome::Linked { provider_connection_id } => {
+                self.finish(client.as_ref(), &flow, &provider_connection_id, &options).await
+            }
+            Outcome::Failed(error) => {
+                self.record_failure(&flow, &error);
+                FlowUpdate::Failed { flow_id: Some(flow_id.to_string()), error }
+            }
+        };
+        self.report(&update);
+        Ok(update)
+    }
+
+    fn record_failure(&self, flow: &Flow, error: &KontorError) {
+        let FlowPurpose::Update { connection_id, .. } = &flow.purpose else { return };
+        let now = self.clock().now();
+        let status = match error.code {
+            ErrorCode::ConsentExpired => Some(ConnectionStatus::ConsentExpired),
+            ErrorCode::CredentialsRejected | ErrorCode::CredentialsRequired => {
+                Some(ConnectionStatus::NeedsAuthentication)
+            }
+            _ => None,
+        };
+        let cancelled = error.code == ErrorCode::ScaCancelled;
+        let outcome = self.with_store(|s| {
+            if let (Some(status), Some(mut connection)) = (status, s.connection(connection_id)?) {
+                connection.status = status;
+                s.upsert_connection(&connection)?;
+            }
+            s.journal_failure(Some(connection_id), flow.created_at, now, cancelled, error)
+        });
+        if let Err(e) = outcome {
+            tracing::warn!(code = ?e.code, "could not record a failed sync: {}", e.message);
+        }
+    }
+
+    /// After the provider accepted: wait for the download, then fetch and apply in one transaction.
+    async fn finish(
+        &self,
+        client: &FinapiClient,
+        flow: &Flow,
+        provider_connection_id: &str,
+        options: &LinkOptions,
+    ) -> FlowUpdate {
+        match self.download(client, flow, provider_connection_id, options).await {
+            Ok(update) => update,
+            Err(error) => {
+                self.record_failure(flow, &error);
+                FlowUpdate::Failed { flow_id: Some(flow.id.to_string()), error }
+            }
+        }
+    }
+
+    async fn download(
+        &self,
+        client: &FinapiClient,
+        flow: &Flow,
+        provider_connection_id: &str,
+        options: &LinkOptions,
+    ) -> Result<FlowUpdate> {
+        let started_at = self.clock().now();
+        self.report(&FlowUpdate::Working { flow_id: Some(flow.id.to_string()), step: WorkStep::Downloading });
+        let mut polls = 0;
+        let remote = loop {
+            let remote = Provider::connection(client, provider_connection_id).await?;
+            if remote.ready {
+                break remote;
+            }
+            polls += 1;
+            if polls >= options.download_max_polls.max(1) {
+                return Err(KontorError::new(
+                    ErrorCode::ProviderUnavailable,
+                    "The bank is still sending your data. Sync again in a few minutes.",
+                ));
+            }
+            tokio::time::sleep(options.download_poll_interval).await;
+        };
+
+        let now = self.clock().now();
+        let existing = match &flow.purpose {
+            FlowPurpose::Update { connection_id, .. } => self.with_store(|s| s.connection(connection_id))?,
+            FlowPurpose::Link { .. } => self.with_store(|s| {
+                Ok(s.connections()?.into_iter().find(|c| {
+                    c.provider_config_id == flow.provider_config_id
+                        && c.provider_connection_id == provider_connection_id
+                }))
+            })?,
+        };
+        let bank_id = match &flow.purpose {
+            FlowPurpose::Link { bank_id, .. } => Some(bank_id.clone()),
+            FlowPurpose::Update { .. } => existing.as_ref().and_then(|c| c.bank_id.clone()),
+        };
+        let bank_bic = match &flow.purpose {
+            FlowPurpose::Link { bank_bic, .. } => bank_bic.clone(),
+            FlowPurpose::Update { .. } => existing.as_ref().and_then(|c| c.bank_bic.clone()),
+        };
+        let last_failed = remote.last_update.as_ref().filter(|u| !u.ok);
+        let mut connection = Connection {
+            id: existing.as_ref().map(|c| c.id.clone()).unwrap_or_else(ConnectionId::generate),
+            provider_config_id: flow.provider_config_id.clone(),
+            provider_connection_id: provider_connection_id.to_owned(),
+            bank_id: remote.bank_id.clone().or(bank_id),
+            bank_name: remote.bank_name.clone().unwrap_or_else(|| flow.bank_name.clone()),
+            bank_bic: remote.bank_bic.clone().or(bank_bic),
+            interface: remote.interface.clone().or_else(|| Some(flow.interface.clone())),
+            status: if last_failed.is_some() || remote.user_action_required {
+                ConnectionStatus::NeedsAuthentication
+            } else {
+                ConnectionStatus::Active
+            },
+            consent_expires_at: remote.consent_expires_at.or(existing.as_ref().and_then(|c| c.consent_expires_at)),
+            last_synced_at: existing.as_ref().and_then(|c| c.last_synced_at),
+            created_at: existing.as_ref().map(|c| c.created_at).unwrap_or(now),
+        };
+        if let Some(failed) = last_failed {
+            // The login worked but the download did not: keep the connection so the user can retry.
+            self.with_store(|s| s.upsert_connection(&connection))?;
+            let mut error =
+                KontorError::new(ErrorCode::CredentialsRejected, "The bank refused the download of your data.");
+            if let Some(message) = &failed.message {
+                error = error.with_bank_message(message.clone());
+            }
+            return Err(error);
+        }
+
+        let accounts = Provider::accounts(client, provider_connection_id).await?;
+        let account_ids: Vec<String> = accounts.iter().map(|a| a.provider_account_id.clone()).collect();
+        let since = connection.last_synced_at.map(|t| t.date_naive() - Duration::days(30));
+        let transactions = Provider::transactions(client, &account_ids, since).await?;
+
+        self.report(&FlowUpdate::Working { flow_id: Some(flow.id.to_string()), step: WorkStep::Saving });
+        let now = self.clock().now();
+        connection.last_synced_at = Some(now);
+        let id_for_plan = connection.id.clone();
+        // Existing rows that can match: from a month before the oldest fetched booking on.
+        let window = transactions.iter().map(|t| t.booking_date).min().map(|d| d - Duration::days(30));
+        let plan = self.with_store(|s| {
+            let existing_accounts = s.connection_accounts(&id_for_plan)?;
+            let existing_tx = s.connection_transactions(&id_for_plan, window)?;
+            let plan = crate::sync::plan(
+                &id_for_plan,
+                &existing_accounts,
+                &existing_tx,
+                &accounts,
+                &transactions,
+                now.date_naive(),
+                crate::domain::AccountId::generate,
+            );
+            s.apply_sync(&connection, &plan, started_at, now)?;
+            Ok(plan)
+        })?;
+        let mut warnings: Vec<String> =
+            plan.failed_accounts.iter().map(|name| format!("The bank could not send new data for {name}.")).collect();
+        if plan.orphans > 0 {
+            warnings.push(format!("{} bookings of unknown accounts were skipped.", plan.orphans));
+        }
+        Ok(FlowUpdate::Done {
+            connection: ConnectionSummary::from_domain(&connection),
+            added: plan.added(),
+            updated: plan.updated(),
+            warnings,
+        })
+    }
+}

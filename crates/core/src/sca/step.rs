@@ -1,0 +1,361 @@
+//! The pure transition function: `step(flow, event, now) -> (flow, effects)`.
+//!
+//! Nothing here does I/O or reads a clock: the driver feeds events (answers, provider replies,
+//! callbacks, timer ticks, cancel, restore after restart) and performs the returned [`Effect`]s in
+//! order. Rules that hold for every state:
+//!
+//! - A finished flow (linked, failed, cancelled) refuses every event with `ScaStale`.
+//! - `Cancel` ends any unfinished flow.
+//! - Past the flow's deadline, every event except a provider reply ends the flow with `ScaTimedOut`
+//!   (a reply may still say the connection was made, which must not be lost).
+//! - An event that does not fit the state, or an answer that is invalid, is refused with
+//!   [`Effect::Reject`] and changes nothing.
+//! - `Persist` comes before `Submit`, so a crash during a call is seen on restart as "submitting",
+//!   which restarts the round instead of guessing whether the call landed.
+//! - Decoupled polls are spaced by the flow's poll interval: a tick before `next_poll_at` only
+//!   re-arms the timer.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::request::{UserAnswer, UserRequest};
+use super::state::{CallKind, Flow, Resume, ScaState};
+use crate::error::{ErrorCode, KontorError};
+use crate::provider::{AuthAnswer, AuthReply, LoginValue, ScaChallenge};
+
+/// Something that happened to a flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The flow was just created.
+    Begin,
+    Answer(UserAnswer),
+    /// The provider answered the call in flight.
+    Reply(AuthReply),
+    /// The call in flight failed.
+    CallFailed(KontorError),
+    /// The bank sent the user back. `params` are the callback URL's query pairs, `query` the whole
+    /// query string.
+    Callback {
+        params: Vec<(String, String)>,
+        query: String,
+    },
+    /// A timer went off.
+    Tick,
+    Cancel,
+    /// The flow was loaded from the vault after a restart; in-memory secrets are gone.
+    Restored,
+}
+
+/// What the driver has to do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Save the flow (the `sca_flows` row).
+    Persist,
+    /// Delete the flow's row.
+    Forget,
+    /// Keep these login values in memory for the rest of the flow (never persisted).
+    KeepCredentials(Vec<LoginValue>),
+    /// Show this to the user and wait for an answer.
+    Ask(UserRequest),
+    /// Send the next call with this answer; feed back `Reply` or `CallFailed`.
+    Submit(AuthAnswer),
+    /// Feed `Tick` at this time.
+    WakeAt(DateTime<Utc>),
+    /// The connection exists at the provider: save it and download its data.
+    Linked { provider_connection_id: String },
+    /// The flow ended without a connection.
+    Fail(KontorError),
+    /// This event was refused; the flow is unchanged.
+    Reject(KontorError),
+}
+
+fn reject(flow: Flow, error: KontorError) -> (Flow, Vec<Effect>) {
+    (flow, vec![Effect::Reject(error)])
+}
+
+fn fail(mut flow: Flow, error: KontorError) -> (Flow, Vec<Effect>) {
+    flow.state = ScaState::Failed { error: error.clone() };
+    (flow, vec![Effect::Forget, Effect::Fail(error)])
+}
+
+/// Enter `state` and announce it: ask the user, or send the call.
+fn enter(mut flow: Flow, state: ScaState, answer: Option<AuthAnswer>) -> (Flow, Vec<Effect>) {
+    flow.state = state;
+    let mut effects = vec![Effect::Persist];
+    match (&flow.state, answer) {
+        (ScaState::Submitting { .. }, Some(answer)) => effects.push(Effect::Submit(answer)),
+        (ScaState::Submitting { .. }, None) => effects.push(Effect::Submit(AuthAnswer::None)),
+        _ => {
+            if let Some(request) = flow.request() {
+                effects.push(Effect::Ask(request));
+            }
+        }
+    }
+    (flow, effects)
+}
+
+fn stale(what: &str) -> KontorError {
+    KontorError::new(ErrorCode::ScaStale, format!("{what} does not fit the current step of this authentication."))
+}
+
+fn normalise_iban(text: &str) -> Option<String> {
+    let iban: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let ok = (15..=34).contains(&iban.len())
+        && iban.chars().take(2).all(|c| c.is_ascii_alphabetic())
+        && iban.chars().skip(2).take(2).all(|c| c.is_ascii_digit())
+        && iban.chars().all(|c| c.is_ascii_alphanumeric());
+    ok.then_some(iban)
+}
+
+fn check_credentials(flow: &Flow, values: &[LoginValue], only_secret: bool) -> Result<(), KontorError> {
+    for value in values {
+        if !flow.login_fields.iter().any(|f| f.label == value.label) {
+            return Err(KontorError::invalid_input(format!("The bank has no login field '{}'.", value.label)));
+        }
+    }
+    for field in flow.login_fields.iter().filter(|f| f.mandatory && (!only_secret || f.secret)) {
+        let given = values.iter().find(|v| v.label == field.label);
+        if given.is_none_or(|v| v.value.expose().trim().is_empty()) {
+            return Err(KontorError::invalid_input(format!("Please fill in '{}'.", field.label)));
+        }
+    }
+    Ok(())
+}
+
+/// The transition function. See the module docs for the rules.
+pub fn step(flow: Flow, event: Event, now: DateTime<Utc>) -> (Flow, Vec<Effect>) {
+    if flow.state.is_terminal() {
+        return reject(flow, KontorError::new(ErrorCode::ScaStale, "This authentication has already finished."));
+    }
+    if event == Event::Cancel {
+        let mut flow = flow;
+        flow.state = ScaState::Cancelled;
+        let error = KontorError::new(ErrorCode::ScaCancelled, "The authentication was cancelled.");
+        return (flow, vec![Effect::Forget, Effect::Fail(error)]);
+    }
+    let is_reply = matches!(event, Event::Reply(_) | Event::CallFailed(_));
+    if now >= flow.deadline && !is_reply {
+        return fail(
+            flow,
+            KontorError::new(ErrorCode::ScaTimedOut, "The authentication took too long. Please start again."),
+        );
+    }
+    let state = flow.state.clone();
+    match (state, event) {
+        (_, Event::Begin) => {
+            let state = flow.state.clone();
+            enter(flow, state, None)
+        }
+
+        (state, Event::Restored) => restored(flow, state, now),
+
+        (ScaState::AwaitingCredentials { resume }, Event::Answer(UserAnswer::Credentials { values })) => {
+            if let Err(e) = check_credentials(&flow, &values, resume.is_some()) {
+                return reject(flow, e);
+            }
+            let mut flow = flow;
+            flow.credentials_sent = true;
+            let keep = Effect::KeepCredentials(values);
+            let (flow, mut effects) = match resume {
+                Some(Resume::RedirectCallback { query }) => enter(
+                    flow,
+                    ScaState::Submitting { call: CallKind::RedirectCallback },
+                    Some(AuthAnswer::RedirectCallback(query)),
+                ),
+                None if flow.ask_ibans && flow.ibans.is_empty() => enter(flow, ScaState::AwaitingAccounts, None),
+                None => enter(flow, ScaState::Submitting { call: CallKind::Initial }, None),
+            };
+            effects.insert(0, keep);
+            (flow, effects)
+        }
+
+        (ScaState::AwaitingAccounts, Event::Answer(UserAnswer::Accounts { ibans })) => {
+            let parsed: Option<Vec<String>> = ibans.iter().map(|i| normalise_iban(i)).collect();
+            match parsed {
+                Some(list) if !list.is_empty() => {
+                    let mut flow = flow;
+                    flow.ibans = list;
+                    enter(flow, ScaState::Submitting { call: CallKind::Initial }, None)
+                }
+                _ => reject(flow, KontorError::invalid_input("Enter at least one valid IBAN.")),
+            }
+        }
+
+        (ScaState::AwaitingProcedure { procedures, .. }, Event::Answer(UserAnswer::Procedure { id })) => {
+            if !procedures.iter().any(|p| p.id == id) {
+                return reject(flow, KontorError::invalid_input("Choose one of the methods the bank offers."));
+            }
+            enter(flow, ScaState::Submitting { call: CallKind::Procedure }, Some(AuthAnswer::Procedure(id)))
+        }
+
+        (ScaState::AwaitingTan { .. }, Event::Answer(UserAnswer::Tan { tan })) => {
+            if tan.expose().trim().is_empty() {
+                return reject(flow, KontorError::invalid_input("Enter the TAN."));
+            }
+            let tan = crate::secret::SecretString::new(tan.expose().trim().to_owned());
+            enter(flow, ScaState::Submitting { call: CallKind::Tan }, Some(AuthAnswer::Tan(tan)))
+        }
+
+        (ScaState::AwaitingDecoupled { next_poll_at, .. }, Event::Answer(UserAnswer::Continue) | Event::Tick) => {
+            if now < next_poll_at {
+                return (flow, vec![Effect::WakeAt(next_poll_at)]);
+            }
+            enter(flow, ScaState::Submitting { call: CallKind::DecoupledPoll }, Some(AuthAnswer::DecoupledPoll))
+        }
+
+        (
+            ScaState::AwaitingRedirect { context_field, context, secrets_lost, .. },
+            Event::Callback { params, query },
+        ) => {
+            let carried = params.iter().find(|(k, _)| *k == context_field).map(|(_, v)| v.as_str());
+            if carried != Some(context.as_str()) {
+                return reject(
+                    flow,
+                    KontorError::new(
+                        ErrorCode::ScaStateMismatch,
+                        "This callback does not belong to this authentication.",
+                    ),
+                );
+            }
+            if secrets_lost {
+                enter(flow, ScaState::AwaitingCredentials { resume: Some(Resume::RedirectCallback { query }) }, None)
+            } else {
+                enter(
+                    flow,
+                    ScaState::Submitting { call: CallKind::RedirectCallback },
+                    Some(AuthAnswer::RedirectCallback(query)),
+                )
+            }
+        }
+
+        (ScaState::Submitting { .. }, Event::Reply(AuthReply::Connected { provider_connection_id })) => {
+            let mut flow = flow;
+            flow.state = ScaState::Linked { provider_connection_id: provider_connection_id.clone() };
+            (flow, vec![Effect::Linked { provider_connection_id }, Effect::Forget])
+        }
+
+        (ScaState::Submitting { call }, Event::Reply(AuthReply::NeedsAnswer { continuation, challenge })) => {
+            let mut flow = flow;
+            flow.continuation = Some(continuation);
+            challenged(flow, call, challenge, now)
+        }
+
+        (ScaState::Submitting { call }, Event::CallFailed(error)) => {
+            if call == CallKind::DecoupledPoll && error.code.is_transient() {
+                let mut flow = flow;
+                let next = now + Duration::milliseconds(flow.poll_interval_ms);
+                let message = flow.approval_message.clone();
+                flow.state = ScaState::AwaitingDecoupled { message, next_poll_at: next };
+                return (flow, vec![Effect::Persist, Effect::WakeAt(next)]);
+            }
+            if error.code == ErrorCode::CredentialsRequired && !flow.login_fields.is_empty() {
+                let mut flow = flow;
+                flow.continuation = None;
+                return enter(flow, ScaState::AwaitingCredentials { resume: None }, None);
+            }
+            fail(flow, error)
+        }
+
+        (ScaState::Submitting { .. }, Event::Answer(answer)) => reject(
+            flow,
+            KontorError::new(
+                ErrorCode::ResourceBusy,
+                format!("Kontor is still waiting for the bank; the {} answer was not sent.", answer.kind()),
+            ),
+        ),
+
+        (_, Event::Answer(UserAnswer::Continue)) => {
+            let effects = flow.request().map(Effect::Ask).into_iter().collect();
+            (flow, effects)
+        }
+
+        (_, Event::Tick) => (flow, Vec::new()),
+
+        (_, Event::Callback { .. }) => reject(
+            flow,
+            KontorError::new(ErrorCode::ScaStateMismatch, "No bank redirect is expected for this authentication."),
+        ),
+
+        (_, Event::Answer(answer)) => {
+            let what = format!("The {} answer", answer.kind());
+            reject(flow, stale(&what))
+        }
+
+        (_, Event::Reply(_) | Event::CallFailed(_)) => reject(flow, stale("A reply from the bank")),
+
+        (_, Event::Cancel) => reject(flow, stale("Cancel")),
+    }
+}
+
+/// A 510 after `call`: move to the state that asks the user for the one answer.
+fn challenged(flow: Flow, call: CallKind, challenge: ScaChallenge, now: DateTime<Utc>) -> (Flow, Vec<Effect>) {
+    match challenge {
+        ScaChallenge::ChooseProcedure { message, procedures } => {
+            if procedures.is_empty() {
+                return fail(
+                    flow,
+                    KontorError::new(ErrorCode::ProviderResponseInvalid, "The bank offered no authentication method."),
+                );
+            }
+            enter(flow, ScaState::AwaitingProcedure { message, procedures }, None)
+        }
+        ScaChallenge::Tan { message, label, challenge } => {
+            enter(flow, ScaState::AwaitingTan { message, label, challenge }, None)
+        }
+        ScaChallenge::Redirect { url, context, context_field } => {
+            let context = context.unwrap_or_else(|| flow.id.to_string());
+            let context_field = context_field.unwrap_or_else(|| "state".to_owned());
+            enter(flow, ScaState::AwaitingRedirect { url, context_field, context, secrets_lost: false }, None)
+        }
+        ScaChallenge::Decoupled { message, .. } => {
+            let mut flow = flow;
+            let next_poll_at = now + Duration::milliseconds(flow.poll_interval_ms);
+            let message = message.or_else(|| flow.approval_message.clone());
+            flow.approval_message = message.clone();
+            flow.state = ScaState::AwaitingDecoupled { message: message.clone(), next_poll_at };
+            if call == CallKind::DecoupledPoll {
+                // The user already sees the prompt: keep polling.
+                (flow, vec![Effect::Persist, Effect::WakeAt(next_poll_at)])
+            } else {
+                (flow, vec![Effect::Persist, Effect::Ask(UserRequest::ApproveInApp { message })])
+            }
+        }
+    }
+}
+
+/// After a restart: states that need secrets the driver no longer has start the round again.
+fn restored(flow: Flow, state: ScaState, now: DateTime<Utc>) -> (Flow, Vec<Effect>) {
+    let needs_secrets = flow.credentials_sent && flow.login_fields.iter().any(|f| f.secret);
+    match state {
+        ScaState::AwaitingRedirect { url, context_field, context, .. } => {
+            enter(flow, ScaState::AwaitingRedirect { url, context_field, context, secrets_lost: needs_secrets }, None)
+        }
+        ScaState::AwaitingCredentials { .. } | ScaState::AwaitingAccounts => {
+            let state = flow.state.clone();
+            enter(flow, state, None)
+        }
+        ScaState::Submitting { .. } => restart(flow),
+        ScaState::AwaitingProcedure { .. } | ScaState::AwaitingTan { .. } | ScaState::AwaitingDecoupled { .. }
+            if needs_secrets =>
+        {
+            restart(flow)
+        }
+        ScaState::AwaitingDecoupled { message, .. } => {
+            let mut flow = flow;
+            flow.state = ScaState::AwaitingDecoupled { message: message.clone(), next_poll_at: now };
+            (flow, vec![Effect::Persist, Effect::Ask(UserRequest::ApproveInApp { message })])
+        }
+        other => {
+            let mut flow = flow;
+            flow.state = other;
+            let effects = flow.request().map(Effect::Ask).into_iter().collect();
+            (flow, effects)
+        }
+    }
+}
+
+fn restart(mut flow: Flow) -> (Flow, Vec<Effect>) {
+    flow.continuation = None;
+    flow.credentials_sent = false;
+    let state = flow.fresh_start();
+    enter(flow, state, None)
+}

@@ -1,0 +1,343 @@
+//! Queries for linking and syncing: SCA flows, provider sessions, a connection's rows, and applying
+//! a sync [`Plan`] in one transaction with its journal row.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::Store;
+use super::open::classify;
+use crate::domain::{
+    Account, AccountId, AccountType, BookingStatus, Connection, ConnectionId, Counterparty, Currency, FlowId, Money,
+    ProviderConfig, ProviderConfigId, Transaction, TransactionId,
+};
+use crate::error::{KontorError, Result};
+use crate::sca::Flow;
+use crate::sync::Plan;
+
+fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// One row of `sync_journal`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub connection_id: Option<ConnectionId>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub outcome: String,
+    pub added: i64,
+    pub updated: i64,
+    pub error_code: Option<String>,
+}
+
+impl Store {
+    fn sq_err(&self, e: rusqlite::Error) -> KontorError {
+        classify(&e, self.path())
+    }
+
+    pub fn provider_config(&self, id: &ProviderConfigId) -> Result<Option<ProviderConfig>> {
+        Ok(self.provider_configs()?.into_iter().find(|c| &c.id == id))
+    }
+
+    pub fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>> {
+        Ok(self.connections()?.into_iter().find(|c| &c.id == id))
+    }
+
+    pub fn provider_session(&self, config: &ProviderConfigId, scope: &str) -> Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT payload FROM provider_sessions WHERE provider_config_id = ?1 AND scope = ?2",
+                params![config.as_str(), scope],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sq_err(e))
+    }
+
+    pub fn set_provider_session(
+        &self,
+        config: &ProviderConfigId,
+        scope: &str,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO provider_sessions (provider_config_id, scope, payload, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (provider_config_id, scope) DO UPDATE SET payload = excluded.payload, updated_at = excluded.updated_at",
+                params![config.as_str(), scope, payload, ts(now)],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sq_err(e))
+    }
+
+    /// Saves a flow (no secrets are in it; see `sca::state`).
+    pub fn save_flow(&self, flow: &Flow, now: DateTime<Utc>) -> Result<()> {
+        let json =
+            serde_json::to_string(flow).map_err(|e| KontorError::internal(format!("Cannot save a flow: {e}")))?;
+        self.conn()
+            .execute(
+                "INSERT INTO sca_flows (id, provider_config_id, purpose, state, callback_state, created_at, expires_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, callback_state = excluded.callback_state,
+                   expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+                params![
+                    flow.id.as_str(),
+                    flow.provider_config_id.as_str(),
+                    flow.purpose.as_str(),
+                    json,
+                    flow.state.callback_state(),
+                    ts(flow.created_at),
+                    ts(flow.deadline),
+                    ts(now)
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sq_err(e))
+    }
+
+    pub fn forget_flow(&self, id: &FlowId) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM sca_flows WHERE id = ?1", [id.as_str()])
+            .map(|_| ())
+            .map_err(|e| self.sq_err(e))
+    }
+
+    fn parse_flow(json: &str) -> Option<Flow> {
+        serde_json::from_str(json).ok()
+    }
+
+    pub fn flow(&self, id: &FlowId) -> Result<Option<Flow>> {
+        let json: Option<String> = self
+            .conn()
+            .query_row("SELECT state FROM sca_flows WHERE id = ?1", [id.as_str()], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sq_err(e))?;
+        Ok(json.as_deref().and_then(Self::parse_flow))
+    }
+
+    pub fn flow_by_callback_state(&self, state: &str) -> Result<Option<Flow>> {
+        let json: Option<String> = self
+            .conn()
+            .query_row("SELECT state FROM sca_flows WHERE callback_state = ?1", [state], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sq_err(e))?;
+        Ok(json.as_deref().and_then(Self::parse_flow))
+    }
+
+    /// Every stored flow, oldest first. Rows Kontor cannot read (from a future version) are skipped.
+    pub fn flows(&self) -> Result<Vec<Flow>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT state FROM sca_flows ORDER BY created_at, id")
+            .map_err(|e| self.sq_err(e))?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.sq_err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Some(flow) = Self::parse_flow(&row.map_err(|e| self.sq_err(e))?) {
+                out.push(flow);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A connection's accounts, hidden ones included.
+    pub fn connection_accounts(&self, id: &ConnectionId) -> Result<Vec<Account>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT id, connection_id, provider_account_id, iban, name, holder, account_type, currency,
+                        balance_booked, balance_booked_date, balance_available, balance_available_date
+                 FROM accounts WHERE connection_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.sq_err(e))?;
+        let rows = stmt
+            .query_map([id.as_str()], |r| {
+                let currency = Currency::parse(&r.get::<_, String>(7)?).unwrap_or(Currency::EUR);
+                let money = |v: Option<String>| v.and_then(|a| Money::parse(&a, currency.as_str()).ok());
+                let date = |v: Option<String>| v.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+                Ok(Account {
+                    id: AccountId(r.get(0)?),
+                    connection_id: ConnectionId(r.get(1)?),
+                    provider_account_id: r.get(2)?,
+                    iban: r.get(3)?,
+                    name: r.get(4)?,
+                    holder: r.get(5)?,
+                    account_type: AccountType::parse(&r.get::<_, String>(6)?),
+                    currency,
+                    balance_booked: money(r.get(8)?),
+                    balance_booked_date: date(r.get(9)?),
+                    balance_available: money(r.get(10)?),
+                    balance_available_date: date(r.get(11)?),
+                })
+            })
+            .map_err(|e| self.sq_err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.sq_err(e))
+    }
+
+    /// A connection's transactions booked on or after `since` (all when `None`).
+    pub fn connection_transactions(
+        &self,
+        id: &ConnectionId,
+        since: Option<NaiveDate>,
+    ) -> Result<Vec<(TransactionId, Transaction)>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT t.id, t.account_id, t.provider_id, t.booking_date, t.value_date, t.amount, t.currency,
+                        t.counterparty_name, t.counterparty_iban, t.counterparty_bic, t.purpose, t.kind, t.status, t.raw
+                 FROM transactions t JOIN accounts a ON a.id = t.account_id
+                 WHERE a.connection_id = ?1 AND (?2 IS NULL OR t.booking_date >= ?2)",
+            )
+            .map_err(|e| self.sq_err(e))?;
+        let rows = stmt
+            .query_map(params![id.as_str(), since.map(|d| d.to_string())], |r| {
+                let amount: String = r.get(5)?;
+                let currency: String = r.get(6)?;
+                let booking: String = r.get(3)?;
+                let value: Option<String> = r.get(4)?;
+                Ok((
+                    TransactionId(r.get(0)?),
+                    Transaction {
+                        account_id: AccountId(r.get(1)?),
+                        provider_id: r.get(2)?,
+                        booking_date: NaiveDate::parse_from_str(&booking, "%Y-%m-%d").unwrap_or_default(),
+                        value_date: value.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                        amount: Money::parse(&amount, &currency)
+                            .unwrap_or(Money::new(rust_decimal::Decimal::ZERO, Currency::EUR)),
+                        counterparty: Counterparty { name: r.get(7)?, iban: r.get(8)?, bic: r.get(9)? },
+                        purpose: r.get(10)?,
+                        kind: r.get(11)?,
+                        status: BookingStatus::parse(&r.get::<_, String>(12)?),
+                        raw: r.get(13)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.sq_err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.sq_err(e))
+    }
+
+    fn apply_inner(
+        &self,
+        connection: &Connection,
+        plan: &Plan,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.upsert_connection(connection)?;
+        for account in &plan.accounts {
+            self.upsert_account(account)?;
+        }
+        for t in &plan.inserts {
+            self.upsert_transaction(t, now)?;
+        }
+        for (row_id, t) in &plan.updates {
+            self.conn()
+                .execute(
+                    "UPDATE transactions SET provider_id = ?2, booking_date = ?3, value_date = ?4, amount = ?5, currency = ?6,
+                       counterparty_name = ?7, counterparty_iban = ?8, counterparty_bic = ?9, purpose = ?10, kind = ?11,
+                       status = ?12, raw = ?13, updated_at = ?14
+                     WHERE id = ?1",
+                    params![
+                        row_id.0,
+                        t.provider_id,
+                        t.booking_date.to_string(),
+                        t.value_date.map(|d| d.to_string()),
+                        t.amount.amount.to_string(),
+                        t.amount.currency.as_str(),
+                        t.counterparty.name,
+                        t.counterparty.iban,
+                        t.counterparty.bic,
+                        t.purpose,
+                        t.kind,
+                        t.status.as_str(),
+                        t.raw,
+                        ts(now)
+                    ],
+                )
+                .map_err(|e| self.sq_err(e))?;
+        }
+        self.conn()
+            .execute(
+                "INSERT INTO sync_journal (connection_id, started_at, finished_at, outcome, added, updated, removed)
+                 VALUES (?1, ?2, ?3, 'succeeded', ?4, ?5, 0)",
+                params![connection.id.as_str(), ts(started_at), ts(now), plan.added(), plan.updated()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sq_err(e))
+    }
+
+    /// Writes a sync in one transaction: the connection's new state, its accounts, the planned
+    /// transaction inserts and updates, and a `succeeded` journal row. All or nothing.
+    pub fn apply_sync(
+        &self,
+        connection: &Connection,
+        plan: &Plan,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn().execute_batch("BEGIN IMMEDIATE").map_err(|e| self.sq_err(e))?;
+        match self.apply_inner(connection, plan, started_at, now) {
+            Ok(()) => self.conn().execute_batch("COMMIT").map_err(|e| {
+                let _ = self.conn().execute_batch("ROLLBACK");
+                self.sq_err(e)
+            }),
+            Err(e) => {
+                let _ = self.conn().execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Records a sync that did not get to apply anything.
+    pub fn journal_failure(
+        &self,
+        connection: Option<&ConnectionId>,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        outcome_cancelled: bool,
+        error: &KontorError,
+    ) -> Result<()> {
+        let outcome = if outcome_cancelled { "cancelled" } else { "failed" };
+        self.conn()
+            .execute(
+                "INSERT INTO sync_journal (connection_id, started_at, finished_at, outcome, error_code, error_message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    connection.map(ConnectionId::as_str),
+                    ts(started_at),
+                    ts(now),
+                    outcome,
+                    format!("{:?}", error.code),
+                    error.message
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sq_err(e))
+    }
+
+    /// The newest journal rows first.
+    pub fn sync_journal(&self, limit: u32) -> Result<Vec<JournalEntry>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT connection_id, started_at, finished_at, outcome, added, updated, error_code
+                 FROM sync_journal ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(|e| self.sq_err(e))?;
+        let rows = stmt
+            .query_map([limit], |r| {
+                Ok(JournalEntry {
+                    connection_id: r.get::<_, Option<String>>(0)?.map(ConnectionId),
+                    started_at: r.get(1)?,
+                    finished_at: r.get(2)?,
+                    outcome: r.get(3)?,
+                    added: r.get(4)?,
+                    updated: r.get(5)?,
+                    error_code: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.sq_err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.sq_err(e))
+    }
+}

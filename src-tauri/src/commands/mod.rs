@@ -1,0 +1,11 @@
+//! Tauri commands: each delegates to `kontor_core::api` in one line.
+
+pub mod callbacks;
+pub mod overview;
+pub mod vault;
+
+use std::sync::Arc;
+
+use kontor_core::api::Kontor;
+
+pub type KontorState<'a> = tauri::State<'a, Arc<Kontor>>;

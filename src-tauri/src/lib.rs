@@ -1,0 +1,90 @@
+//! The Kontor desktop shell: the only Rust code that depends on Tauri.
+//!
+//! It builds one window, wires the `kontor://` deep-link scheme through single-instance (so a
+//! second launch with a callback URL reaches the running window), and exposes
+//! [`kontor_core::api::Kontor`] to the UI through one-line [`commands`]. Everything that matters
+//! happens in kontor-core.
+
+mod commands;
+mod deep_link;
+mod logging;
+
+use std::sync::Arc;
+
+use kontor_core::api::Kontor;
+use kontor_core::vault::OsKeyring;
+use tauri::Manager;
+
+/// `--data-dir PATH` (or `--data-dir=PATH`) runs Kontor on another vault, e.g. a portable one.
+fn data_dir_argument() -> Option<std::path::PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        if text == "--data-dir" {
+            return args.next().map(Into::into);
+        }
+        if let Some(path) = text.strip_prefix("--data-dir=") {
+            return Some(path.into());
+        }
+    }
+    None
+}
+
+/// Ends the process when there is no window to show an error in.
+#[expect(clippy::print_stderr, reason = "the terminal is the only place left to say why Kontor stopped")]
+fn exit_with(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::exit(1);
+}
+
+/// Starts the app. Errors during setup are shown by the UI (the vault status), not by panicking.
+pub fn run() {
+    let data_dir = match data_dir_argument().map_or_else(kontor_core::paths::data_dir, Ok) {
+        Ok(dir) => dir,
+        Err(err) => {
+            exit_with(&format!("Kontor cannot start: {}", err.message));
+        }
+    };
+    logging::init(&data_dir.join("logs"));
+    let kontor = Arc::new(Kontor::new(data_dir, Arc::new(OsKeyring::default()), kontor_core::clock::system()));
+
+    let builder = tauri::Builder::default()
+        // Must be first: a second instance hands its arguments (a kontor:// URL) to the first.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            deep_link::focus_main_window(app);
+            deep_link::accept_urls(app, argv.iter().filter(|a| a.starts_with("kontor://")).cloned());
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(kontor.clone())
+        .manage(deep_link::Inbox::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::vault::app_status,
+            commands::vault::create_vault_with_passphrase,
+            commands::vault::unlock_vault,
+            commands::vault::complete_onboarding,
+            commands::overview::overview,
+            commands::callbacks::take_callbacks,
+        ])
+        .setup(move |app| {
+            kontor.start();
+            deep_link::install(app.handle());
+            Ok(())
+        });
+
+    let result = builder.build(tauri::generate_context!()).map(|app| {
+        app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                if let Some(kontor) = handle.try_state::<Arc<Kontor>>() {
+                    if let Err(err) = kontor.close() {
+                        tracing::warn!(code = ?err.code, "closing the vault: {}", err.message);
+                    }
+                }
+            }
+        })
+    });
+    if let Err(err) = result {
+        tracing::error!("Kontor stopped: {err}");
+        exit_with(&format!("Kontor stopped: {err}"));
+    }
+}

@@ -1,0 +1,155 @@
+// A small W3C WebDriver client over fetch, and a session helper that starts tauri-driver
+// (which runs WebKitWebDriver) and the real Kontor binary in a fresh data directory.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const APP = process.env.KONTOR_APP_BIN ?? join(ROOT, "target/debug/kontor-app");
+export const SHOTS = join(ROOT, "target/e2e");
+const DRIVER = process.env.TAURI_DRIVER_BIN ?? join(ROOT, ".tools/bin/tauri-driver");
+const TIMEOUT = 60_000;
+
+async function waitForPort(url, deadline) {
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/status`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`WebDriver did not come up at ${url}`);
+}
+
+export class Session {
+  constructor(url, id, dataDir, driver) {
+    this.url = url;
+    this.id = id;
+    this.dataDir = dataDir;
+    this.driver = driver;
+  }
+
+  /** Starts tauri-driver and the app with a fresh `--data-dir`. */
+  static async start({ port = 4444 + Math.floor(Math.random() * 500), args = [] } = {}) {
+    const dataDir = mkdtempSync(join(tmpdir(), "kontor-e2e-"));
+    const nativePort = port + 1000;
+    const driver = spawn(DRIVER, ["--port", String(port), "--native-port", String(nativePort)], {
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitForPort(url, Date.now() + TIMEOUT);
+    const res = await fetch(`${url}/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        capabilities: {
+          alwaysMatch: { "tauri:options": { application: APP, args: ["--data-dir", dataDir, ...args] } },
+        },
+      }),
+      signal: AbortSignal.timeout(TIMEOUT),
+    });
+    const body = await res.json();
+    if (!res.ok) {
+      driver.kill();
+      throw new Error(`session not created: ${JSON.stringify(body)}`);
+    }
+    return new Session(url, body.value.sessionId, dataDir, driver);
+  }
+
+  async cmd(method, path, payload) {
+    const res = await fetch(`${this.url}/session/${this.id}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+      signal: AbortSignal.timeout(TIMEOUT),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(body.value)}`);
+    return body.value;
+  }
+
+  async find(css) {
+    const value = await this.cmd("POST", "/element", { using: "css selector", value: css });
+    return Object.values(value)[0];
+  }
+
+  /** Waits until an element matching `css` exists and returns its id. */
+  async waitFor(css, timeout = 20_000) {
+    const deadline = Date.now() + timeout;
+    let last;
+    while (Date.now() < deadline) {
+      try {
+        return await this.find(css);
+      } catch (err) {
+        last = err;
+        await sleep(100);
+      }
+    }
+    throw new Error(`timed out waiting for ${css}: ${last?.message}`);
+  }
+
+  async click(css) {
+    const id = await this.waitFor(css);
+    await this.cmd("POST", `/element/${id}/click`, {});
+  }
+
+  async type(css, text) {
+    const id = await this.waitFor(css);
+    await this.cmd("POST", `/element/${id}/value`, { text });
+  }
+
+  async text(css) {
+    const id = await this.waitFor(css);
+    return this.cmd("GET", `/element/${id}/text`);
+  }
+
+  async attribute(css, name) {
+    const id = await this.waitFor(css);
+    return this.cmd("GET", `/element/${id}/attribute/${name}`);
+  }
+
+  async execute(script, args = []) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  }
+
+  /** Saves a PNG under target/e2e/, after two animation frames so the DOM change is painted. */
+  async screenshot(name) {
+    await this.cmd("POST", "/execute/async", {
+      script: "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+      args: [],
+    });
+    const png = await this.cmd("GET", "/screenshot");
+    mkdirSync(SHOTS, { recursive: true });
+    const file = join(SHOTS, `${name}.png`);
+    writeFileSync(file, Buffer.from(png, "base64"));
+    return file;
+  }
+
+  async stop() {
+    try {
+      await this.cmd("DELETE", "");
+    } catch {
+      // the app may already be gone
+    }
+    this.driver.kill();
+    await sleep(300);
+  }
+}
+
+/** Reads a secret from the real Secret Service with libsecret's own tool, not through Kontor. */
+export function secretToolLookup(attributes) {
+  const args = ["lookup", ...Object.entries(attributes).flat()];
+  try {
+    return execFileSync("secret-tool", args, { encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+}
+
+export function exists(path) {
+  return existsSync(path);
+}

@@ -1,0 +1,20 @@
+/**
+ * Calendar dates from the core are plain "YYYY-MM-DD" (no time zone). They are built as local
+ * dates, never through `new Date("YYYY-MM-DD")`, which is UTC and shifts a day west of Greenwich.
+ */
+export function parseIsoDate(value: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return null;
+  const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+export function formatDate(value: string, locale: string, style: 'medium' | 'long' = 'medium'): string {
+  const date = parseIsoDate(value);
+  if (!date) return value;
+  return new Intl.DateTimeFormat(locale, { dateStyle: style }).format(date);
+}
+
+export function formatToday(locale: string, now: Date = new Date()): string {
+  return new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long' }).format(now);
+}

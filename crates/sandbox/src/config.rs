@@ -1,5 +1,6 @@
 //! How a Demo Bank is set up: seed, demo client, token lifetimes, SCA pacing, data volume.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -47,6 +48,12 @@ pub struct DemoBankConfig {
     pub sca_on_update: bool,
     /// The bank's "today" (the end of the generated history). `None`: the local date at start-up.
     pub today: Option<NaiveDate>,
+    /// Where the bank keeps its users, connections (with accounts, bookings and update counters) and tokens
+    /// between runs, as JSON written atomically after every change and read at start. `None` (default): memory
+    /// only. Generated data stays a function of the seed; the file only remembers what the clients did.
+    pub state_file: Option<PathBuf>,
+    /// The finX face: code/token lifetimes, consent, sync pacing (`crate::finx::FinxConfig`).
+    pub finx: crate::finx::FinxConfig,
 }
 
 impl Default for DemoBankConfig {
@@ -66,6 +73,8 @@ impl Default for DemoBankConfig {
             bulk_transactions_per_account: 0,
             sca_on_update: false,
             today: None,
+            state_file: None,
+            finx: crate::finx::FinxConfig::default(),
         }
     }
 }

@@ -26,8 +26,10 @@ pub mod config;
 pub mod data;
 pub mod faults;
 pub mod finapi;
+pub mod finx;
 pub mod json;
 pub mod pages;
+mod persist;
 mod state;
 
 use std::net::SocketAddr;
@@ -140,9 +142,12 @@ impl Drop for RunningDemoBank {
 
 /// The whole HTTP application.
 fn app(state: SharedState) -> Router {
-    let finapi = finapi::router().layer(middleware::from_fn_with_state(state.clone(), apply_faults));
+    let finapi = finapi::router()
+        .layer(middleware::from_fn_with_state(state.clone(), apply_faults))
+        .layer(middleware::from_fn_with_state(state.clone(), persist_changes));
     Router::new()
         .merge(finapi)
+        .merge(finx::router(&state))
         .merge(pages::router())
         .route("/__demo/faults", get(show_faults).post(set_faults).delete(clear_faults))
         .route("/__demo/health", get(|| async { "ok" }))
@@ -156,6 +161,17 @@ async fn echo_request_id(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     if let Some(id) = id {
         response.headers_mut().insert(REQUEST_ID_HEADER, id);
+    }
+    response
+}
+
+/// Saves the store to the state file after each finAPI request that changed it (see
+/// [`DemoBankConfig::state_file`]).
+async fn persist_changes(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if state.config.state_file.is_some() {
+        let state = state.clone();
+        let _ = tokio::task::spawn_blocking(move || state.persist()).await;
     }
     response
 }

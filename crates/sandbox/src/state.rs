@@ -19,18 +19,44 @@ pub struct DemoBankState {
     pub catalog: BankCatalog,
     pub today: NaiveDate,
     store: Mutex<Store>,
+    /// The JSON last written to the state file (to skip writes when nothing changed).
+    saved: Mutex<Option<String>>,
 }
 
 pub type SharedState = Arc<DemoBankState>;
 
 impl DemoBankState {
+    /// A fresh state; with a `state_file`, the store saved there.
     pub fn new(config: DemoBankConfig, base_url: String, faults: FaultSwitch, today: NaiveDate) -> Self {
         let catalog = crate::finapi::banks::catalog(config.seed);
-        Self { config, base_url, faults, catalog, today, store: Mutex::new(Store::default()) }
+        let store = config.state_file.as_deref().map(crate::persist::load).unwrap_or_default();
+        Self { config, base_url, faults, catalog, today, store: Mutex::new(store), saved: Mutex::new(None) }
     }
 
     /// The store. Never hold the guard across an `.await`.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes the store to the state file if there is one and the store changed since the last write.
+    pub fn persist(&self) {
+        let Some(path) = self.config.state_file.as_deref() else { return };
+        // Held while snapshotting and writing, so that concurrent requests write in order.
+        let mut saved = self.saved.lock().unwrap_or_else(PoisonError::into_inner);
+        let snapshot = self.store().snapshot(self.config.seed);
+        let json = match serde_json::to_string(&snapshot) {
+            Ok(json) => json,
+            Err(error) => {
+                tracing::warn!(%error, "cannot serialise the Demo Bank's state");
+                return;
+            }
+        };
+        if saved.as_deref() == Some(json.as_str()) {
+            return;
+        }
+        match crate::persist::write_atomically(path, &json) {
+            Ok(()) => *saved = Some(json),
+            Err(error) => tracing::warn!(path = %path.display(), %error, "cannot write the Demo Bank's state file"),
+        }
     }
 }

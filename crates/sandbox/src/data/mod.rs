@@ -34,7 +34,7 @@ use rng::{SeededRng, derive_seed, mix};
 pub const HISTORY_DAYS: i64 = 182;
 
 /// The kind of an account, as finAPI names it in v2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AccountKind {
     Checking,
     Savings,
@@ -69,7 +69,7 @@ pub struct BankIdentity {
 }
 
 /// The other side of a booking.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counterpart {
     pub name: String,
     pub iban: Option<String>,
@@ -80,7 +80,7 @@ pub struct Counterpart {
 }
 
 /// The business kind of a booking; it determines the bank's type text and codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BookingKind {
     Salary,
     StandingOrder,
@@ -153,7 +153,7 @@ impl BookingKind {
 }
 
 /// One booked or pending line of an account statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Booking {
     pub booking_date: NaiveDate,
     pub value_date: NaiveDate,

@@ -14,7 +14,7 @@
 use crate::data::{self, BankIdentity};
 
 /// finAPI's banking interfaces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BankingInterface {
     WebScraper,
     FintsServer,
@@ -97,6 +97,31 @@ pub struct Procedure {
     pub id: &'static str,
     pub name: &'static str,
     pub kind: ProcedureKind,
+}
+
+/// Every procedure the test banks offer.
+pub const ALL_PROCEDURES: [Procedure; 6] =
+    [SMS_TAN, PUSH_TAN, CHIP_TAN_OPTICAL, CHIP_TAN_QR, DEMO_DECOUPLED, PUSH_TAN_APP];
+
+impl Procedure {
+    /// The procedure with this `procedureId`.
+    pub fn by_id(id: &str) -> Option<Self> {
+        ALL_PROCEDURES.iter().find(|p| p.id == id).cloned()
+    }
+}
+
+/// Persisted as its `procedureId` (the state file of [`crate::DemoBankConfig::state_file`]).
+impl serde::Serialize for Procedure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Procedure {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        Self::by_id(&id).ok_or_else(|| serde::de::Error::custom(format!("unknown procedure '{id}'")))
+    }
 }
 
 pub const SMS_TAN: Procedure = Procedure { id: "DEMO-TSP-01", name: "smsTan", kind: ProcedureKind::Text };

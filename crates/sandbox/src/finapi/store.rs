@@ -26,7 +26,7 @@ pub const IDS_PER_ACCOUNT: u64 = 10_000_000;
 pub const MAX_BULK_ROWS: u64 = 8_000_000;
 
 /// Who a token speaks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Subject {
     Client,
     /// The lower-cased user id.
@@ -49,7 +49,7 @@ struct RefreshGrant {
 }
 
 /// A finAPI user.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct UserRecord {
     pub id: String,
     pub password: String,
@@ -59,13 +59,13 @@ pub struct UserRecord {
 }
 
 /// The result of the last manual update (or of the import).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct UpdateOutcome {
     pub timestamp: DateTime<Utc>,
 }
 
 /// One stored row: a booking with its finAPI id and import time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StoredBooking {
     pub id: u64,
     pub booking: Booking,
@@ -83,7 +83,7 @@ pub struct Row {
 }
 
 /// One imported account.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AccountRecord {
     pub id: u64,
     pub connection_id: u64,
@@ -223,7 +223,7 @@ impl AccountRecord {
 }
 
 /// One bank connection.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ConnectionRecord {
     pub id: u64,
     pub user_key: String,
@@ -468,5 +468,115 @@ pub fn client_binding(
         Some(Some(ApiVersion::V2))
     } else {
         None
+    }
+}
+
+/// A persisted access or refresh token, with its wall-clock expiry.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SavedToken {
+    pub token: String,
+    pub client_id: String,
+    pub subject: Subject,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What survives a restart of the Demo Bank (see [`crate::DemoBankConfig::state_file`]): users, connections
+/// with their accounts, bookings and update counters, the id counters, and tokens. Pending multi-step
+/// authentications are not kept: a client restarts an unfinished 510 loop.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Snapshot {
+    /// The seed the data was generated from (informational; the stored rows are used as they are).
+    pub seed: u64,
+    pub users: Vec<UserRecord>,
+    pub connections: Vec<ConnectionRecord>,
+    pub next_connection_id: u64,
+    pub next_account_id: u64,
+    pub tokens: Vec<SavedToken>,
+    pub refresh_tokens: Vec<SavedToken>,
+}
+
+fn wall_clock(at: Instant, now: Instant, wall_now: DateTime<Utc>) -> DateTime<Utc> {
+    let left = at.saturating_duration_since(now);
+    wall_now + chrono::Duration::from_std(left).unwrap_or(chrono::Duration::zero())
+}
+
+fn monotonic(at: DateTime<Utc>, now: Instant, wall_now: DateTime<Utc>) -> Option<Instant> {
+    let left = (at - wall_now).to_std().ok()?;
+    now.checked_add(left)
+}
+
+impl Store {
+    /// The persistent part of the store.
+    pub fn snapshot(&self, seed: u64) -> Snapshot {
+        let now = Instant::now();
+        let wall_now = Utc::now();
+        let mut tokens: Vec<SavedToken> = self
+            .tokens
+            .iter()
+            .filter(|(_, grant)| grant.expires_at > now)
+            .map(|(token, grant)| SavedToken {
+                token: token.clone(),
+                client_id: grant.client_id.clone(),
+                subject: grant.subject.clone(),
+                expires_at: wall_clock(grant.expires_at, now, wall_now),
+            })
+            .collect();
+        tokens.sort_by(|a, b| a.token.cmp(&b.token));
+        let mut refresh_tokens: Vec<SavedToken> = self
+            .refresh_tokens
+            .iter()
+            .filter(|(_, grant)| grant.expires_at > now)
+            .map(|(token, grant)| SavedToken {
+                token: token.clone(),
+                client_id: grant.client_id.clone(),
+                subject: Subject::User(grant.user_key.clone()),
+                expires_at: wall_clock(grant.expires_at, now, wall_now),
+            })
+            .collect();
+        refresh_tokens.sort_by(|a, b| a.token.cmp(&b.token));
+        Snapshot {
+            seed,
+            users: self.users.values().cloned().collect(),
+            connections: self.connections.values().cloned().collect(),
+            next_connection_id: self.next_connection_id,
+            next_account_id: self.next_account_id,
+            tokens,
+            refresh_tokens,
+        }
+    }
+
+    /// A store holding what `snapshot` saved (expired tokens are dropped).
+    pub fn from_snapshot(snapshot: Snapshot) -> Self {
+        let now = Instant::now();
+        let wall_now = Utc::now();
+        let mut store = Self {
+            users: snapshot.users.into_iter().map(|u| (u.id.to_lowercase(), u)).collect(),
+            connections: snapshot.connections.into_iter().map(|c| (c.id, c)).collect(),
+            next_connection_id: snapshot.next_connection_id,
+            next_account_id: snapshot.next_account_id,
+            ..Self::default()
+        };
+        // Never hand out an id twice, whatever the counters in the file say.
+        let max_connection = store.connections.keys().copied().max().unwrap_or(0);
+        let max_account = store.connections.values().flat_map(|c| c.accounts.iter().map(|a| a.id)).max().unwrap_or(0);
+        store.next_connection_id = store.next_connection_id.max(max_connection);
+        store.next_account_id = store.next_account_id.max(max_account);
+        for saved in snapshot.tokens {
+            if let Some(expires_at) = monotonic(saved.expires_at, now, wall_now) {
+                store.tokens.insert(
+                    saved.token,
+                    AccessGrant { client_id: saved.client_id, subject: saved.subject, expires_at },
+                );
+            }
+        }
+        for saved in snapshot.refresh_tokens {
+            let (Subject::User(user_key), Some(expires_at)) =
+                (saved.subject, monotonic(saved.expires_at, now, wall_now))
+            else {
+                continue;
+            };
+            store.refresh_tokens.insert(saved.token, RefreshGrant { client_id: saved.client_id, user_key, expires_at });
+        }
+        store
     }
 }

@@ -391,7 +391,7 @@ async fn embedded_link_then_sync() {
 }
 
 #[tokio::test]
-async fn wrong_tan_fails_with_the_banks_text() {
+async fn wrong_tan_is_asked_again_with_the_banks_text() {
     let bank = start_bank().await;
     let app = app(&bank).await;
     let k = &app.kontor;
@@ -406,10 +406,10 @@ async fn wrong_tan_fails_with_the_banks_text() {
     must(k.answer(&id, UserAnswer::Procedure { id: "smsTan".into() })).await;
     let update = must(k.answer(&id, UserAnswer::Tan { tan: SecretString::new("000000".into()) })).await;
     assert!(
-        matches!(&update, FlowUpdate::Failed { error, .. } if error.code == ErrorCode::TanRejected && error.bank_message.as_deref() == Some("TAN falsch")),
+        matches!(&update, FlowUpdate::NeedsInput { request: UserRequest::EnterTan { .. }, error: Some(error), .. } if error.code == ErrorCode::TanRejected && error.bank_message.as_deref() == Some("TAN falsch")),
         "{update:?}"
     );
-    assert!(must(async { k.pending_flows() }).await.is_empty());
+    assert_eq!(must(async { k.pending_flows() }).await.len(), 1);
 }
 
 #[tokio::test]

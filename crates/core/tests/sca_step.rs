@@ -184,7 +184,7 @@ fn text_photo_and_flicker_challenges_become_tan_requests() {
     let challenges = [
         TanChallenge::Text,
         TanChallenge::Photo { mime_type: "image/png".into(), data_base64: "iVBORw0K".into() },
-        TanChallenge::Flicker { optical_data: "11048813833205002812775114302C30315D".into(), reiner_sct: false },
+        TanChallenge::flicker("11048813833205002812775114302C30315D".into(), false),
     ];
     for challenge in challenges {
         let f = with_state(ScaState::Submitting { call: CallKind::Procedure });
@@ -308,12 +308,34 @@ fn connected_links_and_forgets_the_flow() {
 }
 
 #[test]
-fn rejected_tan_fails_the_flow_with_the_bank_message() {
-    let f = with_state(ScaState::Submitting { call: CallKind::Tan });
+fn rejected_tan_asks_again_then_fails_the_flow_with_the_bank_message() {
+    let asking = ScaState::AwaitingTan {
+        message: Some("TAN?".into()),
+        label: Some("TAN".into()),
+        challenge: TanChallenge::Text,
+    };
+    let mut f = with_state(asking.clone());
     let err = KontorError::new(ErrorCode::TanRejected, "wrong").with_bank_message("TAN falsch");
-    let (f, effects) = step(f, Event::CallFailed(err.clone()), t0());
-    assert_eq!(f.state, ScaState::Failed { error: err.clone() });
-    assert_eq!(effects, vec![Effect::Forget, Effect::Fail(err)]);
+    for round in 1..=2 {
+        let tan = UserAnswer::Tan { tan: kontor_core::secret::SecretString::new("000000".into()) };
+        let (next, _) = step(f, Event::Answer(tan), t0());
+        assert_eq!(next.state, ScaState::Submitting { call: CallKind::Tan });
+        let (next, effects) = step(next, Event::CallFailed(err.clone()), t0());
+        assert_eq!(next.state, asking, "round {round}: back at the same TAN request");
+        assert_eq!(next.wrong_tans, round);
+        assert!(
+            matches!(&effects[..], [Effect::Persist, Effect::Reject(e)] if e.code == ErrorCode::TanRejected && e.bank_message.as_deref() == Some("TAN falsch")),
+            "{effects:?}"
+        );
+        f = next;
+    }
+    let tan = UserAnswer::Tan { tan: kontor_core::secret::SecretString::new("000000".into()) };
+    let (f, _) = step(f, Event::Answer(tan), t0());
+    let (f, effects) = step(f, Event::CallFailed(err), t0());
+    assert!(
+        matches!(&f.state, ScaState::Failed { error } if error.code == ErrorCode::TanRejected && error.bank_message.as_deref() == Some("TAN falsch"))
+    );
+    assert!(matches!(&effects[..], [Effect::Forget, Effect::Fail(_)]));
 }
 
 #[test]

@@ -50,6 +50,13 @@ pub fn typescript() -> String {
     decl::<link_dto::NewProviderConfig>(&cfg, &mut out);
     decl::<link_dto::ProviderConfigSummary>(&cfg, &mut out);
     decl::<link_dto::StartLink>(&cfg, &mut out);
+    decl::<link_dto::FinxFlow>(&cfg, &mut out);
+    decl::<link_dto::StartFinxLink>(&cfg, &mut out);
+    decl::<crate::provider::finx::ReportFigures>(&cfg, &mut out);
+    decl::<crate::provider::finx::ReportStream>(&cfg, &mut out);
+    decl::<crate::provider::finx::ReportGroup>(&cfg, &mut out);
+    decl::<crate::provider::finx::IncomeReport>(&cfg, &mut out);
+    decl::<link_dto::StoredIncomeReport>(&cfg, &mut out);
     decl::<link_dto::WorkStep>(&cfg, &mut out);
     decl::<link_dto::FlowUpdate>(&cfg, &mut out);
     decl::<link_dto::PendingFlow>(&cfg, &mut out);

@@ -80,17 +80,80 @@ pub struct ConnectionSummary {
     pub status: ConnectionStatus,
     pub consent_expires_at: Option<String>,
     pub last_synced_at: Option<String>,
+    /// Whole days until the consent ends (negative: ended), when known.
+    #[serde(default)]
+    #[ts(optional)]
+    pub consent_days_left: Option<i64>,
+    /// finX ongoing access: when access is lost without activity (the refresh token's 90 days; each
+    /// sync renews it).
+    #[serde(default)]
+    #[ts(optional)]
+    pub access_expires_at: Option<String>,
+    /// A warning for the user, set from [`CONSENT_WARNING_DAYS`] before the consent ends or access
+    /// is lost for inactivity.
+    #[serde(default)]
+    #[ts(optional)]
+    pub consent_warning: Option<String>,
+    /// `finx_onetime`, `finx_ongoing`, or absent (finAPI).
+    #[serde(default)]
+    #[ts(optional)]
+    pub access_kind: Option<String>,
 }
+
+/// How many days ahead Kontor warns that a consent ends or an access is lost for inactivity.
+pub const CONSENT_WARNING_DAYS: i64 = 21;
 
 impl ConnectionSummary {
     pub fn from_domain(c: &Connection) -> Self {
+        let access_kind = match c.interface.as_deref() {
+            Some(crate::api::finx::ONETIME_INTERFACE) => Some("finx_onetime".to_owned()),
+            Some(crate::api::finx::ONGOING_INTERFACE) => Some("finx_ongoing".to_owned()),
+            _ => None,
+        };
         Self {
             id: c.id.to_string(),
             bank_name: c.bank_name.clone(),
             status: c.status,
             consent_expires_at: c.consent_expires_at.map(|t| t.to_rfc3339()),
             last_synced_at: c.last_synced_at.map(|t| t.to_rfc3339()),
+            consent_days_left: None,
+            access_expires_at: None,
+            consent_warning: None,
+            access_kind,
         }
+    }
+
+    /// Fills in the days left and the warning as of `now`; `access_expires_at` is the inactivity
+    /// deadline of a finX ongoing access.
+    pub fn with_deadlines(
+        mut self,
+        c: &Connection,
+        now: chrono::DateTime<chrono::Utc>,
+        access_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Self {
+        let days = |at: chrono::DateTime<chrono::Utc>| (at - now).num_days();
+        self.consent_days_left = c.consent_expires_at.map(days);
+        self.access_expires_at = access_expires_at.map(|t| t.to_rfc3339());
+        let mut warnings = Vec::new();
+        if let Some(left) = self.consent_days_left {
+            if left < 0 {
+                warnings.push("The bank's consent has ended: link the bank again to see new data.".to_owned());
+            } else if left <= CONSENT_WARNING_DAYS {
+                warnings.push(format!("The bank's consent ends in {left} days: link the bank again before then."));
+            }
+        }
+        if let Some(at) = access_expires_at {
+            let left = days(at);
+            if left < 0 {
+                warnings.push("Access was lost after 90 days without a sync: link the bank again.".to_owned());
+            } else if left <= CONSENT_WARNING_DAYS {
+                warnings.push(format!(
+                    "Without a sync, access to this bank is lost in {left} days (finX ends it after 90 idle days). Sync to keep it."
+                ));
+            }
+        }
+        self.consent_warning = (!warnings.is_empty()).then(|| warnings.join(" "));
+        self
     }
 }
 

@@ -7,15 +7,14 @@
 //! bank needs them.
 //!
 //! Runtime state that is not in the vault (provider clients with their token caches, in-memory
-//! secrets and cancel switches of running flows, [`LinkOptions`]) is kept per data directory in a
-//! process-wide registry, because [`Kontor`] itself carries no field for it.
+//! secrets and cancel switches of running flows, [`LinkOptions`]) is a [`LinkRuntime`], a field of
+//! [`Kontor`]: two `Kontor`s never share it, and dropping one drops its secrets.
 //!
 //! The store mutex is never held across an `.await`: each store access is one short
 //! [`Kontor::with_store`] call.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -54,6 +53,10 @@ pub struct LinkOptions {
     pub download_max_polls: u32,
     pub retry: RetryPolicy,
     pub progress: Option<ProgressSink>,
+    /// finX syncs that need the bank login (secrets not saved at finX): let finX keep it afterwards.
+    pub finx_save_secrets: bool,
+    /// finX syncs: days of history to request (`sync_period`); `None`: finX's default.
+    pub finx_sync_period_days: Option<u32>,
 }
 
 impl std::fmt::Debug for LinkOptions {
@@ -77,6 +80,8 @@ impl Default for LinkOptions {
             download_max_polls: 150,
             retry: RetryPolicy::default(),
             progress: None,
+            finx_save_secrets: false,
+            finx_sync_period_days: None,
         }
     }
 }
@@ -88,16 +93,22 @@ struct Session {
     busy: bool,
 }
 
+/// The in-memory side of linking: provider clients (with their token caches), the secrets and
+/// cancel switches of running flows, and the [`LinkOptions`]. Owned by one [`Kontor`].
 #[derive(Debug, Default)]
-struct LinkRuntime {
+pub struct LinkRuntime {
     providers: Mutex<HashMap<ProviderConfigId, Arc<FinapiClient>>>,
     sessions: Mutex<HashMap<FlowId, Session>>,
     options: Mutex<LinkOptions>,
+    /// finX clients, access tokens and one-time grants.
+    pub(super) finx: super::finx::FinxRuntime,
 }
 
-fn registry() -> &'static Mutex<HashMap<PathBuf, Arc<LinkRuntime>>> {
-    static RUNTIMES: OnceLock<Mutex<HashMap<PathBuf, Arc<LinkRuntime>>>> = OnceLock::new();
-    RUNTIMES.get_or_init(Default::default)
+/// The provider client a flow runs against.
+#[derive(Debug, Clone)]
+pub(crate) enum Backend {
+    Finapi(Arc<FinapiClient>),
+    Finx(Arc<crate::provider::finx::FinxClient>),
 }
 
 /// The finAPI user of a provider configuration, as stored in `provider_sessions`.
@@ -110,6 +121,12 @@ struct StoredUser {
 }
 
 const USER_SCOPE: &str = "finapi-user";
+/// The Demo Bank's default client id (`kontor_sandbox::DEFAULT_CLIENT_ID`).
+pub const DEMO_CLIENT_ID: &str = "kontor-demo";
+/// The Demo Bank's default client secret (`kontor_sandbox::DEFAULT_CLIENT_SECRET`); not a real secret.
+pub const DEMO_CLIENT_SECRET: &str = "kontor-demo-secret";
+/// The label of the demo provider configuration.
+pub const DEMO_PROVIDER_LABEL: &str = "Demo Bank (offline)";
 const DEMO_SECRET_SCOPE: &str = "demo-client-secret";
 
 fn user_secret_name(config: &ProviderConfigId) -> String {
@@ -138,12 +155,11 @@ fn mismatch() -> KontorError {
 }
 
 impl Kontor {
-    fn link_runtime(&self) -> Arc<LinkRuntime> {
-        let mut map = registry().lock().unwrap_or_else(PoisonError::into_inner);
-        map.entry(self.data_dir().to_path_buf()).or_default().clone()
+    fn link_runtime(&self) -> &LinkRuntime {
+        &self.link
     }
 
-    fn link_options(&self) -> LinkOptions {
+    pub(super) fn link_options(&self) -> LinkOptions {
         self.link_runtime().options.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
@@ -159,9 +175,10 @@ impl Kontor {
         let runtime = self.link_runtime();
         runtime.providers.lock().unwrap_or_else(PoisonError::into_inner).clear();
         runtime.sessions.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        runtime.finx.clear();
     }
 
-    fn report(&self, update: &FlowUpdate) {
+    pub(super) fn report(&self, update: &FlowUpdate) {
         if let Some(sink) = self.link_options().progress {
             sink(update);
         }
@@ -169,12 +186,16 @@ impl Kontor {
 
     /// Adds a provider configuration. The client secret is stored in the OS keyring.
     pub fn add_provider_config(&self, input: NewProviderConfig) -> Result<ProviderConfigSummary> {
-        if input.kind != ProviderKind::Finapi {
-            return Err(KontorError::new(ErrorCode::NotSupported, "Only finAPI can be configured so far."));
-        }
-        let version_text = input.api_version.clone().unwrap_or_else(|| "v2".to_owned());
-        let version = ApiVersion::parse(&version_text)
-            .ok_or_else(|| KontorError::invalid_input("The finAPI API version must be v1 or v2."))?;
+        let api_version = match input.kind {
+            ProviderKind::Finapi => {
+                let version_text = input.api_version.clone().unwrap_or_else(|| "v2".to_owned());
+                ApiVersion::parse(&version_text)
+                    .ok_or_else(|| KontorError::invalid_input("The finAPI API version must be v1 or v2."))?
+                    .as_str()
+                    .to_owned()
+            }
+            ProviderKind::Finx => "finx".to_owned(),
+        };
         let base_url = input.base_url.trim().trim_end_matches('/').to_owned();
         if url::Url::parse(&base_url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
             return Err(KontorError::invalid_input(
@@ -187,10 +208,14 @@ impl Kontor {
         let config = ProviderConfig {
             id: ProviderConfigId::generate(),
             kind: input.kind,
-            label: if input.label.trim().is_empty() { "finAPI".to_owned() } else { input.label.trim().to_owned() },
+            label: match (input.label.trim(), input.kind) {
+                ("", ProviderKind::Finapi) => "finAPI".to_owned(),
+                ("", ProviderKind::Finx) => "finX".to_owned(),
+                (label, _) => label.to_owned(),
+            },
             base_url,
             client_id: input.client_id.trim().to_owned(),
-            api_version: version.as_str().to_owned(),
+            api_version,
             is_demo: input.is_demo,
             created_at: self.clock().now(),
         };
@@ -215,6 +240,51 @@ impl Kontor {
             let _ = self.keyring().delete(&config.secret_key_name());
         })?;
         Ok(ProviderConfigSummary::from_domain(&config))
+    }
+
+    /// Registers the built-in Demo Bank (`kontor_sandbox`, started in-process on a random port each
+    /// run) as the demo provider configuration: creates it once, and afterwards only points it at
+    /// `base_url` (dropping the cached client of the old address). Its client id and secret are the
+    /// Demo Bank's defaults ([`DEMO_CLIENT_ID`], [`DEMO_CLIENT_SECRET`]); without a keyring the
+    /// secret lives in the vault, as it is not a real secret.
+    pub fn ensure_demo_provider(&self, base_url: &str) -> Result<ProviderConfigSummary> {
+        let base_url = base_url.trim().trim_end_matches('/').to_owned();
+        if url::Url::parse(&base_url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
+            return Err(KontorError::invalid_input("The Demo Bank address must be an http:// URL."));
+        }
+        let existing = self.with_store(|s| Ok(s.provider_configs()?.into_iter().find(|c| c.is_demo)))?;
+        let Some(mut config) = existing else {
+            return self.add_provider_config(NewProviderConfig {
+                kind: ProviderKind::Finapi,
+                label: DEMO_PROVIDER_LABEL.to_owned(),
+                base_url,
+                client_id: DEMO_CLIENT_ID.to_owned(),
+                client_secret: SecretString::new(DEMO_CLIENT_SECRET.to_owned()),
+                api_version: Some("v2".to_owned()),
+                is_demo: true,
+            });
+        };
+        if config.base_url != base_url {
+            config.base_url = base_url;
+            self.with_store(|s| s.upsert_provider_config(&config))?;
+            self.link_runtime().providers.lock().unwrap_or_else(PoisonError::into_inner).remove(&config.id);
+        }
+        let has_secret = matches!(self.keyring().get(&config.secret_key_name()), Ok(Some(_)))
+            || self.with_store(|s| s.provider_session(&config.id, DEMO_SECRET_SCOPE))?.is_some();
+        if !has_secret {
+            let secret = SecretString::new(DEMO_CLIENT_SECRET.to_owned());
+            if self.keyring().set(&config.secret_key_name(), &secret).is_err() {
+                let now = self.clock().now();
+                self.with_store(|s| s.set_provider_session(&config.id, DEMO_SECRET_SCOPE, DEMO_CLIENT_SECRET, now))?;
+            }
+        }
+        Ok(ProviderConfigSummary::from_domain(&config))
+    }
+
+    /// Whether any provider configuration other than the Demo Bank exists (then the app does not
+    /// start the Demo Bank).
+    pub fn has_real_provider(&self) -> Result<bool> {
+        self.with_store(|s| Ok(s.provider_configs()?.iter().any(|c| !c.is_demo)))
     }
 
     pub fn provider_configs(&self) -> Result<Vec<ProviderConfigSummary>> {
@@ -288,19 +358,54 @@ impl Kontor {
         Ok(client)
     }
 
+    /// The client of a configuration, by its kind.
+    pub(crate) async fn backend(&self, id: &ProviderConfigId) -> Result<Backend> {
+        let kind = self
+            .with_store(|s| s.provider_config(id))?
+            .ok_or_else(|| KontorError::not_found("This provider configuration does not exist."))?
+            .kind;
+        match kind {
+            ProviderKind::Finapi => Ok(Backend::Finapi(self.finapi(id).await?)),
+            ProviderKind::Finx => Ok(Backend::Finx(self.finx_client(id)?)),
+        }
+    }
+
     /// Searches the provider's banks by name, BLZ, BIC, city or IBAN.
     pub async fn search_banks(&self, provider_config_id: &str, query: &str) -> Result<Vec<BankSearchHit>> {
         if query.trim().is_empty() {
             return Err(KontorError::invalid_input("Enter a bank name, BLZ, BIC or IBAN."));
         }
-        let client = self.finapi(&ProviderConfigId::from(provider_config_id)).await?;
-        client.search_banks(query).await
+        match self.backend(&ProviderConfigId::from(provider_config_id)).await? {
+            Backend::Finapi(client) => client.search_banks(query).await,
+            Backend::Finx(_) => Err(KontorError::new(
+                ErrorCode::NotSupported,
+                "finX lets you choose the bank in its own window: start a link instead.",
+            )),
+        }
     }
 
     /// Starts linking a bank: usually answers with a request for the bank's login fields.
     pub async fn start_link(&self, request: StartLink) -> Result<FlowUpdate> {
         let config_id = ProviderConfigId::from(request.provider_config_id.as_str());
-        let client = self.finapi(&config_id).await?;
+        let client = match self.backend(&config_id).await? {
+            Backend::Finapi(client) => client,
+            Backend::Finx(_) => {
+                // finX: an ongoing access, the bank (a finX provider id) pre-selected if given.
+                return self
+                    .start_finx_link(super::link_dto::StartFinxLink {
+                        provider_config_id: request.provider_config_id,
+                        flow: super::link_dto::FinxFlow::Ongoing,
+                        user_id: None,
+                        provider_id: Some(request.bank_id).filter(|b| !b.trim().is_empty()),
+                        accounts: Vec::new(),
+                        save_secrets: None,
+                        sync_period_days: None,
+                        reporting_period_months: None,
+                        callback_url: request.callback_url,
+                    })
+                    .await;
+            }
+        };
         let bank = Provider::bank(client.as_ref(), &request.bank_id).await?;
         let interface = bank.choose_interface(request.interface.as_deref()).cloned().ok_or_else(|| {
             KontorError::new(ErrorCode::NotSupported, format!("{} cannot be linked through this provider.", bank.name))
@@ -324,7 +429,7 @@ impl Kontor {
             timeout_secs: options.flow_timeout_secs,
         };
         let flow = Flow::new(setup, self.clock().now());
-        self.drive(client, flow, Event::Begin).await
+        self.drive(Backend::Finapi(client), flow, Event::Begin).await
     }
 
     /// Answers the request of a waiting flow.
@@ -333,14 +438,14 @@ impl Kontor {
         let flow = self
             .with_store(|s| s.flow(&id))?
             .ok_or_else(|| KontorError::not_found("There is no pending bank authentication with this id."))?;
-        let client = self.finapi(&flow.provider_config_id).await?;
+        let client = self.backend(&flow.provider_config_id).await?;
         let restored = !self.link_runtime().sessions.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&id);
         let flow = if restored { self.restore(client.clone(), flow).await? } else { flow };
         self.drive(client, flow, Event::Answer(answer)).await
     }
 
     /// Brings a flow loaded after a restart into a state that needs no lost secrets.
-    async fn restore(&self, client: Arc<FinapiClient>, flow: Flow) -> Result<Flow> {
+    async fn restore(&self, client: Backend, flow: Flow) -> Result<Flow> {
         let id = flow.id.clone();
         let _ = self.drive(client, flow, Event::Restored).await?;
         self.with_store(|s| s.flow(&id))?
@@ -365,7 +470,7 @@ impl Kontor {
             }
         }
         let flow = found.ok_or_else(mismatch)?;
-        let client = self.finapi(&flow.provider_config_id).await?;
+        let client = self.backend(&flow.provider_config_id).await?;
         let restored =
             !self.link_runtime().sessions.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&flow.id);
         let flow = if restored { self.restore(client.clone(), flow).await? } else { flow };
@@ -388,7 +493,7 @@ impl Kontor {
         let flow = self
             .with_store(|s| s.flow(&id))?
             .ok_or_else(|| KontorError::not_found("There is no pending bank authentication with this id."))?;
-        let client = self.finapi(&flow.provider_config_id).await?;
+        let client = self.backend(&flow.provider_config_id).await?;
         self.drive(client, flow, Event::Cancel).await
     }
 
@@ -404,7 +509,10 @@ impl Kontor {
         let connection = self
             .with_store(|s| s.connection(&id))?
             .ok_or_else(|| KontorError::not_found("This connection does not exist."))?;
-        let client = self.finapi(&connection.provider_config_id).await?;
+        let client = match self.backend(&connection.provider_config_id).await? {
+            Backend::Finapi(client) => client,
+            Backend::Finx(client) => return self.sync_finx_connection(connection, client).await,
+        };
         let bank = match &connection.bank_id {
             Some(bank_id) => Provider::bank(client.as_ref(), bank_id).await.ok(),
             None => None,
@@ -435,7 +543,7 @@ impl Kontor {
             timeout_secs: options.flow_timeout_secs,
         };
         let flow = Flow::new(setup, self.clock().now());
-        self.drive(client, flow, Event::Begin).await
+        self.drive(Backend::Finapi(client), flow, Event::Begin).await
     }
 
     /// Syncs every connection in turn; one update per connection.
@@ -453,7 +561,7 @@ impl Kontor {
     }
 
     /// Runs the SCA driver for one event and turns the outcome into a [`FlowUpdate`].
-    async fn drive(&self, client: Arc<FinapiClient>, flow: Flow, event: Event) -> Result<FlowUpdate> {
+    pub(super) async fn drive(&self, backend: Backend, flow: Flow, event: Event) -> Result<FlowUpdate> {
         let runtime = self.link_runtime();
         let flow_id = flow.id.clone();
         let (secrets, cancel_rx) = {
@@ -477,8 +585,16 @@ impl Kontor {
                 if call == CallKind::DecoupledPoll { WorkStep::WaitingForApproval } else { WorkStep::Authorizing };
             self.report(&FlowUpdate::Working { flow_id: Some(flow.id.to_string()), step });
         };
+        let finx_auth;
+        let provider: &dyn Provider = match &backend {
+            Backend::Finapi(client) => client.as_ref(),
+            Backend::Finx(client) => {
+                finx_auth = super::finx::FinxAuth::new(self, client.clone(), &flow, options.clone());
+                &finx_auth
+            }
+        };
         let mut driver = Driver {
-            provider: client.as_ref(),
+            provider,
             psu: &options.psu,
             clock: self.clock(),
             sink: &sink,
@@ -505,9 +621,12 @@ impl Kontor {
                 }
                 _ => return Err(error),
             },
-            Outcome::Linked { provider_connection_id } => {
-                self.finish(client.as_ref(), &flow, &provider_connection_id, &options).await
-            }
+            Outcome::Linked { provider_connection_id } => match &backend {
+                Backend::Finapi(client) => self.finish(client.as_ref(), &flow, &provider_connection_id, &options).await,
+                Backend::Finx(client) => {
+                    self.finish_finx(client.as_ref(), &flow, &provider_connection_id, &options).await
+                }
+            },
             Outcome::Failed(error) => {
                 self.record_failure(&flow, &error);
                 FlowUpdate::Failed { flow_id: Some(flow_id.to_string()), error }
@@ -517,7 +636,7 @@ impl Kontor {
         Ok(update)
     }
 
-    fn record_failure(&self, flow: &Flow, error: &KontorError) {
+    pub(super) fn record_failure(&self, flow: &Flow, error: &KontorError) {
         let FlowPurpose::Update { connection_id, .. } = &flow.purpose else { return };
         let now = self.clock().now();
         let status = match error.code {

@@ -69,6 +69,77 @@ pub struct StartLink {
     pub callback_url: Option<String>,
 }
 
+/// Which finX widget flow to run (finAPI ignores it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FinxFlow {
+    /// `POST /onetime/access`: accounts, balances and transactions fetched once; the token is dropped.
+    OneTime,
+    /// `POST /ongoing/access`: a lasting access under Kontor's finX user, synced with `sync_connection`.
+    Ongoing,
+    /// `POST /onetime/income-report`: the report is fetched, stored and shown; no connection.
+    IncomeReport,
+}
+
+impl FinxFlow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OneTime => "onetime",
+            Self::Ongoing => "ongoing",
+            Self::IncomeReport => "income_report",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "onetime" | "one_time" => Some(Self::OneTime),
+            "ongoing" => Some(Self::Ongoing),
+            "income_report" | "incomereport" => Some(Self::IncomeReport),
+            _ => None,
+        }
+    }
+}
+
+/// Start a finX widget flow: the answer is `NeedsInput` with `OpenBrowser { url }` (the widget); its
+/// callback goes to `handle_callback`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StartFinxLink {
+    pub provider_config_id: String,
+    pub flow: FinxFlow,
+    /// Ongoing only: the finX `user_id`. Default: the one Kontor created for this provider
+    /// configuration (one finX user, several bank connections).
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Ongoing only: a finX provider id (UUID) to pre-select the bank.
+    #[serde(default)]
+    pub provider_id: Option<String>,
+    /// IBANs (or account numbers) to pre-select the bank and accounts.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// Ongoing only: let finX keep the bank login's secrets for unattended syncs (default false).
+    #[serde(default)]
+    pub save_secrets: Option<bool>,
+    /// Days of history (one-time, ongoing; income report: turned into months by finX).
+    #[serde(default)]
+    pub sync_period_days: Option<u32>,
+    /// Income report only: months (4–24; finX default 12). Not together with `sync_period_days`.
+    #[serde(default)]
+    pub reporting_period_months: Option<u32>,
+    /// Where the widget returns (default: the link options' callback URL).
+    #[serde(default)]
+    pub callback_url: Option<String>,
+}
+
+/// A finX income report as stored in the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StoredIncomeReport {
+    /// finX's link id (the callback's `flow_id`).
+    pub id: String,
+    /// When Kontor fetched it (RFC 3339).
+    pub created_at: String,
+    pub report: crate::provider::finx::IncomeReport,
+}
+
 /// What a long job is doing right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -109,6 +180,10 @@ pub enum FlowUpdate {
     Failed {
         flow_id: Option<String>,
         error: KontorError,
+    },
+    /// A finX income-report flow finished; the report is stored (see `income_reports`).
+    ReportReady {
+        report: Box<StoredIncomeReport>,
     },
 }
 

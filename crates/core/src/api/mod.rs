@@ -7,6 +7,7 @@
 
 pub mod bindings;
 pub mod dto;
+pub mod finx;
 pub mod link;
 pub mod link_dto;
 
@@ -33,6 +34,8 @@ pub struct Kontor {
     clock: SharedClock,
     store: Mutex<Option<Store>>,
     last_open_error: Mutex<Option<KontorError>>,
+    /// Provider clients, running flows' secrets and link options (memory only).
+    link: link::LinkRuntime,
 }
 
 impl Kontor {
@@ -43,6 +46,7 @@ impl Kontor {
             clock,
             store: Mutex::new(None),
             last_open_error: Mutex::new(None),
+            link: link::LinkRuntime::default(),
         }
     }
 
@@ -171,6 +175,7 @@ impl Kontor {
     }
 
     pub fn overview(&self) -> Result<Overview> {
+        let now = self.clock.now();
         self.with_store(|store| {
             let connections = store.connections()?;
             let accounts = store.accounts()?;
@@ -194,7 +199,15 @@ impl Kontor {
                         amount: amount.to_string(),
                     })
                     .collect(),
-                connections: connections.iter().map(ConnectionSummary::from_domain).collect(),
+                connections: connections
+                    .iter()
+                    .map(|c| {
+                        let expiry = (c.interface.as_deref() == Some(finx::ONGOING_INTERFACE))
+                            .then(|| finx::access_expiry(store, &c.provider_config_id))
+                            .flatten();
+                        ConnectionSummary::from_domain(c).with_deadlines(c, now, expiry)
+                    })
+                    .collect(),
             })
         })
     }

@@ -17,6 +17,7 @@
 //! [`SecretString`] and are never logged or serialised; user-present calls carry the [`Psu`] headers.
 
 pub mod finapi;
+pub mod finx;
 
 use std::fmt;
 use std::future::Future;
@@ -196,9 +197,33 @@ pub enum TanChallenge {
     /// chipTAN optical: finAPI's `opticalData` (an already rendered HHD code, see `tan::decode_optical_data`).
     Flicker {
         optical_data: String,
+        /// `optical_data` parsed ([`crate::tan::decode_optical_data`]), so front ends need not parse it;
+        /// `None` when it cannot be read (then show `optical_data` as text). Derived data: never read
+        /// back from JSON, recomputed with [`TanChallenge::with_parsed_flicker`]. Boxed to keep
+        /// every message that carries a challenge small.
+        #[serde(default, skip_deserializing)]
+        flicker: Option<Box<crate::tan::FlickerCode>>,
         /// Render with the Reiner SCT algorithm (finAPI v2 `opticalDataAsReinerSct`).
         reiner_sct: bool,
     },
+}
+
+impl TanChallenge {
+    /// A flicker challenge from finAPI's `opticalData`, with the parsed code.
+    pub fn flicker(optical_data: String, reiner_sct: bool) -> Self {
+        Self::Flicker { optical_data, flicker: None, reiner_sct }.with_parsed_flicker()
+    }
+
+    /// Fills in the parsed flicker code of a flicker challenge (other kinds are returned as they are).
+    pub fn with_parsed_flicker(self) -> Self {
+        match self {
+            Self::Flicker { optical_data, flicker: None, reiner_sct } => {
+                let flicker = crate::tan::decode_optical_data(&optical_data, None).ok().map(Box::new);
+                Self::Flicker { optical_data, flicker, reiner_sct }
+            }
+            other => other,
+        }
+    }
 }
 
 /// What the bank wants before it goes on.

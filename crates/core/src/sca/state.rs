@@ -141,8 +141,23 @@ pub struct Flow {
     /// The bank's last "approve in your app" text, kept while polling.
     #[serde(default)]
     pub approval_message: Option<String>,
+    /// The TAN request the answer in flight belongs to, so a TAN the bank refuses (keeping its
+    /// challenge) can be asked for again.
+    #[serde(default)]
+    pub tan_request: Option<ScaState>,
+    /// TANs the bank refused in this flow.
+    #[serde(default)]
+    pub wrong_tans: u32,
+    /// Logins the bank refused in this flow.
+    #[serde(default)]
+    pub rejected_logins: u32,
     pub state: ScaState,
 }
+
+/// Wrong TANs after which a flow ends (banks end the challenge after three).
+pub const MAX_WRONG_TANS: u32 = 3;
+/// Refused logins after which a flow ends, before the bank locks the online-banking access.
+pub const MAX_REJECTED_LOGINS: u32 = 3;
 
 /// How a new flow starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +199,9 @@ impl Flow {
             continuation: None,
             credentials_sent: false,
             approval_message: None,
+            tan_request: None,
+            wrong_tans: 0,
+            rejected_logins: 0,
             state: ScaState::Cancelled,
         };
         flow.state = if setup.ask_credentials_first {
@@ -221,9 +239,11 @@ impl Flow {
             ScaState::AwaitingProcedure { message, procedures } => {
                 UserRequest::ChooseProcedure { message: message.clone(), procedures: procedures.clone() }
             }
-            ScaState::AwaitingTan { message, label, challenge } => {
-                UserRequest::EnterTan { prompt: message.clone(), label: label.clone(), challenge: challenge.clone() }
-            }
+            ScaState::AwaitingTan { message, label, challenge } => UserRequest::EnterTan {
+                prompt: message.clone(),
+                label: label.clone(),
+                challenge: challenge.clone().with_parsed_flicker(),
+            },
             ScaState::AwaitingRedirect { url, .. } => UserRequest::OpenBrowser { url: url.clone() },
             ScaState::AwaitingDecoupled { message, .. } => UserRequest::ApproveInApp { message: message.clone() },
             _ => return None,

@@ -14,6 +14,11 @@
 //!   which restarts the round instead of guessing whether the call landed.
 //! - Decoupled polls are spaced by the flow's poll interval: a tick before `next_poll_at` only
 //!   re-arms the timer.
+//! - A refusal the user can fix is asked again with the bank's error ([`Effect::Reject`] after the
+//!   state changed back): a wrong TAN returns to the same TAN request (the bank keeps its challenge)
+//!   up to [`super::state::MAX_WRONG_TANS`] TANs, a refused login to the login form up to
+//!   [`super::state::MAX_REJECTED_LOGINS`] logins. A redirect the bank reports as not approved ends as
+//!   `ScaCancelled`.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -192,6 +197,8 @@ pub fn step(flow: Flow, event: Event, now: DateTime<Utc>) -> (Flow, Vec<Effect>)
                 return reject(flow, KontorError::invalid_input("Enter the TAN."));
             }
             let tan = crate::secret::SecretString::new(tan.expose().trim().to_owned());
+            let mut flow = flow;
+            flow.tan_request = Some(flow.state.clone());
             enter(flow, ScaState::Submitting { call: CallKind::Tan }, Some(AuthAnswer::Tan(tan)))
         }
 
@@ -247,6 +254,36 @@ pub fn step(flow: Flow, event: Event, now: DateTime<Utc>) -> (Flow, Vec<Effect>)
                 flow.state = ScaState::AwaitingDecoupled { message, next_poll_at: next };
                 return (flow, vec![Effect::Persist, Effect::WakeAt(next)]);
             }
+            if let Some(outcome) = ask_again(&flow, call, &error) {
+                let (state, error) = outcome;
+                let mut flow = flow;
+                match state {
+                    ScaState::AwaitingTan { .. } => flow.wrong_tans += 1,
+                    _ => {
+                        flow.rejected_logins += 1;
+                        flow.continuation = None;
+                    }
+                }
+                flow.state = state;
+                return (flow, vec![Effect::Persist, Effect::Reject(error)]);
+            }
+            if call == CallKind::Tan && error.code == ErrorCode::TanRejected {
+                let mut ended = KontorError::new(
+                    ErrorCode::TanRejected,
+                    "The bank refused the TAN too often and ended the authentication. Please start again.",
+                );
+                ended.bank_message = error.bank_message.clone();
+                return fail(flow, ended);
+            }
+            if call == CallKind::RedirectCallback && error.code == ErrorCode::CredentialsRejected {
+                // The bank answers a cancelled (or never finished) approval on its page like this.
+                let mut cancelled = KontorError::new(
+                    ErrorCode::ScaCancelled,
+                    "The approval was cancelled or not finished on the bank's page. Start again to link the bank.",
+                );
+                cancelled.bank_message = error.bank_message.clone();
+                return fail(flow, cancelled);
+            }
             if error.code == ErrorCode::CredentialsRequired && !flow.login_fields.is_empty() {
                 let mut flow = flow;
                 flow.continuation = None;
@@ -283,6 +320,36 @@ pub fn step(flow: Flow, event: Event, now: DateTime<Utc>) -> (Flow, Vec<Effect>)
         (_, Event::Reply(_) | Event::CallFailed(_)) => reject(flow, stale("A reply from the bank")),
 
         (_, Event::Cancel) => reject(flow, stale("Cancel")),
+    }
+}
+
+/// A refusal the user can fix by answering again (the bank keeps the step): a wrong TAN goes back
+/// to the same TAN request, a refused login to the login form, each a few times at most. Returns
+/// the state to go back to and the error to show with it.
+fn ask_again(flow: &Flow, call: CallKind, error: &KontorError) -> Option<(ScaState, KontorError)> {
+    match (call, error.code) {
+        (CallKind::Tan, ErrorCode::TanRejected) if flow.wrong_tans + 1 < super::state::MAX_WRONG_TANS => {
+            let state = flow.tan_request.clone().filter(|s| matches!(s, ScaState::AwaitingTan { .. }))?;
+            let mut again = KontorError::new(
+                ErrorCode::TanRejected,
+                "The bank did not accept this TAN. Check it and enter it again.",
+            );
+            again.bank_message = error.bank_message.clone();
+            Some((state, again))
+        }
+        (CallKind::Initial, ErrorCode::CredentialsRejected)
+            if flow.credentials_sent
+                && !flow.login_fields.is_empty()
+                && flow.rejected_logins + 1 < super::state::MAX_REJECTED_LOGINS =>
+        {
+            let mut again = KontorError::new(
+                ErrorCode::CredentialsRejected,
+                "The bank did not accept the login. Check your online-banking ID and PIN and enter them again.",
+            );
+            again.bank_message = error.bank_message.clone();
+            Some((ScaState::AwaitingCredentials { resume: None }, again))
+        }
+        _ => None,
     }
 }
 

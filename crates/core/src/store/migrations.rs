@@ -3,7 +3,8 @@
 use rusqlite::Connection;
 
 /// Each entry takes the schema from version `index` to `index + 1`.
-pub const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+pub const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_income_reports.sql")];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 

@@ -71,6 +71,77 @@ impl Store {
             .map_err(|e| self.sq_err(e))
     }
 
+    /// Replaces a provider session's payload only if it still is `expected` (`None`: there was none),
+    /// in one transaction: for rotating tokens, where the new one must replace exactly the one spent.
+    /// Returns `false` (and changes nothing) when the stored payload is no longer `expected`.
+    pub fn replace_provider_session(
+        &self,
+        config: &ProviderConfigId,
+        scope: &str,
+        expected: Option<&str>,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.conn().execute_batch("BEGIN IMMEDIATE").map_err(|e| self.sq_err(e))?;
+        let outcome = (|| {
+            let current = self.provider_session(config, scope)?;
+            if current.as_deref() != expected {
+                return Ok(false);
+            }
+            self.set_provider_session(config, scope, payload, now)?;
+            Ok(true)
+        })();
+        match outcome {
+            Ok(true) => self.conn().execute_batch("COMMIT").map(|()| true).map_err(|e| {
+                let _ = self.conn().execute_batch("ROLLBACK");
+                self.sq_err(e)
+            }),
+            other => {
+                let _ = self.conn().execute_batch("ROLLBACK");
+                other
+            }
+        }
+    }
+
+    /// Deletes a provider session (e.g. a finX grant that can no longer be used).
+    pub fn delete_provider_session(&self, config: &ProviderConfigId, scope: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "DELETE FROM provider_sessions WHERE provider_config_id = ?1 AND scope = ?2",
+                params![config.as_str(), scope],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sq_err(e))
+    }
+
+    /// Stores (or replaces) a finX income report's JSON.
+    pub fn save_income_report(
+        &self,
+        id: &str,
+        config: &ProviderConfigId,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO income_reports (id, provider_config_id, created_at, payload) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, created_at = excluded.created_at",
+                params![id, config.as_str(), ts(now), payload],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sq_err(e))
+    }
+
+    /// Stored income reports, newest first: `(id, created_at, payload)`.
+    pub fn income_reports(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT id, created_at, payload FROM income_reports ORDER BY created_at DESC, id")
+            .map_err(|e| self.sq_err(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| self.sq_err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.sq_err(e))
+    }
+
     /// Saves a flow (no secrets are in it; see `sca::state`).
     pub fn save_flow(&self, flow: &Flow, now: DateTime<Utc>) -> Result<()> {
         let json =
@@ -257,11 +328,14 @@ impl Store {
                 )
                 .map_err(|e| self.sq_err(e))?;
         }
+        for row_id in &plan.removals {
+            self.conn().execute("DELETE FROM transactions WHERE id = ?1", [row_id.0]).map_err(|e| self.sq_err(e))?;
+        }
         self.conn()
             .execute(
                 "INSERT INTO sync_journal (connection_id, started_at, finished_at, outcome, added, updated, removed)
-                 VALUES (?1, ?2, ?3, 'succeeded', ?4, ?5, 0)",
-                params![connection.id.as_str(), ts(started_at), ts(now), plan.added(), plan.updated()],
+                 VALUES (?1, ?2, ?3, 'succeeded', ?4, ?5, ?6)",
+                params![connection.id.as_str(), ts(started_at), ts(now), plan.added(), plan.updated(), plan.removed()],
             )
             .map(|_| ())
             .map_err(|e| self.sq_err(e))

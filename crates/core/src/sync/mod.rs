@@ -37,6 +37,8 @@ pub struct Plan {
     pub orphans: usize,
     /// Accounts whose last download failed at the provider.
     pub failed_accounts: Vec<String>,
+    /// Existing rows (by row id) the provider says are gone (finX's `deleted` list): deleted locally.
+    pub removals: Vec<TransactionId>,
 }
 
 impl Plan {
@@ -47,6 +49,26 @@ impl Plan {
     pub fn updated(&self) -> u32 {
         u32::try_from(self.updates.len()).unwrap_or(u32::MAX)
     }
+
+    pub fn removed(&self) -> u32 {
+        u32::try_from(self.removals.len()).unwrap_or(u32::MAX)
+    }
+}
+
+/// Splits a connection's rows into those the provider reported deleted (by provider id, e.g. finX's
+/// `deleted` list) and the rest. Pure; plan with the rest, then put the removed row ids into
+/// [`Plan::removals`], so a deleted pending row is never taken over by its booked successor.
+pub fn split_deleted(
+    existing: Vec<(TransactionId, Transaction)>,
+    deleted_provider_ids: &[String],
+) -> (Vec<(TransactionId, Transaction)>, Vec<TransactionId>) {
+    if deleted_provider_ids.is_empty() {
+        return (existing, Vec::new());
+    }
+    let deleted: HashSet<&str> = deleted_provider_ids.iter().map(String::as_str).collect();
+    let (gone, kept): (Vec<_>, Vec<_>) =
+        existing.into_iter().partition(|(_, t)| deleted.contains(t.provider_id.as_str()));
+    (kept, gone.into_iter().map(|(id, _)| id).collect())
 }
 
 fn same_content(a: &Transaction, b: &Transaction) -> bool {

@@ -159,7 +159,7 @@ pub fn challenge(
         "CHALLENGE_RESPONSE_REQUIRED" => {
             let challenge = match (non_empty(msa.optical_data), non_empty(msa.photo_tan_data)) {
                 (Some(optical_data), _) => {
-                    TanChallenge::Flicker { optical_data, reiner_sct: msa.optical_data_as_reiner_sct.unwrap_or(false) }
+                    TanChallenge::flicker(optical_data, msa.optical_data_as_reiner_sct.unwrap_or(false))
                 }
                 (None, Some(data_base64)) => TanChallenge::Photo {
                     mime_type: non_empty(msa.photo_tan_mime_type).unwrap_or_else(|| "image/png".to_owned()),

@@ -1,0 +1,912 @@
+//! Journeys: the `Kontor` facade against the real Demo Bank (`kontor_sandbox::DemoBank` on
+//! 127.0.0.1:0, real HTTP), with a real SQLCipher vault (passphrase) in a temporary directory and the
+//! real OS keyring (a throwaway service per test; run inside `tests/support/desktop-session.sh`).
+//!
+//! Every journey exists for finAPI v1 and v2 (`<journey>_v1`, `<journey>_v2`): the provider
+//! configuration uses the Demo Bank client bound to that version, so a wrong path or field name
+//! fails with "API Version mismatch".
+//!
+//! - Link journeys link a connection and re-sync it, checking accounts (2 checking + 1 savings),
+//!   transaction counts and balances against the Demo Bank's generator, the sync journal, and that a
+//!   re-sync adds exactly the new bookings.
+//! - Failure journeys check the exact error code, a message for people, the bank's text where it
+//!   sent one, that the vault holds no half-written connection, and that a retry succeeds.
+//!
+//! The Kontor clock is a manual clock on the Demo Bank's test "today" (2025-06-15), so sync windows
+//! line up with the generated data.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use kontor_core::api::Kontor;
+use kontor_core::api::link::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, LinkOptions};
+use kontor_core::api::link_dto::{FlowUpdate, NewProviderConfig, StartLink, WorkStep};
+use kontor_core::clock::{ManualClock, SharedClock};
+use kontor_core::domain::{AccountType, ConnectionId, FlowId, ProviderKind};
+use kontor_core::provider::finapi::RetryPolicy;
+use kontor_core::provider::{LoginValue, TanChallenge};
+use kontor_core::sca::{UserAnswer, UserRequest};
+use kontor_core::secret::SecretString;
+use kontor_core::vault::{OsKeyring, SecretStore};
+use kontor_core::{ErrorCode, KontorError};
+use kontor_sandbox::data::{self, GeneratedAccount};
+use kontor_sandbox::{DemoBank, DemoBankConfig, RunningDemoBank};
+use rust_decimal::Decimal;
+
+type TestResult = Result<(), String>;
+
+const CALLBACK: &str = "kontor://sca-callback";
+/// Rows each Demo Bank update books: the oldest pending Girokonto row, a Girokonto card payment and
+/// a Haushaltskonto row (sandbox README, "Updates").
+const BOOKED_PER_UPDATE: usize = 3;
+
+fn fail<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V2,
+}
+
+impl Version {
+    fn client_id(self) -> String {
+        match self {
+            Self::V1 => format!("{DEMO_CLIENT_ID}-v1"),
+            Self::V2 => format!("{DEMO_CLIENT_ID}-v2"),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+}
+
+/// How the test answers the bank's questions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sca {
+    /// Choose this embedded procedure of bank 280001 and expect this kind of challenge.
+    Embedded { procedure: &'static str, expect: Challenge },
+    /// Approve on the Demo Bank's redirect page.
+    Redirect,
+    /// Approve in the app (the driver polls).
+    Decoupled,
+    /// Name all IBANs (DETAILED_CONSENT), then TAN.
+    Consent,
+    /// `demo_no_msa`: no SCA at all.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Challenge {
+    Text,
+    Flicker,
+    Photo,
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 6, 15).unwrap_or_default()
+}
+
+/// One Demo Bank, one vault, one keyring service, one provider configuration.
+struct Env {
+    bank: RunningDemoBank,
+    seed: u64,
+    kontor: Kontor,
+    keyring: Arc<OsKeyring>,
+    config_id: String,
+    _dir: tempfile::TempDir,
+    /// Set to arm `truncate_next(1)` when the next download starts (see [`Env::truncate_at_download`]).
+    truncate_at_download: Arc<AtomicBool>,
+    steps: Arc<Mutex<Vec<WorkStep>>>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for name in [format!("provider-secret:{}", self.config_id), format!("provider-user:{}", self.config_id)] {
+            let _ = self.keyring.delete(&name);
+        }
+    }
+}
+
+fn unique_service() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("dev.kontor.Kontor.test-{}-{}-{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+fn options(
+    env_truncate: &Arc<AtomicBool>,
+    faults: kontor_sandbox::FaultSwitch,
+    steps: &Arc<Mutex<Vec<WorkStep>>>,
+) -> LinkOptions {
+    let truncate = env_truncate.clone();
+    let steps = steps.clone();
+    LinkOptions {
+        poll_interval_ms: 0,
+        callback_url: CALLBACK.to_owned(),
+        download_poll_interval: StdDuration::from_millis(10),
+        download_max_polls: 20,
+        retry: RetryPolicy {
+            max_attempts: 3,
+            base_delay: StdDuration::from_millis(20),
+            max_wait: StdDuration::from_secs(2),
+        },
+        progress: Some(Arc::new(move |update: &FlowUpdate| {
+            if let FlowUpdate::Working { step, .. } = update {
+                steps.lock().unwrap_or_else(|e| e.into_inner()).push(*step);
+                if *step == WorkStep::Downloading && truncate.swap(false, Ordering::SeqCst) {
+                    faults.truncate_next(1);
+                }
+            }
+        })),
+        ..LinkOptions::default()
+    }
+}
+
+async fn env_with(version: Version, tweak: impl FnOnce(&mut DemoBankConfig)) -> Result<Env, String> {
+    let mut config = DemoBankConfig::for_tests();
+    tweak(&mut config);
+    let seed = config.seed;
+    let bank = DemoBank::start(config).await.map_err(fail("start the Demo Bank"))?;
+    let dir = tempfile::tempdir().map_err(fail("tempdir"))?;
+    let keyring = Arc::new(OsKeyring::new(unique_service()));
+    let clock: SharedClock =
+        Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 15, 12, 0, 0).single().unwrap_or_default()));
+    let kontor = Kontor::new(dir.path(), keyring.clone(), clock);
+    kontor.create_with_passphrase(&SecretString::new("journey passphrase".into())).map_err(fail("create vault"))?;
+    let truncate_at_download = Arc::new(AtomicBool::new(false));
+    let steps = Arc::new(Mutex::new(Vec::new()));
+    kontor.set_link_options(options(&truncate_at_download, bank.faults(), &steps));
+    let config = kontor
+        .add_provider_config(NewProviderConfig {
+            kind: ProviderKind::Finapi,
+            label: format!("Demo Bank {}", version.name()),
+            base_url: bank.base_url(),
+            client_id: version.client_id(),
+            client_secret: SecretString::new(DEMO_CLIENT_SECRET.into()),
+            api_version: Some(version.name().into()),
+            is_demo: false,
+        })
+        .map_err(fail("add the provider (is the Secret Service running? use tests/support/desktop-session.sh)"))?;
+    Ok(Env { bank, seed, kontor, keyring, config_id: config.id, _dir: dir, truncate_at_download, steps })
+}
+
+async fn env(version: Version) -> Result<Env, String> {
+    env_with(version, |_| {}).await
+}
+
+fn flow_id(update: &FlowUpdate) -> Result<String, String> {
+    match update {
+        FlowUpdate::NeedsInput { flow_id, .. } => Ok(flow_id.clone()),
+        other => Err(format!("expected a question, got {other:?}")),
+    }
+}
+
+fn login_values(fields: &[kontor_core::provider::LoginField], login: &str, pin: &str) -> Vec<LoginValue> {
+    fields
+        .iter()
+        .map(|f| LoginValue {
+            label: f.label.clone(),
+            value: SecretString::new(if f.secret { pin.to_owned() } else { login.to_owned() }),
+        })
+        .collect()
+}
+
+/// Plays the user of the Demo Bank's redirect page: GET `<url>/<action>` without following the
+/// redirect, and returns the `Location` (Kontor's callback URL).
+async fn browser(url: &str, action: &str) -> Result<String, String> {
+    let http =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(fail("http client"))?;
+    let response = http.get(format!("{url}/{action}")).send().await.map_err(fail("open the bank page"))?;
+    if response.status().as_u16() != 303 {
+        return Err(format!("the bank page answered {} instead of 303", response.status()));
+    }
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| "no Location header".to_owned())
+}
+
+impl Env {
+    fn bank_id(sca: Sca) -> &'static str {
+        match sca {
+            Sca::Embedded { .. } | Sca::None => "280001",
+            Sca::Redirect => "280002",
+            Sca::Consent => "280003",
+            Sca::Decoupled => "280004",
+        }
+    }
+
+    fn generated(&self, bank_id: &str, login: &str) -> Vec<GeneratedAccount> {
+        let catalog = kontor_sandbox::finapi::banks::catalog(self.seed);
+        let Some(bank) = bank_id.parse().ok().and_then(|id| catalog.get(id)) else { return Vec::new() };
+        data::generate_login(self.seed, &bank.identity(), login, today())
+    }
+
+    async fn start(&self, bank_id: &str) -> Result<FlowUpdate, String> {
+        let start = StartLink {
+            provider_config_id: self.config_id.clone(),
+            bank_id: bank_id.to_owned(),
+            interface: None,
+            callback_url: None,
+        };
+        self.kontor.start_link(start).await.map_err(fail("start_link"))
+    }
+
+    /// Answers every question the way a user of `sca` would, until the flow is done or failed.
+    async fn drive(&self, mut update: FlowUpdate, sca: Sca, login: &str) -> Result<FlowUpdate, String> {
+        let k = &self.kontor;
+        for _ in 0..20 {
+            let FlowUpdate::NeedsInput { flow_id, request, error } = &update else { return Ok(update) };
+            if let Some(error) = error {
+                return Err(format!("unexpected refusal: {error}"));
+            }
+            let answer = match request {
+                UserRequest::EnterCredentials { fields, .. } => {
+                    UserAnswer::Credentials { values: login_values(fields, login, login) }
+                }
+                UserRequest::SelectAccounts { .. } => UserAnswer::Accounts {
+                    ibans: self.generated("280003", login).into_iter().map(|a| a.iban).collect(),
+                },
+                UserRequest::ChooseProcedure { procedures, .. } => match sca {
+                    Sca::Embedded { procedure, .. } => {
+                        let chosen = procedures
+                            .iter()
+                            .find(|p| p.name == procedure)
+                            .ok_or_else(|| format!("the bank did not offer {procedure}: {procedures:?}"))?;
+                        UserAnswer::Procedure { id: chosen.id.clone() }
+                    }
+                    other => return Err(format!("{other:?} was asked to choose a procedure")),
+                },
+                UserRequest::EnterTan { challenge, .. } => {
+                    let expected = match sca {
+                        Sca::Embedded { expect, .. } => expect,
+                        _ => Challenge::Text,
+                    };
+                    match (expected, challenge) {
+                        (Challenge::Text, TanChallenge::Text) => {}
+                        (Challenge::Flicker, TanChallenge::Flicker { flicker: Some(code), optical_data, .. }) => {
+                            if !code.render_hex.eq_ignore_ascii_case(optical_data.trim()) {
+                                return Err(format!(
+                                    "parsed flicker {} != optical data {optical_data}",
+                                    code.render_hex
+                                ));
+                            }
+                        }
+                        (Challenge::Photo, TanChallenge::Photo { mime_type, data_base64 })
+                            if mime_type == "image/png" && !data_base64.is_empty() => {}
+                        (want, got) => return Err(format!("expected a {want:?} challenge, got {got:?}")),
+                    }
+                    UserAnswer::Tan { tan: SecretString::new(kontor_sandbox::DEMO_TAN.into()) }
+                }
+                UserRequest::OpenBrowser { url } => {
+                    let location = browser(url, "approve").await?;
+                    update = k.handle_callback(&location).await.map_err(fail("handle_callback"))?;
+                    continue;
+                }
+                UserRequest::ApproveInApp { .. } => UserAnswer::Continue,
+            };
+            update = k.answer(flow_id, answer).await.map_err(fail("answer"))?;
+        }
+        Err(format!("the flow did not end: {update:?}"))
+    }
+
+    async fn link(&self, sca: Sca, login: &str) -> Result<(ConnectionId, u32), String> {
+        let first = self.start(Self::bank_id(sca)).await?;
+        match self.drive(first, sca, login).await? {
+            FlowUpdate::Done { connection, added, .. } => Ok((ConnectionId::from(connection.id.as_str()), added)),
+            other => Err(format!("link did not finish: {other:?}")),
+        }
+    }
+
+    async fn sync(&self, id: &ConnectionId) -> Result<FlowUpdate, String> {
+        self.kontor.sync_connection(id.as_str()).await.map_err(fail("sync_connection"))
+    }
+
+    async fn sync_done(&self, id: &ConnectionId) -> Result<(u32, u32), String> {
+        match self.sync(id).await? {
+            FlowUpdate::Done { added, updated, .. } => Ok((added, updated)),
+            other => Err(format!("sync did not finish: {other:?}")),
+        }
+    }
+
+    fn connections(&self) -> Result<usize, String> {
+        self.kontor.with_store(|s| Ok(s.connections()?.len())).map_err(fail("connections"))
+    }
+
+    fn transactions(&self, id: &ConnectionId) -> Result<Vec<kontor_core::domain::Transaction>, String> {
+        let rows =
+            self.kontor.with_store(|s| s.connection_transactions(id, None)).map_err(fail("connection_transactions"))?;
+        Ok(rows.into_iter().map(|(_, t)| t).collect())
+    }
+
+    fn journal(&self) -> Result<Vec<kontor_core::store::sync_queries::JournalEntry>, String> {
+        self.kontor.with_store(|s| s.sync_journal(50)).map_err(fail("sync_journal"))
+    }
+
+    /// Accounts, balances and bookings of `id` are exactly the Demo Bank's after `updates` updates.
+    fn check(&self, id: &ConnectionId, bank_id: &str, login: &str, updates: usize) -> TestResult {
+        let generated = self.generated(bank_id, login);
+        let accounts = self.kontor.with_store(|s| s.connection_accounts(id)).map_err(fail("accounts"))?;
+        let kinds: Vec<AccountType> = accounts.iter().map(|a| a.account_type).collect();
+        let checking = kinds.iter().filter(|k| **k == AccountType::Checking).count();
+        let savings = kinds.iter().filter(|k| **k == AccountType::Savings).count();
+        if (accounts.len(), checking, savings) != (3, 2, 1) {
+            return Err(format!("expected 2 checking + 1 savings accounts, got {kinds:?}"));
+        }
+        let rows = self.transactions(id)?;
+        let distinct: HashSet<(String, String)> =
+            rows.iter().map(|t| (t.account_id.to_string(), t.provider_id.clone())).collect();
+        if distinct.len() != rows.len() {
+            return Err(format!("duplicate bookings: {} rows, {} distinct", rows.len(), distinct.len()));
+        }
+        let history: usize = generated.iter().map(|a| a.bookings.len()).sum();
+        let expected = history + updates * BOOKED_PER_UPDATE;
+        if rows.len() != expected {
+            return Err(format!("expected {expected} bookings ({history} + {updates} updates), got {}", rows.len()));
+        }
+        for account in &accounts {
+            let generated = generated
+                .iter()
+                .find(|g| Some(&g.iban) == account.iban.as_ref())
+                .ok_or_else(|| format!("account {:?} is not the Demo Bank's", account.iban))?;
+            let sum: Decimal = rows.iter().filter(|t| t.account_id == account.id).map(|t| t.amount.amount).sum();
+            let balance = account.balance_booked.map(|m| m.amount);
+            if balance != Some(generated.opening_balance + sum) {
+                return Err(format!(
+                    "{}: balance {balance:?} != opening {} + bookings {sum}",
+                    account.name, generated.opening_balance
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn expect_code(update: &FlowUpdate, code: ErrorCode) -> Result<KontorError, String> {
+    match update {
+        FlowUpdate::Failed { error, .. } if error.code == code => {
+            if error.message.trim().is_empty() {
+                return Err("the error has no message".into());
+            }
+            Ok(error.clone())
+        }
+        other => Err(format!("expected Failed({code:?}), got {other:?}")),
+    }
+}
+
+// ---- link and re-sync -------------------------------------------------------------------------
+
+async fn link_and_resync(version: Version, sca: Sca, login: &str) -> TestResult {
+    let env = env(version).await?;
+    let bank_id = Env::bank_id(sca);
+    let (id, added) = env.link(sca, login).await?;
+    env.check(&id, bank_id, login, 0)?;
+    let history: usize = env.generated(bank_id, login).iter().map(|a| a.bookings.len()).sum();
+    if usize::try_from(added).unwrap_or(0) != history {
+        return Err(format!("link reported {added} added, the bank has {history}"));
+    }
+    let journal = env.journal()?;
+    let first = journal.first().ok_or("no sync_journal row after linking")?;
+    if first.outcome != "succeeded" || first.added != i64::from(added) || first.connection_id.as_ref() != Some(&id) {
+        return Err(format!("journal after link: {first:?}"));
+    }
+    if !env.kontor.pending_flows().map_err(fail("pending"))?.is_empty() {
+        return Err("a finished flow is still pending".into());
+    }
+
+    for round in 1..=2 {
+        let (added, updated) = env.sync_done(&id).await?;
+        if (added, updated) != (3, 0) {
+            return Err(format!("re-sync {round}: expected 3 new bookings, got added {added} updated {updated}"));
+        }
+        env.check(&id, bank_id, login, round)?;
+        let journal = env.journal()?;
+        let last = journal.first().ok_or("no journal row")?;
+        if last.outcome != "succeeded" || last.added != 3 {
+            return Err(format!("journal after re-sync {round}: {last:?}"));
+        }
+    }
+    if env.connections()? != 1 {
+        return Err("more than one connection".into());
+    }
+    env.bank.faults().clear();
+    Ok(())
+}
+
+macro_rules! journeys {
+    ($($name:ident($v:ident) => $body:expr;)*) => {
+        $(
+            mod $name {
+                use super::*;
+                #[tokio::test]
+                async fn v1() -> TestResult {
+                    let $v = Version::V1;
+                    $body.await
+                }
+                #[tokio::test]
+                async fn v2() -> TestResult {
+                    let $v = Version::V2;
+                    $body.await
+                }
+            }
+        )*
+    };
+}
+
+journeys! {
+    link_embedded_sms_tan(v) => link_and_resync(v, Sca::Embedded { procedure: "smsTan", expect: Challenge::Text }, "demo");
+    link_embedded_push_tan(v) => link_and_resync(v, Sca::Embedded { procedure: "pushTan", expect: Challenge::Text }, "demo");
+    link_embedded_chiptan_optical(v) => link_and_resync(v, Sca::Embedded { procedure: "chipTan optical", expect: Challenge::Flicker }, "demo");
+    link_embedded_chiptan_qr(v) => link_and_resync(v, Sca::Embedded { procedure: "chipTan QR", expect: Challenge::Photo }, "demo");
+    link_redirect(v) => link_and_resync(v, Sca::Redirect, "demo");
+    link_decoupled(v) => link_decoupled(v);
+    link_detailed_consent(v) => link_and_resync(v, Sca::Consent, "demo");
+    link_demo_no_msa(v) => link_and_resync(v, Sca::None, "demo_no_msa");
+    fail_wrong_pin(v) => wrong_pin(v);
+    fail_wrong_tan(v) => wrong_tan(v);
+    fail_wrong_tan_three_times(v) => wrong_tan_three_times(v);
+    fail_redirect_cancelled_at_bank(v) => redirect_cancelled(v);
+    fail_callback_with_foreign_state(v) => foreign_state(v);
+    fail_stale_hash(v) => stale_hash(v);
+    fail_locked_423(v) => locked(v);
+    fail_server_error_5xx(v) => server_errors(v);
+    fail_rate_limited_429(v) => rate_limited(v);
+    fail_truncated_json(v) => truncated(v);
+}
+
+/// Decoupled with several `DECOUPLED_AUTH_IN_PROGRESS` answers first.
+async fn link_decoupled(version: Version) -> TestResult {
+    let env = env_with(version, |c| c.decoupled_in_progress_polls = 3).await?;
+    let (id, _) = env.link(Sca::Decoupled, "demo").await?;
+    env.check(&id, "280004", "demo", 0)?;
+    let waits = env
+        .steps
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|s| **s == WorkStep::WaitingForApproval)
+        .count();
+    if waits < 4 {
+        return Err(format!("expected ≥ 4 decoupled polls (3 in progress + approval), saw {waits}"));
+    }
+    let (added, _) = env.sync_done(&id).await?;
+    if added != 3 {
+        return Err(format!("re-sync added {added}"));
+    }
+    env.check(&id, "280004", "demo", 1)
+}
+
+// ---- failures ---------------------------------------------------------------------------------
+
+async fn embedded_until_tan(env: &Env) -> Result<String, String> {
+    let update = env.start("280001").await?;
+    let id = flow_id(&update)?;
+    let fields = match &update {
+        FlowUpdate::NeedsInput { request: UserRequest::EnterCredentials { fields, .. }, .. } => fields.clone(),
+        other => return Err(format!("expected the login form, got {other:?}")),
+    };
+    let k = &env.kontor;
+    let update = k
+        .answer(&id, UserAnswer::Credentials { values: login_values(&fields, "demo", "demo") })
+        .await
+        .map_err(fail("credentials"))?;
+    let FlowUpdate::NeedsInput { request: UserRequest::ChooseProcedure { procedures, .. }, .. } = &update else {
+        return Err(format!("expected the choice of procedures, got {update:?}"));
+    };
+    let sms = procedures.iter().find(|p| p.name == "smsTan").ok_or("no smsTan")?;
+    let update = k.answer(&id, UserAnswer::Procedure { id: sms.id.clone() }).await.map_err(fail("procedure"))?;
+    if !matches!(&update, FlowUpdate::NeedsInput { request: UserRequest::EnterTan { .. }, .. }) {
+        return Err(format!("expected a TAN request, got {update:?}"));
+    }
+    Ok(id)
+}
+
+fn tan(text: &str) -> UserAnswer {
+    UserAnswer::Tan { tan: SecretString::new(text.into()) }
+}
+
+/// Wrong PIN: the login form comes back with the bank's text; the right PIN then links.
+async fn wrong_pin(version: Version) -> TestResult {
+    let env = env(version).await?;
+    let update = env.start("280001").await?;
+    let id = flow_id(&update)?;
+    let FlowUpdate::NeedsInput { request: UserRequest::EnterCredentials { fields, .. }, .. } = &update else {
+        return Err(format!("expected the login form, got {update:?}"));
+    };
+    let fields = fields.clone();
+    let update = env
+        .kontor
+        .answer(&id, UserAnswer::Credentials { values: login_values(&fields, "demo", "1234") })
+        .await
+        .map_err(fail("answer"))?;
+    match &update {
+        FlowUpdate::NeedsInput { request: UserRequest::EnterCredentials { .. }, error: Some(error), .. }
+            if error.code == ErrorCode::CredentialsRejected
+                && !error.message.is_empty()
+                && error.bank_message.as_deref().is_some_and(|m| m.contains("PIN falsch")) => {}
+        other => return Err(format!("expected the login form again with CredentialsRejected, got {other:?}")),
+    }
+    if env.connections()? != 0 {
+        return Err("a refused login left a connection".into());
+    }
+    // Retry: the right PIN in the same flow.
+    let update = env
+        .drive(update_without_error(update), Sca::Embedded { procedure: "smsTan", expect: Challenge::Text }, "demo")
+        .await?;
+    let FlowUpdate::Done { connection, .. } = update else { return Err(format!("retry did not link: {update:?}")) };
+    env.check(&ConnectionId::from(connection.id.as_str()), "280001", "demo", 0)
+}
+
+fn update_without_error(update: FlowUpdate) -> FlowUpdate {
+    match update {
+        FlowUpdate::NeedsInput { flow_id, request, .. } => FlowUpdate::NeedsInput { flow_id, request, error: None },
+        other => other,
+    }
+}
+
+/// Wrong TAN: the same TAN request comes back with the bank's text; the right TAN then links.
+async fn wrong_tan(version: Version) -> TestResult {
+    let env = env(version).await?;
+    let id = embedded_until_tan(&env).await?;
+    let update = env.kontor.answer(&id, tan("000000")).await.map_err(fail("answer"))?;
+    match &update {
+        FlowUpdate::NeedsInput { request: UserRequest::EnterTan { .. }, error: Some(error), .. }
+            if error.code == ErrorCode::TanRejected
+                && error.bank_message.as_deref().is_some_and(|m| m.contains("TAN ist ungültig")) => {}
+        other => return Err(format!("expected the TAN request again with TanRejected, got {other:?}")),
+    }
+    if env.connections()? != 0 || env.kontor.pending_flows().map_err(fail("pending"))?.len() != 1 {
+        return Err("after a wrong TAN: expected no connection and one pending flow".into());
+    }
+    let update = env.kontor.answer(&id, tan(kontor_sandbox::DEMO_TAN)).await.map_err(fail("answer"))?;
+    let FlowUpdate::Done { connection, .. } = update else { return Err(format!("right TAN did not link: {update:?}")) };
+    env.check(&ConnectionId::from(connection.id.as_str()), "280001", "demo", 0)
+}
+
+/// Three wrong TANs end the flow (the bank ends its challenge); starting again links.
+async fn wrong_tan_three_times(version: Version) -> TestResult {
+    let env = env(version).await?;
+    let id = embedded_until_tan(&env).await?;
+    let mut last = None;
+    for _ in 0..3 {
+        last = Some(env.kontor.answer(&id, tan("000000")).await.map_err(fail("answer"))?);
+    }
+    let last = last.ok_or("no answer")?;
+    let error = expect_code(&last, ErrorCode::TanRejected)?;
+    if !error.bank_message.as_deref().is_some_and(|m| m.contains("zu oft")) {
+        return Err(format!("expected the bank's 'zu oft' text, got {error:?}"));
+    }
+    if env.connections()? != 0 || !env.kontor.pending_flows().map_err(fail("pending"))?.is_empty() {
+        return Err("after the flow ended: expected no connection and no pending flow".into());
+    }
+    let (id, _) = env.link(Sca::Embedded { procedure: "smsTan", expect: Challenge::Text }, "demo").await?;
+    env.check(&id, "280001", "demo", 0)
+}
+
+async fn redirect_until_browser(env: &Env) -> Result<(String, String), String> {
+    let first = env.start("280002").await?;
+    let id = flow_id(&first)?;
+    let mut update = first;
+    for _ in 0..3 {
+        match &update {
+            FlowUpdate::NeedsInput { request: UserRequest::OpenBrowser { url }, .. } => return Ok((id, url.clone())),
+            FlowUpdate::NeedsInput { request: UserRequest::EnterCredentials { fields, .. }, .. } => {
+                update = env
+                    .kontor
+                    .answer(&id, UserAnswer::Credentials { values: login_values(fields, "demo", "demo") })
+                    .await
+                    .map_err(fail("credentials"))?;
+            }
+            other => return Err(format!("expected the bank page, got {other:?}")),
+        }
+    }
+    Err("no bank page".into())
+}
+
+/// Cancelled on the bank's page: `ScaCancelled` with the bank's text; linking again works.
+async fn redirect_cancelled(version: Version) -> TestResult {
+    let env = env(version).await?;
+    let (_, url) = redirect_until_browser(&env).await?;
+    let location = browser(&url, "cancel").await?;
+    let update = env.kontor.handle_callback(&location).await.map_err(fail("handle_callback"))?;
+    let error = expect_code(&update, ErrorCode::ScaCancelled)?;
+    if !error.bank_message.as_deref().is_some_and(|m| m.contains("abgebrochen")) {
+        return Err(format!("expected the bank's text, got {error:?}"));
+    }
+    if env.connections()? != 0 || !env.kontor.pending_flows().map_err(fail("pending"))?.is_empty() {
+        return Err("after a cancel: expected no connection and no pending flow".into());
+    }
+    let (id, _) = env.link(Sca::Redirect, "demo").await?;
+    env.check(&id, "280002", "demo", 0)
+}
+
+/// A callback with a state Kontor never issued changes nothing; the real one still links.
+async fn foreign_state(version: Version) -> TestResult {
+    let env = env(version).await?;
+    let (id, url) = redirect_until_browser(&env).await?;
+    let foreign = format!("{CALLBACK}?state=00000000-0000-4000-8000-000000000000&code=stolen");
+    match env.kontor.handle_callback(&foreign).await {
+        Err(error) if error.code == ErrorCode::ScaStateMismatch && !error.message.is_empty() => {}
+        other => return Err(format!("expected ScaStateMismatch, got {other:?}")),
+    }
+    let pending = env.kontor.pending_flows().map_err(fail("pending"))?;
+    if pending.len() != 1 || pending[0].flow_id != id || env.connections()? != 0 {
+        return Err(format!("the foreign callback changed something: {pending:?}"));
+    }
+    let location = browser(&url, "approve").await?;
+    let update = env.kontor.handle_callback(&location).await.map_err(fail("handle_callback"))?;
+    let FlowUpdate::Done { connection, .. } = update else { return Err(format!("approve did not link: {update:?}")) };
+    env.check(&ConnectionId::from(connection.id.as_str()), "280002", "demo", 0)
+}
+
+/// A hash the bank no longer knows (expired, or a restarted bank): `ScaStale`; starting again links.
+async fn stale_hash(version: Version) -> TestResult {
+    let env = env(version).await?;
+    let update = env.start("280001").await?;
+    let id = flow_id(&update)?;
+    let FlowUpdate::NeedsInput { request: UserRequest::EnterCredentials { fields, .. }, .. } = &update else {
+        return Err(format!("expected the login form, got {update:?}"));
+    };
+    let fields = fields.clone();
+    let update = env
+        .kontor
+        .answer(&id, UserAnswer::Credentials { values: login_values(&fields, "demo", "demo") })
+        .await
+        .map_err(fail("credentials"))?;
+    let FlowUpdate::NeedsInput { request: UserRequest::ChooseProcedure { procedures, .. }, .. } = &update else {
+        return Err(format!("expected the choice of procedures, got {update:?}"));
+    };
+    let procedure = procedures.first().map(|p| p.id.clone()).ok_or("no procedure")?;
+    // The bank forgets the hash: rewrite the persisted continuation to one it never issued.
+    let flow = FlowId::from(id.as_str());
+    env.kontor
+        .with_store(|s| {
+            let Some(mut stored) = s.flow(&flow)? else { return Ok(()) };
+            if let Some(c) = stored.continuation.as_mut() {
+                c.token = "0123456789abcdef0123456789abcdef".into();
+            }
+            s.save_flow(&stored, Utc::now())
+        })
+        .map_err(fail("rewrite flow"))?;
+    let update = env.kontor.answer(&id, UserAnswer::Procedure { id: procedure }).await.map_err(fail("answer"))?;
+    expect_code(&update, ErrorCode::ScaStale)?;
+    if env.connections()? != 0 || !env.kontor.pending_flows().map_err(fail("pending"))?.is_empty() {
+        return Err("after a stale hash: expected no connection and no pending flow".into());
+    }
+    let (id, _) = env.link(Sca::Embedded { procedure: "smsTan", expect: Challenge::Text }, "demo").await?;
+    env.check(&id, "280001", "demo", 0)
+}
+
+/// Linked with `demo_no_msa`; returns the connection and its booking count.
+async fn linked(env: &Env) -> Result<(ConnectionId, usize), String> {
+    let (id, _) = env.link(Sca::None, "demo_no_msa").await?;
+    let count = env.transactions(&id)?.len();
+    Ok((id, count))
+}
+
+/// The failed sync changed no booking and was journalled with its code.
+fn unchanged_and_journalled(env: &Env, id: &ConnectionId, before: usize, code: ErrorCode) -> TestResult {
+    let after = env.transactions(id)?.len();
+    if after != before {
+        return Err(format!("a failed sync changed the bookings: {before} -> {after}"));
+    }
+    let journal = env.journal()?;
+    let last = journal.first().ok_or("no journal row")?;
+    if last.outcome != "failed" || last.error_code.as_deref() != Some(&format!("{code:?}")[..]) {
+        return Err(format!("expected a journal row with {code:?}, got {last:?}"));
+    }
+    Ok(())
+}
+
+/// 423 while the connection is busy: `ResourceBusy`; the next sync works.
+async fn locked(version: Version) -> TestResult {
+    let env = env(version).await?;
+    let (id, before) = linked(&env).await?;
+    env.bank.faults().lock_next_updates(1);
+    let update = env.sync(&id).await?;
+    expect_code(&update, ErrorCode::ResourceBusy)?;
+    unchanged_and_journalled(&env, &id, before, ErrorCode::ResourceBusy)?;
+    let (added, _) = env.sync_done(&id).await?;
+    if added != 3 {
+        return Err(format!("retry added {added}"));
+    }
+    env.check(&id, "280001", "demo_no_msa", 1)
+}
+
+/// 5xx: two 503s are retried unseen; a persistent outage ends in `ProviderUnavailable`, and the
+/// sync after it works.
+async fn server_errors(version: Version) -> TestResult {
+    let env = env(version).await?;
+    let (id, _) = linked(&env).await?;
+    env.bank.faults().fail_next(2, 503);
+    let (added, _) = env.sync_done(&id).await?;
+    if added != 3 {
+        return Err(format!("a sync through two 503s added {added}"));
+    }
+    let before = env.transactions(&id)?.len();
+    env.bank.faults().fail_next(50, 503);
+    let update = env.sync(&id).await?;
+    expect_code(&update, ErrorCode::ProviderUnavailable)?;
+    env.bank.faults().clear();
+    unchanged_and_journalled(&env, &id, before, ErrorCode::ProviderUnavailable)?;
+    let (added, _) = env.sync_done(&id).await?;
+    if added != 3 {
+        return Err(format!("retry added {added}"));
+    }
+    env.check(&id, "280001", "demo_no_msa", 2)
+}
+
+/// 429: one with `Retry-After: 1` is waited out; one asking for longer than Kontor waits ends in
+/// `RateLimited` with `retry_at`, and the sync after it works.
+async fn rate_limited(version: Version) -> TestResult {
+    let env = env(version).await?;
+    let (id, _) = linked(&env).await?;
+    env.bank.faults().rate_limit_next(1, StdDuration::from_secs(1));
+    let (added, _) = env.sync_done(&id).await?;
+    if added != 3 {
+        return Err(format!("a sync through one 429 added {added}"));
+    }
+    let before = env.transactions(&id)?.len();
+    env.bank.faults().rate_limit_next(50, StdDuration::from_secs(60));
+    let update = env.sync(&id).await?;
+    let error = expect_code(&update, ErrorCode::RateLimited)?;
+    if error.retry_at.is_none() {
+        return Err("RateLimited without retry_at".into());
+    }
+    env.bank.faults().clear();
+    unchanged_and_journalled(&env, &id, before, ErrorCode::RateLimited)?;
+    let (added, _) = env.sync_done(&id).await?;
+    if added != 3 {
+        return Err(format!("retry added {added}"));
+    }
+    env.check(&id, "280001", "demo_no_msa", 2)
+}
+
+/// Truncated JSON: during a link (the next answer is cut) and during a sync's download; each ends
+/// in `ProviderResponseInvalid` with nothing written, and the retry works without duplicates.
+async fn truncated(version: Version) -> TestResult {
+    let env = env(version).await?;
+    let update = env.start("280001").await?;
+    let id = flow_id(&update)?;
+    let FlowUpdate::NeedsInput { request: UserRequest::EnterCredentials { fields, .. }, .. } = &update else {
+        return Err(format!("expected the login form, got {update:?}"));
+    };
+    let fields = fields.clone();
+    env.bank.faults().truncate_next(1);
+    let update = env
+        .kontor
+        .answer(&id, UserAnswer::Credentials { values: login_values(&fields, "demo", "demo") })
+        .await
+        .map_err(fail("credentials"))?;
+    expect_code(&update, ErrorCode::ProviderResponseInvalid)?;
+    if env.connections()? != 0 || !env.kontor.pending_flows().map_err(fail("pending"))?.is_empty() {
+        return Err("after a truncated answer: expected no connection and no pending flow".into());
+    }
+    let (id, _) = env.link(Sca::Embedded { procedure: "smsTan", expect: Challenge::Text }, "demo").await?;
+    let before = env.transactions(&id)?.len();
+
+    env.truncate_at_download.store(true, Ordering::SeqCst);
+    let update = env.sync(&id).await?;
+    expect_code(&update, ErrorCode::ProviderResponseInvalid)?;
+    unchanged_and_journalled(&env, &id, before, ErrorCode::ProviderResponseInvalid)?;
+    // The bank did update (its answer was cut afterwards): the retry brings both updates' rows, once.
+    let (added, _) = env.sync_done(&id).await?;
+    if added != 6 {
+        return Err(format!("retry after the cut added {added}, expected 6"));
+    }
+    env.check(&id, "280001", "demo", 2)
+}
+
+// ---- the demo provider and the Demo Bank's state file -----------------------------------------
+
+#[tokio::test]
+async fn demo_provider_is_created_once_and_follows_the_port() -> TestResult {
+    let env = env(Version::V2).await?;
+    let k = &env.kontor;
+    if !k.has_real_provider().map_err(fail("has_real_provider"))? {
+        return Err("the v2 test provider is a real provider".into());
+    }
+    if (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        != (kontor_sandbox::DEFAULT_CLIENT_ID, kontor_sandbox::DEFAULT_CLIENT_SECRET)
+    {
+        return Err("core's demo client differs from the Demo Bank's defaults".into());
+    }
+    let first = k.ensure_demo_provider(&env.bank.base_url()).map_err(fail("ensure_demo_provider"))?;
+    let again = k.ensure_demo_provider(&format!("{}/", env.bank.base_url())).map_err(fail("ensure again"))?;
+    let moved = k.ensure_demo_provider("http://127.0.0.1:9").map_err(fail("ensure moved"))?;
+    let demos: Vec<_> = k.provider_configs().map_err(fail("configs"))?.into_iter().filter(|c| c.is_demo).collect();
+    let _ = env.keyring.delete(&format!("provider-secret:{}", first.id));
+    let _ = env.keyring.delete(&format!("provider-user:{}", first.id));
+    if !(first.is_demo && first.id == again.id && again.id == moved.id && demos.len() == 1) {
+        return Err(format!("expected one demo provider, got {demos:?}"));
+    }
+    if moved.base_url != "http://127.0.0.1:9" || first.client_id != DEMO_CLIENT_ID || first.kind != ProviderKind::Finapi
+    {
+        return Err(format!("demo provider: {moved:?}"));
+    }
+    Ok(())
+}
+
+/// Start, link, shut down, start again with the same state file (a new port), update the connection.
+#[tokio::test]
+async fn demo_bank_state_survives_a_restart() -> TestResult {
+    let state_dir = tempfile::tempdir().map_err(fail("tempdir"))?;
+    let state_file = state_dir.path().join("demo-bank.json");
+    let dir = tempfile::tempdir().map_err(fail("tempdir"))?;
+    let keyring = Arc::new(OsKeyring::new(unique_service()));
+    let clock: SharedClock =
+        Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 15, 12, 0, 0).single().unwrap_or_default()));
+    let config = || DemoBankConfig { state_file: Some(state_file.clone()), ..DemoBankConfig::for_tests() };
+
+    let bank = DemoBank::start(config()).await.map_err(fail("start"))?;
+    let kontor = Kontor::new(dir.path(), keyring.clone(), clock.clone());
+    kontor.create_with_passphrase(&SecretString::new("journey passphrase".into())).map_err(fail("vault"))?;
+    let steps = Arc::new(Mutex::new(Vec::new()));
+    kontor.set_link_options(options(&Arc::new(AtomicBool::new(false)), bank.faults(), &steps));
+    let demo = kontor.ensure_demo_provider(&bank.base_url()).map_err(fail("ensure_demo_provider"))?;
+    let cleanup = |keyring: &OsKeyring| {
+        let _ = keyring.delete(&format!("provider-secret:{}", demo.id));
+        let _ = keyring.delete(&format!("provider-user:{}", demo.id));
+    };
+    let result = async {
+        let start = StartLink {
+            provider_config_id: demo.id.clone(),
+            bank_id: "280001".into(),
+            interface: None,
+            callback_url: None,
+        };
+        let first = kontor.start_link(start).await.map_err(fail("start_link"))?;
+        let id = flow_id(&first)?;
+        let FlowUpdate::NeedsInput { request: UserRequest::EnterCredentials { fields, .. }, .. } = &first else {
+            return Err(format!("expected the login form, got {first:?}"));
+        };
+        let values = login_values(fields, "demo_no_msa", "demo_no_msa");
+        let done = kontor.answer(&id, UserAnswer::Credentials { values }).await.map_err(fail("answer"))?;
+        let FlowUpdate::Done { connection, .. } = done else { return Err(format!("not linked: {done:?}")) };
+        let old_url = bank.base_url();
+        bank.shutdown().await;
+        if !state_file.exists() {
+            return Err("no state file after linking".into());
+        }
+
+        // The app restarts: a new Demo Bank on a new port, the same file; Kontor forgets its clients.
+        let bank = DemoBank::start(config()).await.map_err(fail("restart"))?;
+        kontor.reset_link_runtime();
+        kontor.set_link_options(options(&Arc::new(AtomicBool::new(false)), bank.faults(), &steps));
+        let moved = kontor.ensure_demo_provider(&bank.base_url()).map_err(fail("ensure after restart"))?;
+        if moved.id != demo.id || (moved.base_url == old_url && bank.base_url() != old_url) {
+            return Err(format!("the demo provider did not follow the port: {moved:?}"));
+        }
+        let update = kontor.sync_connection(&connection.id).await.map_err(fail("sync after restart"))?;
+        let FlowUpdate::Done { added, .. } = update else { return Err(format!("sync failed: {update:?}")) };
+        if added != 3 {
+            return Err(format!("the update after the restart added {added}"));
+        }
+        // Once more: the update counter was persisted too (a second update brings new rows).
+        bank.shutdown().await;
+        let bank = DemoBank::start(config()).await.map_err(fail("restart 2"))?;
+        kontor.reset_link_runtime();
+        kontor.ensure_demo_provider(&bank.base_url()).map_err(fail("ensure 2"))?;
+        let update = kontor.sync_connection(&connection.id).await.map_err(fail("sync 2"))?;
+        let FlowUpdate::Done { added, .. } = update else { return Err(format!("sync 2 failed: {update:?}")) };
+        if added != 3 {
+            return Err(format!("the second update after restarts added {added}"));
+        }
+        bank.shutdown().await;
+        Ok(())
+    }
+    .await;
+    cleanup(&keyring);
+    result
+}

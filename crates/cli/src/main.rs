@@ -1,17 +1,37 @@
-//! `kontor`: Kontor without a window. Every command prints one JSON object per result on stdout; failures go
-//! to stderr as a sentence, with exit status 2 for invalid input and 1 for everything else.
+//! `kontor`: Kontor without a window, on the same encrypted vault as the desktop app.
 //!
-//! Each subcommand group lives in its own module under [`commands`] and is wired into [`Command`] here.
+//! For people, commands print readable text and ask for what the bank needs on the terminal. With `--json`,
+//! stdout carries only JSON lines (requests, progress, results, errors) and answers are read as JSON lines on
+//! stdin; `docs/cli.md` is the protocol. Exit status: 0 ok, 1 failure, 2 invalid input or usage, 3 cancelled.
+//!
+//! Each subcommand group lives in its own module under [`commands`] and is wired into [`Command`] here;
+//! [`session`] opens the vault (and the Demo Bank), [`conversation`] plays a bank authentication with the user
+//! or the program on the other end.
 
 mod commands;
+mod conversation;
+mod loopback;
+mod session;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use commands::{CommandFailure, EXIT_INVALID_INPUT};
+use session::Globals;
+
 #[derive(Debug, Parser)]
-#[command(name = "kontor", version, about = "Kontor banking from the command line; prints JSON")]
+#[command(name = "kontor", version, about = "Kontor banking from the command line")]
 struct Cli {
+    /// The data directory with the vault (default: $KONTOR_DATA_DIR, else the platform's data directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    data_dir: Option<PathBuf>,
+
+    /// Machine mode: JSON lines on stdout (requests, progress, results, errors), JSON answers on stdin.
+    #[arg(long, global = true)]
+    json: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -21,12 +41,92 @@ enum Command {
     /// TAN challenges: chipTAN flicker codes and photoTAN images.
     #[command(subcommand)]
     Tan(commands::tan::TanCommand),
+    /// Provider configurations (finAPI or finX client credentials).
+    #[command(subcommand)]
+    Provider(commands::provider::ProviderCommand),
+    /// Banks a provider can reach.
+    #[command(subcommand)]
+    Banks(commands::provider::BanksCommand),
+    /// Link a bank: log in and authenticate, then download accounts and transactions.
+    Link(commands::flows::LinkArgs),
+    /// Fetch new data for one connection, or for all with --all.
+    Sync(commands::flows::SyncArgs),
+    /// List the linked banks.
+    Connections,
+    /// List the accounts with their balances.
+    Accounts,
+    /// List transactions, newest first.
+    Transactions(commands::data::TransactionsArgs),
+    /// List bank authentications waiting for the user (e.g. an unfinished redirect).
+    Flows,
+    /// finX income reports stored in the vault: all of them, or one in full.
+    IncomeReport {
+        /// The report id (finX's link id) from the list.
+        id: Option<String>,
+    },
+    /// Resume a pending redirect with the address the bank sent the browser to (kontor://… or loopback).
+    Callback {
+        /// The full callback URL, with its `state` parameter.
+        url: String,
+    },
+    /// Cancel a pending bank authentication.
+    Cancel {
+        /// The flow id from `kontor flows` or a request line.
+        flow_id: String,
+    },
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let json_requested = std::env::args().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if json_requested && err.use_stderr() => {
+            let failure = CommandFailure::InvalidInput(err.kind().to_string());
+            let _ = commands::print_error_line(&failure.as_error(), None);
+            return ExitCode::from(EXIT_INVALID_INPUT);
+        }
+        Err(err) => err.exit(),
+    };
+    init_logging();
+    let globals = Globals { data_dir: cli.data_dir, json: cli.json };
     let outcome = match cli.command {
         Command::Tan(command) => commands::tan::run(command),
+        command => run_async(command, &globals),
     };
-    commands::finish(outcome)
+    commands::finish(outcome, globals.json)
+}
+
+fn run_async(command: Command, globals: &Globals) -> Result<(), CommandFailure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|err| {
+        CommandFailure::Kontor(kontor_core::KontorError::internal(format!("No async runtime: {err}")))
+    })?;
+    let outcome = runtime.block_on(async move {
+        match command {
+            Command::Tan(command) => commands::tan::run(command),
+            Command::Provider(command) => commands::provider::run(command, globals).await,
+            Command::Banks(command) => commands::provider::run_banks(command, globals).await,
+            Command::Link(args) => commands::flows::link(args, globals).await,
+            Command::Sync(args) => commands::flows::sync(args, globals).await,
+            Command::Connections => commands::data::connections(globals),
+            Command::Accounts => commands::data::accounts(globals),
+            Command::Transactions(args) => commands::data::transactions(args, globals),
+            Command::Flows => commands::data::flows(globals),
+            Command::IncomeReport { id } => commands::data::income_report(id.as_deref(), globals),
+            Command::Callback { url } => commands::flows::callback(&url, globals).await,
+            Command::Cancel { flow_id } => commands::flows::cancel(&flow_id, globals).await,
+        }
+    });
+    // A stdin read may still be blocked on its thread; do not wait for it.
+    runtime.shutdown_background();
+    outcome
+}
+
+/// Logs go to stderr, and only when `KONTOR_LOG` (a tracing filter such as `info` or `kontor_core=debug`) is set.
+fn init_logging() {
+    let Some(filter) = std::env::var("KONTOR_LOG").ok().filter(|f| !f.trim().is_empty()) else { return };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }

@@ -1,27 +1,64 @@
-//! `kontor://` callback URLs → the UI and the core.
+//! `kontor://` callback URLs → the core, and the outcome → the UI.
 //!
 //! URLs arrive three ways: as the first launch's arguments, from the deep-link plugin while running,
-//! and from a second instance through single-instance. All go into the [`Inbox`] and are announced
-//! with the `kontor://callback` event; the UI drains the inbox with `take_callbacks` when it starts,
-//! so a URL that arrived before the UI was ready is replayed, not lost.
+//! and from a second instance through single-instance. Each goes into the [`Inbox`], and the shell
+//! hands it to [`Kontor::handle_callback`] itself — the UI does not have to be listening, or even
+//! loaded, for a bank redirect to complete its flow. While the vault is locked, URLs wait in the
+//! inbox and are handled right after the unlock.
+//!
+//! Every outcome (the flow's next [`FlowUpdate`], or the error, e.g. `ScaStateMismatch` for a URL
+//! whose `state` belongs to no pending flow — which changes nothing) is kept in the inbox and
+//! announced with [`CALLBACK_RESULT_EVENT`]; the UI drains them with `take_callback_results`, so an
+//! outcome produced before the UI listened is shown, not lost.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use kontor_core::KontorError;
+use kontor_core::api::Kontor;
+use kontor_core::api::link_dto::FlowUpdate;
+use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;
 
-pub const CALLBACK_EVENT: &str = "kontor://callback";
+use crate::demo::DemoBankHost;
+
+/// A nudge: new callback results are waiting in the inbox.
+pub const CALLBACK_RESULT_EVENT: &str = "kontor://callback-result";
+
+/// What handling one callback URL came to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CallbackResult {
+    /// The flow the URL belongs to went on.
+    Update { update: FlowUpdate },
+    /// The URL was refused (`ScaStateMismatch`: no pending flow has its state) or the core failed.
+    Error { error: KontorError },
+}
 
 #[derive(Debug, Default)]
-pub struct Inbox(Mutex<Vec<String>>);
+pub struct Inbox {
+    urls: Mutex<Vec<String>>,
+    results: Mutex<Vec<CallbackResult>>,
+    /// One URL at a time, in arrival order.
+    working: tokio::sync::Mutex<()>,
+}
 
 impl Inbox {
-    pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    pub fn take_results(&self) -> Vec<CallbackResult> {
+        std::mem::take(&mut *self.results.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn push(&self, url: String) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(url);
+        self.urls.lock().unwrap_or_else(PoisonError::into_inner).push(url);
+    }
+
+    fn next_url(&self) -> Option<String> {
+        let mut urls = self.urls.lock().unwrap_or_else(PoisonError::into_inner);
+        (!urls.is_empty()).then(|| urls.remove(0))
+    }
+
+    fn record(&self, result: CallbackResult) {
+        self.results.lock().unwrap_or_else(PoisonError::into_inner).push(result);
     }
 }
 
@@ -41,13 +78,49 @@ pub fn install(app: &AppHandle) {
 
 pub fn accept_urls(app: &AppHandle, urls: impl IntoIterator<Item = String>) {
     let Some(inbox) = app.try_state::<Inbox>() else { return };
+    let mut any = false;
     for url in urls {
         if !url.starts_with("kontor://") {
             continue;
         }
         tracing::info!("callback received");
-        inbox.push(url.clone());
-        let _ = app.emit(CALLBACK_EVENT, url);
+        inbox.push(url);
+        any = true;
+    }
+    if any {
+        process_soon(app);
+    }
+}
+
+/// Handles the waiting URLs in the background (no-op while the vault is locked).
+pub fn process_soon(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move { process(&app).await });
+}
+
+/// Hands each waiting URL to the core and records the outcome.
+pub async fn process(app: &AppHandle) {
+    let (Some(inbox), Some(kontor), Some(demo)) =
+        (app.try_state::<Inbox>(), app.try_state::<Arc<Kontor>>(), app.try_state::<DemoBankHost>())
+    else {
+        return;
+    };
+    let _one_at_a_time = inbox.working.lock().await;
+    if !matches!(kontor.status().vault, kontor_core::api::dto::VaultState::Ready) {
+        tracing::info!("callback waits for the vault to be unlocked");
+        return;
+    }
+    demo.ensure(&kontor).await;
+    while let Some(url) = inbox.next_url() {
+        let result = match kontor.handle_callback(&url).await {
+            Ok(update) => CallbackResult::Update { update },
+            Err(error) => {
+                tracing::info!(code = ?error.code, "callback refused: {}", error.message);
+                CallbackResult::Error { error }
+            }
+        };
+        inbox.record(result);
+        let _ = app.emit(CALLBACK_RESULT_EVENT, ());
     }
 }
 

@@ -7,13 +7,17 @@
 
 mod commands;
 mod deep_link;
+mod demo;
+mod events;
 mod logging;
 
 use std::sync::Arc;
 
 use kontor_core::api::Kontor;
 use kontor_core::vault::OsKeyring;
-use tauri::Manager;
+use tauri::{AppHandle, Manager};
+
+use crate::demo::DemoBankHost;
 
 /// `--data-dir PATH` (or `--data-dir=PATH`) runs Kontor on another vault, e.g. a portable one.
 fn data_dir_argument() -> Option<std::path::PathBuf> {
@@ -37,6 +41,18 @@ fn exit_with(message: &str) -> ! {
     std::process::exit(1);
 }
 
+/// Once the vault is open (at startup, or after an unlock): start the Demo Bank if it is the
+/// provider, then handle the callback URLs that waited for the vault.
+pub(crate) fn vault_opened(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let (Some(kontor), Some(demo)) = (app.try_state::<Arc<Kontor>>(), app.try_state::<DemoBankHost>()) {
+            demo.ensure(&kontor).await;
+        }
+        deep_link::process(&app).await;
+    });
+}
+
 /// Starts the app. Errors during setup are shown by the UI (the vault status), not by panicking.
 pub fn run() {
     let data_dir = match data_dir_argument().map_or_else(kontor_core::paths::data_dir, Ok) {
@@ -46,6 +62,7 @@ pub fn run() {
         }
     };
     logging::init(&data_dir.join("logs"));
+    let demo_bank = DemoBankHost::new(&data_dir);
     let kontor = Arc::new(Kontor::new(data_dir, Arc::new(OsKeyring::default()), kontor_core::clock::system()));
 
     let builder = tauri::Builder::default()
@@ -58,17 +75,29 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .manage(kontor.clone())
         .manage(deep_link::Inbox::default())
+        .manage(demo_bank)
         .invoke_handler(tauri::generate_handler![
             commands::vault::app_status,
             commands::vault::create_vault_with_passphrase,
             commands::vault::unlock_vault,
             commands::vault::complete_onboarding,
             commands::overview::overview,
-            commands::callbacks::take_callbacks,
+            commands::callbacks::take_callback_results,
+            commands::link::provider_configs,
+            commands::link::search_banks,
+            commands::link::start_link,
+            commands::link::answer_flow,
+            commands::link::cancel_flow,
+            commands::link::pending_flows,
+            commands::link::sync_connection,
+            commands::link::sync_all,
+            commands::link::open_in_browser,
         ])
         .setup(move |app| {
+            events::install(app.handle(), &kontor);
             kontor.start();
             deep_link::install(app.handle());
+            vault_opened(app.handle());
             Ok(())
         });
 

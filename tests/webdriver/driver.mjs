@@ -92,6 +92,33 @@ export class Session {
     throw new Error(`timed out waiting for ${css}: ${last?.message}`);
   }
 
+  /** Waits until no element matches `css`. */
+  async waitGone(css, timeout = 20_000) {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const found = await this.execute("return document.querySelector(arguments[0]) !== null;", [css]);
+      if (!found) return;
+      await sleep(100);
+    }
+    throw new Error(`timed out waiting for ${css} to go away`);
+  }
+
+  /** Waits until `script` (a function body returning a value) returns something truthy, and returns it. */
+  async waitUntil(script, args = [], timeout = 20_000, what = script) {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const value = await this.execute(script, args);
+      if (value) return value;
+      await sleep(100);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  /** The text of every element matching `css`. */
+  async texts(css) {
+    return this.execute("return [...document.querySelectorAll(arguments[0])].map((e) => e.textContent.trim());", [css]);
+  }
+
   async click(css) {
     const id = await this.waitFor(css);
     await this.cmd("POST", `/element/${id}/click`, {});

@@ -70,7 +70,14 @@ describe('first run', () => {
     expect(screen.getByText(en.welcome.demoHint)).toBeInTheDocument();
     await user.click(button);
     expect(await screen.findByTestId('overview-empty')).toBeInTheDocument();
-    expect(backend.calls).toEqual(['onCallback', 'takeCallbacks', 'appStatus', 'completeOnboarding', 'overview']);
+    expect(backend.calls).toEqual([
+      'onCallbackResult',
+      'onFlowProgress',
+      'takeCallbackResults',
+      'appStatus',
+      'completeOnboarding',
+      'overview',
+    ]);
     expect(backend.state.firstRun).toBe(false);
   });
 
@@ -236,12 +243,15 @@ describe('vault error screen', () => {
 });
 
 describe('callbacks', () => {
-  it('drains callbacks that arrived before the UI and keeps later ones', async () => {
-    const { backend } = start({ ...scenario('empty'), inbox: ['kontor://callback?state=a'] });
+  it('shows outcomes that arrived before the UI and later ones, each once', async () => {
+    const refused = { code: 'ScaStateMismatch' as const, message: 'no flow' };
+    const { backend } = start({ ...scenario('empty'), inbox: [{ kind: 'error', error: refused }] });
     await screen.findByTestId('overview');
     expect(backend.state.inbox).toEqual([]);
-    backend.deliverCallback('kontor://callback?state=b');
-    await waitFor(() => expect(backend.state.inbox).toEqual([]));
-    expect(backend.calls.filter((c) => c === 'takeCallbacks')).toHaveLength(2);
+    expect(await screen.findByText(en.errors.ScaStateMismatch)).toBeInTheDocument();
+    backend.deliverCallback('kontor://sca-callback?state=unknown');
+    await waitFor(() => expect(screen.getAllByTestId('overview-notice')).toHaveLength(2));
+    expect(backend.state.inbox).toEqual([]);
+    expect(backend.calls.filter((c) => c === 'takeCallbackResults')).toHaveLength(2);
   });
 });

@@ -25,7 +25,25 @@ first_run: boolean, data_dir: string, key_source: KeySourceDto | null, };
 
 export type AccountSummary = { id: string, connection_id: string, bank_name: string, name: string, iban: string | null, account_type: AccountType, currency: string, balance_booked: string | null, balance_booked_date: string | null, balance_available: string | null, };
 
-export type ConnectionSummary = { id: string, bank_name: string, status: ConnectionStatus, consent_expires_at: string | null, last_synced_at: string | null, };
+export type ConnectionSummary = { id: string, bank_name: string, status: ConnectionStatus, consent_expires_at: string | null, last_synced_at: string | null, 
+/**
+ * Whole days until the consent ends (negative: ended), when known.
+ */
+consent_days_left?: bigint, 
+/**
+ * finX ongoing access: when access is lost without activity (the refresh token's 90 days; each
+ * sync renews it).
+ */
+access_expires_at?: string, 
+/**
+ * A warning for the user, set from [`CONSENT_WARNING_DAYS`] before the consent ends or access
+ * is lost for inactivity.
+ */
+consent_warning?: string, 
+/**
+ * `finx_onetime`, `finx_ongoing`, or absent (finAPI).
+ */
+access_kind?: string, };
 
 export type CurrencyTotal = { currency: string, amount: string, };
 
@@ -87,6 +105,13 @@ kind: ChallengeKind | null, };
 
 export type TanChallenge = { "kind": "text" } | { "kind": "photo", mime_type: string, data_base64: string, } | { "kind": "flicker", optical_data: string, 
 /**
+ * `optical_data` parsed ([`crate::tan::decode_optical_data`]), so front ends need not parse it;
+ * `None` when it cannot be read (then show `optical_data` as text). Derived data: never read
+ * back from JSON, recomputed with [`TanChallenge::with_parsed_flicker`]. Boxed to keep
+ * every message that carries a challenge small.
+ */
+flicker: FlickerCode | null, 
+/**
  * Render with the Reiner SCT algorithm (finAPI v2 `opticalDataAsReinerSct`).
  */
 reiner_sct: boolean, };
@@ -121,9 +146,96 @@ interface: string | null,
  */
 callback_url: string | null, };
 
+export type FinxFlow = "one_time" | "ongoing" | "income_report";
+
+export type StartFinxLink = { provider_config_id: string, flow: FinxFlow, 
+/**
+ * Ongoing only: the finX `user_id`. Default: the one Kontor created for this provider
+ * configuration (one finX user, several bank connections).
+ */
+user_id: string | null, 
+/**
+ * Ongoing only: a finX provider id (UUID) to pre-select the bank.
+ */
+provider_id: string | null, 
+/**
+ * IBANs (or account numbers) to pre-select the bank and accounts.
+ */
+accounts: Array<string>, 
+/**
+ * Ongoing only: let finX keep the bank login's secrets for unattended syncs (default false).
+ */
+save_secrets: boolean | null, 
+/**
+ * Days of history (one-time, ongoing; income report: turned into months by finX).
+ */
+sync_period_days: number | null, 
+/**
+ * Income report only: months (4–24; finX default 12). Not together with `sync_period_days`.
+ */
+reporting_period_months: number | null, 
+/**
+ * Where the widget returns (default: the link options' callback URL).
+ */
+callback_url: string | null, };
+
+export type ReportFigures = { total: string | null, low: string | null, high: string | null, average: string | null, 
+/**
+ * Number of bookings (summaries).
+ */
+count: number | null, 
+/**
+ * Share of income (disposable / discretionary income).
+ */
+ratio: string | null, };
+
+export type ReportStream = { category_id: string | null, category: string | null, first_booked_on: string | null, last_booked_on: string | null, 
+/**
+ * Who pays or is paid, when known.
+ */
+payment_partner: string | null, 
+/**
+ * The stream's own figures, when finX sends them.
+ */
+summary: ReportFigures | null, };
+
+export type ReportGroup = { 
+/**
+ * The group's category (expense groups), e.g. "Housing".
+ */
+category_id: string | null, category: string | null, summary: ReportFigures | null, streams: Array<ReportStream>, };
+
+export type IncomeReport = { 
+/**
+ * The link id (callback `flow_id`).
+ */
+id: string | null, 
+/**
+ * Months covered.
+ */
+period_months: number | null, 
+/**
+ * ISO 4217 code of all amounts, when finX names it.
+ */
+currency: string | null, income: ReportGroup, 
+/**
+ * The main income stream, if finX identified one.
+ */
+primary_income: ReportStream | null, regular_expenses: Array<ReportGroup>, variable_expenses: Array<ReportGroup>, disposable_income: ReportFigures | null, discretionary_income: ReportFigures | null, };
+
+export type StoredIncomeReport = { 
+/**
+ * finX's link id (the callback's `flow_id`).
+ */
+id: string, 
+/**
+ * When Kontor fetched it (RFC 3339).
+ */
+created_at: string, report: IncomeReport, };
+
 export type WorkStep = "authorizing" | "waiting_for_approval" | "downloading" | "saving";
 
-export type FlowUpdate = { "status": "needs_input", flow_id: string, request: UserRequest, error: KontorError | null, } | { "status": "working", flow_id: string | null, step: WorkStep, } | { "status": "done", connection: ConnectionSummary, added: number, updated: number, warnings: Array<string>, } | { "status": "failed", flow_id: string | null, error: KontorError, };
+export type FlowUpdate = { "status": "needs_input", flow_id: string, request: UserRequest, error: KontorError | null, } | { "status": "working", flow_id: string | null, step: WorkStep, } | { "status": "done", connection: ConnectionSummary, added: number, updated: number, warnings: Array<string>, } | { "status": "failed", flow_id: string | null, error: KontorError, } | { "status": "report_ready", report: StoredIncomeReport, };
 
 export type PendingFlow = { flow_id: string, provider_config_id: string, 
 /**

@@ -1,7 +1,8 @@
-use crate::deep_link::Inbox;
+use crate::deep_link::{CallbackResult, Inbox};
 
-/// Callback URLs that arrived before the UI listened (or since it last asked).
+/// Outcomes of `kontor://` callbacks the shell handled since the UI last asked (also those from
+/// before the UI listened).
 #[tauri::command]
-pub fn take_callbacks(inbox: tauri::State<'_, Inbox>) -> Vec<String> {
-    inbox.take()
+pub fn take_callback_results(inbox: tauri::State<'_, Inbox>) -> Vec<CallbackResult> {
+    inbox.take_results()
 }

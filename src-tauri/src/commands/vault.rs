@@ -3,6 +3,7 @@ use kontor_core::api::dto::AppStatus;
 use kontor_core::secret::SecretString;
 
 use super::KontorState;
+use crate::vault_opened;
 
 #[tauri::command]
 pub fn app_status(kontor: KontorState<'_>) -> AppStatus {
@@ -11,15 +12,20 @@ pub fn app_status(kontor: KontorState<'_>) -> AppStatus {
 
 #[tauri::command]
 pub fn create_vault_with_passphrase(
+    app: tauri::AppHandle,
     kontor: KontorState<'_>,
     passphrase: SecretString,
 ) -> Result<AppStatus, KontorError> {
-    kontor.create_with_passphrase(&passphrase)
+    kontor.create_with_passphrase(&passphrase).inspect(|_| vault_opened(&app))
 }
 
 #[tauri::command]
-pub fn unlock_vault(kontor: KontorState<'_>, passphrase: SecretString) -> Result<AppStatus, KontorError> {
-    kontor.unlock_with_passphrase(&passphrase)
+pub fn unlock_vault(
+    app: tauri::AppHandle,
+    kontor: KontorState<'_>,
+    passphrase: SecretString,
+) -> Result<AppStatus, KontorError> {
+    kontor.unlock_with_passphrase(&passphrase).inspect(|_| vault_opened(&app))
 }
 
 #[tauri::command]

@@ -1,5 +1,5 @@
-import type { AppStatus, KontorError, Overview } from '../../bindings';
-import type { Backend, Unsubscribe } from '../backend/types';
+import type { AppStatus, FlowUpdate, KontorError, Overview, WorkStep } from '../../bindings';
+import type { Backend, CallbackResult, ProgressHandler, Unsubscribe } from '../backend/types';
 import { toKontorError } from '../backend/errors';
 import { screenFor, type Screen } from './routing';
 
@@ -11,7 +11,19 @@ export type Loadable<T> =
 
 export type DialogKind = 'link-bank';
 
-type CallbackHandler = (url: string) => boolean | void;
+type CallbackHandler = (result: CallbackResult) => boolean | void;
+
+/** A message on the overview about something that finished in the background. */
+export type OverviewNotice =
+  | { kind: 'sync-done'; bank: string; added: number }
+  | { kind: 'sync-failed'; bank: string; error: KontorError }
+  | { kind: 'callback-linked'; bank: string }
+  | { kind: 'callback-refused'; error: KontorError };
+
+/** A sync in progress: per connection id, or `all`. */
+export interface SyncProgress {
+  step: WorkStep | null;
+}
 
 /**
  * The app's state and actions. Screens read it and call its actions; only the store talks to the
@@ -25,13 +37,17 @@ export class AppStore {
   busy = $state(false);
   /** The open dialog, if any. */
   dialog = $state<DialogKind | null>(null);
-  /** kontor:// callback URLs no flow has claimed yet (oldest first). */
-  unclaimedCallbacks = $state<string[]>([]);
+  /** A flow to continue in the link dialog (a sync that needs the user). */
+  resumeFlow = $state<{ update: FlowUpdate; bankName: string } | null>(null);
+  /** Syncs running, by connection id (`*` for "sync all"). */
+  syncing = $state<Record<string, SyncProgress>>({});
+  notices = $state<OverviewNotice[]>([]);
 
   readonly backend: Backend;
   /** Not reactive on purpose: handlers are plumbing, not state to render. */
   private callbackHandlers: CallbackHandler[] = [];
-  private unlisten: Unsubscribe | null = null;
+  private progressHandlers: ProgressHandler[] = [];
+  private unlisten: Unsubscribe[] = [];
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -44,8 +60,8 @@ export class AppStore {
   }
 
   dispose(): void {
-    this.unlisten?.();
-    this.unlisten = null;
+    for (const off of this.unlisten) off();
+    this.unlisten = [];
   }
 
   async refreshStatus(): Promise<void> {
@@ -78,29 +94,79 @@ export class AppStore {
     }
   }
 
-  /**
-   * "Link a bank": opens the link-bank dialog. The linking flow (SCA, callbacks) plugs in behind
-   * this action and the LinkBankDialog component.
-   */
+  /** "Link a bank": opens the link-bank dialog (LinkBankDialog runs the flow). */
   linkBank(): void {
+    this.resumeFlow = null;
     this.dialog = 'link-bank';
   }
 
-  closeDialog(): void {
+  /** Closes the open dialog; after a bank was linked the overview is refreshed. */
+  closeDialog(linked = false): void {
     this.dialog = null;
+    this.resumeFlow = null;
+    if (linked) void this.loadOverview();
+  }
+
+  /** Syncs one connection, or all (`connectionId` omitted), reporting progress in `syncing`. */
+  async sync(connectionId?: string): Promise<void> {
+    const key = connectionId ?? '*';
+    if (this.syncing[key] || this.syncing['*']) return;
+    this.syncing = { ...this.syncing, [key]: { step: null } };
+    const onProgress: ProgressHandler = (update) => {
+      if (update.status === 'working' && this.syncing[key]) {
+        this.syncing = { ...this.syncing, [key]: { step: update.step } };
+      }
+    };
+    const bankOf = (id: string | undefined) =>
+      (this.overview.state === 'ready' && this.overview.data.connections.find((c) => c.id === id)?.bank_name) || '';
+    try {
+      const updates = connectionId
+        ? [await this.backend.syncConnection(connectionId, onProgress)]
+        : await this.backend.syncAll(onProgress);
+      const notices: OverviewNotice[] = [];
+      updates.forEach((update, i) => {
+        const fallback = connectionId ?? (this.overview.state === 'ready' ? this.overview.data.connections[i]?.id : undefined);
+        if (update.status === 'done') {
+          notices.push({ kind: 'sync-done', bank: update.connection.bank_name, added: update.added });
+        } else if (update.status === 'failed') {
+          notices.push({ kind: 'sync-failed', bank: bankOf(fallback), error: update.error });
+        } else if (update.status === 'needs_input' && !this.resumeFlow) {
+          // The bank wants the user (e.g. a TAN): continue in the link dialog.
+          this.resumeFlow = { update, bankName: bankOf(fallback) };
+          this.dialog = 'link-bank';
+        }
+      });
+      this.notices = notices;
+    } catch (err) {
+      this.notices = [{ kind: 'sync-failed', bank: bankOf(connectionId), error: toKontorError(err) }];
+    } finally {
+      const { [key]: _done, ...rest } = this.syncing;
+      this.syncing = rest;
+      await this.loadOverview();
+    }
+  }
+
+  dismissNotice(index: number): void {
+    this.notices = this.notices.filter((_, i) => i !== index);
   }
 
   /**
-   * Registers a handler for kontor:// callbacks (used by the linking flow). A handler returns true
-   * when the URL was its own. Unclaimed URLs that are waiting are offered to it at once.
+   * Registers a handler for callback outcomes (used by the link dialog while it waits for a bank
+   * redirect). A handler returns true when the outcome was its own; outcomes nobody claims are
+   * shown as notices on the overview.
    */
-  onCallback(handler: CallbackHandler): Unsubscribe {
+  onCallbackResult(handler: CallbackHandler): Unsubscribe {
     this.callbackHandlers = [...this.callbackHandlers, handler];
-    const waiting = this.unclaimedCallbacks;
-    this.unclaimedCallbacks = [];
-    for (const url of waiting) this.dispatchCallback(url);
     return () => {
       this.callbackHandlers = this.callbackHandlers.filter((h) => h !== handler);
+    };
+  }
+
+  /** Progress of a flow continuing after a callback (no command of the UI started it). */
+  onFlowProgress(handler: ProgressHandler): Unsubscribe {
+    this.progressHandlers = [...this.progressHandlers, handler];
+    return () => {
+      this.progressHandlers = this.progressHandlers.filter((h) => h !== handler);
     };
   }
 
@@ -125,34 +191,50 @@ export class AppStore {
   }
 
   /**
-   * The core keeps every callback URL in an inbox until `take_callbacks` drains it, and announces
-   * each one with an event. The event is only a nudge to drain, so a URL is handled exactly once,
-   * including those that arrived before the UI was listening.
+   * The shell hands every kontor:// URL to the core itself and keeps each outcome until
+   * `take_callback_results` drains it; the event is only a nudge to drain, so an outcome is shown
+   * exactly once, including those from before the UI was listening.
    */
   private async listenForCallbacks(): Promise<void> {
     try {
-      this.unlisten = await this.backend.onCallback(() => void this.drainCallbacks());
+      this.unlisten.push(await this.backend.onCallbackResult(() => void this.drainCallbacks()));
+      this.unlisten.push(
+        await this.backend.onFlowProgress((update) => {
+          for (const handler of this.progressHandlers) handler(update);
+        }),
+      );
     } catch (err) {
       console.warn('kontor: cannot listen for callbacks', toKontorError(err));
     }
     await this.drainCallbacks();
   }
 
-  private async drainCallbacks(): Promise<void> {
-    let urls: string[];
+  async drainCallbacks(): Promise<void> {
+    let results: CallbackResult[];
     try {
-      urls = await this.backend.takeCallbacks();
+      results = await this.backend.takeCallbackResults();
     } catch (err) {
-      console.warn('kontor: cannot take callbacks', toKontorError(err));
+      console.warn('kontor: cannot take callback results', toKontorError(err));
       return;
     }
-    for (const url of urls) this.dispatchCallback(url);
+    for (const result of results) this.dispatchCallback(result);
   }
 
-  private dispatchCallback(url: string): void {
+  private dispatchCallback(result: CallbackResult): void {
     for (const handler of this.callbackHandlers) {
-      if (handler(url) === true) return;
+      if (handler(result) === true) return;
     }
-    this.unclaimedCallbacks = [...this.unclaimedCallbacks, url];
+    // Nobody waits for it (e.g. the app was restarted while the bank page was open): tell the user.
+    if (result.kind === 'error') {
+      this.notices = [...this.notices, { kind: 'callback-refused', error: result.error }];
+    } else if (result.update.status === 'done') {
+      this.notices = [...this.notices, { kind: 'callback-linked', bank: result.update.connection.bank_name }];
+      if (this.screen.kind === 'overview') void this.loadOverview();
+    } else if (result.update.status === 'failed') {
+      this.notices = [...this.notices, { kind: 'callback-refused', error: result.update.error }];
+    } else if (result.update.status === 'needs_input') {
+      this.resumeFlow = { update: result.update, bankName: '' };
+      this.dialog = 'link-bank';
+    }
   }
 }

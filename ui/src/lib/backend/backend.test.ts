@@ -72,13 +72,14 @@ describe('FakeBackend', () => {
     expect(status.vault.state).toBe('ready');
   });
 
-  it('keeps callbacks in an inbox until taken', async () => {
-    const fake = new FakeBackend({ inbox: ['kontor://callback?state=early'] });
-    const seen: string[] = [];
-    await fake.onCallback((url) => seen.push(url));
-    fake.deliverCallback('kontor://callback?state=late');
-    expect(seen).toEqual(['kontor://callback?state=late']);
-    expect(await fake.takeCallbacks()).toEqual(['kontor://callback?state=early', 'kontor://callback?state=late']);
-    expect(await fake.takeCallbacks()).toEqual([]);
+  it('handles callbacks at once and keeps the outcomes until taken', async () => {
+    const fake = new FakeBackend();
+    let nudges = 0;
+    await fake.onCallbackResult(() => (nudges += 1));
+    fake.deliverCallback('kontor://sca-callback?state=nobody');
+    expect(nudges).toBe(1);
+    const results = await fake.takeCallbackResults();
+    expect(results).toMatchObject([{ kind: 'error', error: { code: 'ScaStateMismatch' } }]);
+    expect(await fake.takeCallbackResults()).toEqual([]);
   });
 });

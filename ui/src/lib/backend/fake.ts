@@ -1,16 +1,23 @@
 import type {
   AccountSummary,
   AppStatus,
+  BankSearchHit,
   ConnectionSummary,
   CurrencyTotal,
+  FlowUpdate,
   KeySourceDto,
   KontorError,
   Overview,
+  PendingFlow,
+  ProviderConfigSummary,
+  StartLink,
+  UserAnswer,
   VaultState,
 } from '../../bindings';
 import { sumDecimals } from '../format/decimal';
-import { kontorError } from './errors';
-import type { Backend, Unsubscribe } from './types';
+import { kontorError, toKontorError } from './errors';
+import { FAKE_DEMO_PROVIDER, FakeLinking } from './fakeLink';
+import type { Backend, CallbackResult, ProgressHandler, Unsubscribe } from './types';
 
 /** The whole state of the fake core. Every field can be set up front; tests may also mutate it. */
 export interface FakeState {
@@ -22,8 +29,11 @@ export interface FakeState {
   passphrase: string;
   connections: ConnectionSummary[];
   accounts: AccountSummary[];
-  /** Callback URLs waiting for `takeCallbacks` (as the Rust inbox keeps them). */
-  inbox: string[];
+  /** Callback outcomes waiting for `takeCallbackResults` (as the Rust inbox keeps them). */
+  inbox: CallbackResult[];
+  providers: ProviderConfigSummary[];
+  /** URLs passed to `openInBrowser`. */
+  opened: string[];
 }
 
 export type FakeMethod = Exclude<keyof Backend, 'kind'>;
@@ -45,6 +55,8 @@ export function defaultFakeState(): FakeState {
     connections: [],
     accounts: [],
     inbox: [],
+    providers: [FAKE_DEMO_PROVIDER],
+    opened: [],
   };
 }
 
@@ -59,8 +71,16 @@ export class FakeBackend implements Backend {
   /** Every call in order, e.g. `["appStatus", "completeOnboarding", "overview"]`. */
   readonly calls: FakeMethod[] = [];
   private readonly failures = new Map<FakeMethod, KontorError[]>();
-  private readonly listeners = new Set<(url: string) => void>();
+  private readonly listeners = new Set<() => void>();
+  private readonly progressListeners = new Set<ProgressHandler>();
   private readonly latencyMs: number;
+  /** The scripted Demo Bank flows (see fakeLink.ts). */
+  readonly linking = new FakeLinking({
+    link: (connection, accounts) => {
+      this.state.connections.push(connection);
+      this.state.accounts.push(...accounts);
+    },
+  });
 
   constructor(initial: Partial<FakeState> = {}, options: FakeOptions = {}) {
     this.state = { ...defaultFakeState(), ...structuredClone(initial) };
@@ -75,10 +95,19 @@ export class FakeBackend implements Backend {
     return this;
   }
 
-  /** Simulates a kontor:// URL arriving from the OS: kept in the inbox and announced to listeners. */
+  /**
+   * Simulates a kontor:// URL arriving from the OS: like the shell, the fake core handles it at once
+   * (continuing the redirect flow with its `state`, or refusing it) and keeps the outcome.
+   */
   deliverCallback(url: string): void {
-    this.state.inbox.push(url);
-    for (const listener of this.listeners) listener(url);
+    let result: CallbackResult;
+    try {
+      result = { kind: 'update', update: this.linking.callback(url) };
+    } catch (err) {
+      result = { kind: 'error', error: toKontorError(err) };
+    }
+    this.state.inbox.push(result);
+    for (const listener of this.listeners) listener();
   }
 
   appStatus(): Promise<AppStatus> {
@@ -140,17 +169,100 @@ export class FakeBackend implements Backend {
     });
   }
 
-  takeCallbacks(): Promise<string[]> {
-    return this.run('takeCallbacks', () => this.state.inbox.splice(0));
+  providerConfigs(): Promise<ProviderConfigSummary[]> {
+    return this.run('providerConfigs', () => {
+      this.requireReady();
+      return structuredClone(this.state.providers);
+    });
   }
 
-  onCallback(handler: (url: string) => void): Promise<Unsubscribe> {
-    return this.run('onCallback', () => {
+  searchBanks(providerConfigId: string, query: string): Promise<BankSearchHit[]> {
+    return this.run('searchBanks', () => {
+      this.requireProvider(providerConfigId);
+      return this.linking.search(query);
+    });
+  }
+
+  startLink(request: StartLink, onProgress?: ProgressHandler): Promise<FlowUpdate> {
+    return this.run('startLink', () => {
+      this.requireProvider(request.provider_config_id);
+      onProgress?.({ status: 'working', flow_id: null, step: 'authorizing' });
+      return this.linking.start(request.bank_id);
+    });
+  }
+
+  answerFlow(flowId: string, answer: UserAnswer, onProgress?: ProgressHandler): Promise<FlowUpdate> {
+    return this.run('answerFlow', () => {
+      this.requireReady();
+      onProgress?.({ status: 'working', flow_id: flowId, step: 'authorizing' });
+      const update = this.linking.answer(flowId, answer);
+      if (update.status === 'done') {
+        onProgress?.({ status: 'working', flow_id: flowId, step: 'downloading' });
+        onProgress?.({ status: 'working', flow_id: flowId, step: 'saving' });
+      }
+      return update;
+    });
+  }
+
+  cancelFlow(flowId: string): Promise<FlowUpdate> {
+    return this.run('cancelFlow', () => this.linking.cancel(flowId));
+  }
+
+  pendingFlows(): Promise<PendingFlow[]> {
+    return this.run('pendingFlows', () => this.linking.pending());
+  }
+
+  syncConnection(connectionId: string, onProgress?: ProgressHandler): Promise<FlowUpdate> {
+    return this.run('syncConnection', () => this.syncOne(connectionId, onProgress));
+  }
+
+  syncAll(onProgress?: ProgressHandler): Promise<FlowUpdate[]> {
+    return this.run('syncAll', () => this.state.connections.map((c) => this.syncOne(c.id, onProgress)));
+  }
+
+  openInBrowser(url: string): Promise<void> {
+    return this.run('openInBrowser', () => {
+      if (!/^https?:\/\//i.test(url)) throw kontorError('InvalidInput', 'Only web addresses can be opened.');
+      this.state.opened.push(url);
+    });
+  }
+
+  takeCallbackResults(): Promise<CallbackResult[]> {
+    return this.run('takeCallbackResults', () => this.state.inbox.splice(0));
+  }
+
+  onCallbackResult(handler: () => void): Promise<Unsubscribe> {
+    return this.run('onCallbackResult', () => {
       this.listeners.add(handler);
       return () => {
         this.listeners.delete(handler);
       };
     });
+  }
+
+  onFlowProgress(handler: ProgressHandler): Promise<Unsubscribe> {
+    return this.run('onFlowProgress', () => {
+      this.progressListeners.add(handler);
+      return () => {
+        this.progressListeners.delete(handler);
+      };
+    });
+  }
+
+  private syncOne(connectionId: string, onProgress?: ProgressHandler): FlowUpdate {
+    this.requireReady();
+    const connection = this.state.connections.find((c) => c.id === connectionId);
+    if (!connection) throw kontorError('NotFound', 'This connection does not exist.');
+    onProgress?.({ status: 'working', flow_id: null, step: 'downloading' });
+    connection.last_synced_at = new Date().toISOString();
+    return { status: 'done', connection: structuredClone(connection), added: 0, updated: 0, warnings: [] };
+  }
+
+  private requireProvider(id: string): void {
+    this.requireReady();
+    if (!this.state.providers.some((p) => p.id === id)) {
+      throw kontorError('NotFound', 'This provider configuration does not exist.');
+    }
   }
 
   private status(): AppStatus {

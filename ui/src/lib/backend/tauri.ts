@@ -1,8 +1,33 @@
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { AppStatus, Overview } from '../../bindings';
+import type {
+  AppStatus,
+  BankSearchHit,
+  FlowUpdate,
+  Overview,
+  PendingFlow,
+  ProviderConfigSummary,
+  StartLink,
+  UserAnswer,
+} from '../../bindings';
 import { toKontorError } from './errors';
-import { CALLBACK_EVENT, type Backend, type CommandName, type Commands, type Unsubscribe } from './types';
+import {
+  CALLBACK_RESULT_EVENT,
+  FLOW_PROGRESS_EVENT,
+  type Backend,
+  type CallbackResult,
+  type CommandName,
+  type Commands,
+  type ProgressHandler,
+  type Unsubscribe,
+} from './types';
+
+/** A channel for one job's progress (ignored when nobody listens). */
+function progress(handler: ProgressHandler | undefined): Channel<FlowUpdate> {
+  const channel = new Channel<FlowUpdate>();
+  channel.onmessage = (update) => handler?.(update);
+  return channel;
+}
 
 /** The real backend: Tauri IPC to the Rust core. Each method is one typed `invoke`. */
 export class TauriBackend implements Backend {
@@ -10,7 +35,15 @@ export class TauriBackend implements Backend {
 
   private async call<C extends CommandName>(command: C, args: Commands[C]['args']): Promise<Commands[C]['result']> {
     try {
-      return await invoke<Commands[C]['result']>(command, args);
+      return await invoke<Commands[C]['result']>(command, args as Record<string, unknown>);
+    } catch (err) {
+      throw toKontorError(err);
+    }
+  }
+
+  private async listen<T>(event: string, handler: (payload: T) => void): Promise<Unsubscribe> {
+    try {
+      return await listen<T>(event, (e) => handler(e.payload));
     } catch (err) {
       throw toKontorError(err);
     }
@@ -36,16 +69,52 @@ export class TauriBackend implements Backend {
     return this.call('overview', {});
   }
 
-  takeCallbacks(): Promise<string[]> {
-    return this.call('take_callbacks', {});
+  providerConfigs(): Promise<ProviderConfigSummary[]> {
+    return this.call('provider_configs', {});
   }
 
-  async onCallback(handler: (url: string) => void): Promise<Unsubscribe> {
-    try {
-      return await listen<string>(CALLBACK_EVENT, (event) => handler(event.payload));
-    } catch (err) {
-      throw toKontorError(err);
-    }
+  searchBanks(providerConfigId: string, query: string): Promise<BankSearchHit[]> {
+    return this.call('search_banks', { providerConfigId, query });
+  }
+
+  startLink(request: StartLink, onProgress?: ProgressHandler): Promise<FlowUpdate> {
+    return this.call('start_link', { request, onProgress: progress(onProgress) });
+  }
+
+  answerFlow(flowId: string, answer: UserAnswer, onProgress?: ProgressHandler): Promise<FlowUpdate> {
+    return this.call('answer_flow', { flowId, answer, onProgress: progress(onProgress) });
+  }
+
+  cancelFlow(flowId: string): Promise<FlowUpdate> {
+    return this.call('cancel_flow', { flowId });
+  }
+
+  pendingFlows(): Promise<PendingFlow[]> {
+    return this.call('pending_flows', {});
+  }
+
+  syncConnection(connectionId: string, onProgress?: ProgressHandler): Promise<FlowUpdate> {
+    return this.call('sync_connection', { connectionId, onProgress: progress(onProgress) });
+  }
+
+  syncAll(onProgress?: ProgressHandler): Promise<FlowUpdate[]> {
+    return this.call('sync_all', { onProgress: progress(onProgress) });
+  }
+
+  async openInBrowser(url: string): Promise<void> {
+    await this.call('open_in_browser', { url });
+  }
+
+  takeCallbackResults(): Promise<CallbackResult[]> {
+    return this.call('take_callback_results', {});
+  }
+
+  onCallbackResult(handler: () => void): Promise<Unsubscribe> {
+    return this.listen<null>(CALLBACK_RESULT_EVENT, () => handler());
+  }
+
+  onFlowProgress(handler: ProgressHandler): Promise<Unsubscribe> {
+    return this.listen<FlowUpdate>(FLOW_PROGRESS_EVENT, handler);
   }
 }
 

@@ -1,6 +1,26 @@
-import type { AppStatus, Overview } from '../../bindings';
+import type {
+  AppStatus,
+  BankSearchHit,
+  FlowUpdate,
+  KontorError,
+  Overview,
+  PendingFlow,
+  ProviderConfigSummary,
+  StartLink,
+  UserAnswer,
+} from '../../bindings';
 
 export type Unsubscribe = () => void;
+
+/** Receives the `working` steps of a long job (linking, an answer, a sync) while it runs. */
+export type ProgressHandler = (update: FlowUpdate) => void;
+
+/**
+ * What handling one `kontor://` callback came to. The shell hands every callback URL to the core
+ * itself (even before the UI is loaded) and keeps the outcome until the UI takes it. Defined by
+ * the shell (src-tauri/src/deep_link.rs), so not in bindings.ts.
+ */
+export type CallbackResult = { kind: 'update'; update: FlowUpdate } | { kind: 'error'; error: KontorError };
 
 /**
  * Everything the UI asks of the Rust core. Two implementations: `TauriBackend` (IPC to the real
@@ -25,11 +45,30 @@ export interface Backend {
   // Data
   overview(): Promise<Overview>;
 
-  // kontor:// callbacks (bank redirects, finX widget)
-  /** Drains callback URLs that arrived and were not taken yet (also those from before the UI listened). */
-  takeCallbacks(): Promise<string[]>;
-  /** Notified whenever a callback URL arrives; the URL is also kept until `takeCallbacks` drains it. */
-  onCallback(handler: (url: string) => void): Promise<Unsubscribe>;
+  // Linking and syncing
+  providerConfigs(): Promise<ProviderConfigSummary[]>;
+  searchBanks(providerConfigId: string, query: string): Promise<BankSearchHit[]>;
+  startLink(request: StartLink, onProgress?: ProgressHandler): Promise<FlowUpdate>;
+  answerFlow(flowId: string, answer: UserAnswer, onProgress?: ProgressHandler): Promise<FlowUpdate>;
+  cancelFlow(flowId: string): Promise<FlowUpdate>;
+  pendingFlows(): Promise<PendingFlow[]>;
+  syncConnection(connectionId: string, onProgress?: ProgressHandler): Promise<FlowUpdate>;
+  syncAll(onProgress?: ProgressHandler): Promise<FlowUpdate[]>;
+  /** Opens an http(s) URL in the system browser (never in the app window). */
+  openInBrowser(url: string): Promise<void>;
+
+  // kontor:// callbacks (bank redirects), handled by the core; the UI shows the outcome
+  /** Drains the outcomes of callbacks handled since the last call (also those from before the UI listened). */
+  takeCallbackResults(): Promise<CallbackResult[]>;
+  /** Notified whenever a callback outcome is waiting in the inbox (a nudge to `takeCallbackResults`). */
+  onCallbackResult(handler: () => void): Promise<Unsubscribe>;
+  /** Progress of work no command started, i.e. a flow continuing after a callback. */
+  onFlowProgress(handler: ProgressHandler): Promise<Unsubscribe>;
+}
+
+/** A Tauri `Channel` as an argument; TauriBackend creates it from a ProgressHandler. */
+export interface ProgressChannel {
+  onmessage: ProgressHandler;
 }
 
 /**
@@ -42,10 +81,20 @@ export interface Commands {
   unlock_vault: { args: { passphrase: string }; result: AppStatus };
   complete_onboarding: { args: Record<string, never>; result: AppStatus };
   overview: { args: Record<string, never>; result: Overview };
-  take_callbacks: { args: Record<string, never>; result: string[] };
+  provider_configs: { args: Record<string, never>; result: ProviderConfigSummary[] };
+  search_banks: { args: { providerConfigId: string; query: string }; result: BankSearchHit[] };
+  start_link: { args: { request: StartLink; onProgress: ProgressChannel }; result: FlowUpdate };
+  answer_flow: { args: { flowId: string; answer: UserAnswer; onProgress: ProgressChannel }; result: FlowUpdate };
+  cancel_flow: { args: { flowId: string }; result: FlowUpdate };
+  pending_flows: { args: Record<string, never>; result: PendingFlow[] };
+  sync_connection: { args: { connectionId: string; onProgress: ProgressChannel }; result: FlowUpdate };
+  sync_all: { args: { onProgress: ProgressChannel }; result: FlowUpdate[] };
+  open_in_browser: { args: { url: string }; result: null };
+  take_callback_results: { args: Record<string, never>; result: CallbackResult[] };
 }
 
 export type CommandName = keyof Commands;
 
-/** Events the core emits to the window. */
-export const CALLBACK_EVENT = 'kontor://callback';
+/** Events the shell emits to the window. */
+export const CALLBACK_RESULT_EVENT = 'kontor://callback-result';
+export const FLOW_PROGRESS_EVENT = 'kontor://flow-progress';

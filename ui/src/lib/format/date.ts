@@ -18,3 +18,18 @@ export function formatDate(value: string, locale: string, style: 'medium' | 'lon
 export function formatToday(locale: string, now: Date = new Date()): string {
   return new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long' }).format(now);
 }
+
+/**
+ * When something happened, for "Synced …": "5 minutes ago" within the hour, "today, 14:32" on the
+ * same day, else "21 Nov 2026, 07:45". `iso` is an RFC 3339 timestamp.
+ */
+export function formatRecent(iso: string, locale: string, now: Date = new Date()): string {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return iso;
+  const minutes = Math.round((now.getTime() - when.getTime()) / 60_000);
+  const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  if (minutes >= 0 && minutes < 60) return relative.format(-minutes, 'minute');
+  const time = new Intl.DateTimeFormat(locale, { timeStyle: 'short' }).format(when);
+  if (when.toDateString() === now.toDateString()) return `${relative.format(0, 'day')}, ${time}`;
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(when);
+}

@@ -1,0 +1,182 @@
+import { render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import App from '../App.svelte';
+import { FakeBackend } from '../lib/backend/fake';
+import { FAKE_TAN } from '../lib/backend/fakeLink';
+import { scenario } from '../lib/backend/fixtures';
+import { de } from '../lib/i18n/de';
+import { en } from '../lib/i18n/en';
+import type { Locale } from '../lib/i18n/types';
+
+async function openDialog(locale: Locale = 'en') {
+  const backend = new FakeBackend(scenario('empty'));
+  const user = userEvent.setup();
+  render(App, { props: { backend, locale, intlLocale: locale === 'de' ? 'de-DE' : 'en-GB' } });
+  await user.click(await screen.findByTestId('link-bank'));
+  const dialog = await screen.findByTestId('link-bank-dialog');
+  return { backend, user, dialog };
+}
+
+async function pickBank(user: ReturnType<typeof userEvent.setup>, name: string) {
+  const search = await screen.findByTestId('bank-search-input');
+  await waitFor(() => expect(search).toHaveFocus());
+  await user.type(search, `${name}{Enter}`);
+  const results = await screen.findByTestId('bank-results');
+  expect(results).toHaveTextContent(/DEMODE0\dXXX/);
+  await user.click(within(results).getByText(name, { exact: true }));
+}
+
+async function signIn(user: ReturnType<typeof userEvent.setup>, id = 'demo', pin = 'demo') {
+  const step = await screen.findByTestId('step-credentials');
+  const [login, secret] = within(step).getAllByTestId('credential-field');
+  await waitFor(() => expect(login).toHaveFocus());
+  expect(secret).toHaveAttribute('type', 'password');
+  await user.type(login as HTMLElement, id);
+  await user.type(secret as HTMLElement, `${pin}{Enter}`);
+}
+
+async function chooseProcedure(user: ReturnType<typeof userEvent.setup>, name: string) {
+  const step = await screen.findByTestId('step-procedure');
+  await user.click(within(step).getByLabelText(new RegExp(name)));
+  await user.click(within(step).getByTestId('procedure-submit'));
+}
+
+describe('LinkBankDialog', () => {
+  it('links the test bank with smsTan: search, login (refused once), method, TAN (refused once), done', async () => {
+    const { backend, user } = await openDialog();
+    // Demo Bank is the only provider: preselected, straight to the search.
+    expect(screen.getByTestId('provider-label')).toHaveTextContent(en.linkBank.demoProvider);
+    await pickBank(user, 'finAPI Test Bank');
+
+    await signIn(user, 'demo', 'wrong');
+    expect(await screen.findByTestId('flow-error')).toHaveAttribute('data-error-code', 'CredentialsRejected');
+    expect(screen.getByText(/9942 PIN falsch/)).toBeInTheDocument();
+    await signIn(user);
+
+    await chooseProcedure(user, 'smsTan');
+    const tan = await screen.findByTestId('step-tan');
+    expect(within(tan).getByTestId('tan-text')).toHaveTextContent(FAKE_TAN);
+    const input = within(tan).getByRole('textbox');
+    await waitFor(() => expect(input).toHaveFocus());
+    await user.type(input, '000000{Enter}');
+    expect(await screen.findByTestId('flow-error')).toHaveAttribute('data-error-code', 'TanRejected');
+    await user.type(within(await screen.findByTestId('step-tan')).getByRole('textbox'), `${FAKE_TAN}{Enter}`);
+
+    const done = await screen.findByTestId('link-done');
+    expect(done).toHaveTextContent(en.linkBank.doneBody('finAPI Test Bank'));
+    expect(await within(done).findByText(en.linkBank.doneAccounts(3))).toBeInTheDocument();
+    await user.click(within(done).getByTestId('link-finish'));
+    await waitFor(() => expect(screen.queryByTestId('link-bank-dialog')).not.toBeInTheDocument());
+    expect(await screen.findAllByTestId('account-row')).toHaveLength(3);
+    expect(backend.calls).not.toContain('cancelFlow');
+  });
+
+  it('shows a flicker code and a photoTAN for the optical methods', async () => {
+    const { user } = await openDialog();
+    await pickBank(user, 'finAPI Test Bank');
+    await signIn(user);
+    await chooseProcedure(user, 'chipTan optical');
+    const flicker = await screen.findByTestId('step-tan');
+    expect(within(flicker).getByTestId('tan-challenge')).toHaveAttribute('data-kind', 'flicker');
+    expect(flicker.querySelectorAll('[data-bar-index]')).toHaveLength(5);
+    expect(within(flicker).getByText(/chipTan optical/)).toBeInTheDocument();
+
+    // Cancel, then the QR method.
+    await user.click(within(flicker).getByTestId('tan-cancel'));
+    await waitFor(() => expect(screen.queryByTestId('link-bank-dialog')).not.toBeInTheDocument());
+    await user.click(await screen.findByTestId('link-bank'));
+    await pickBank(user, 'finAPI Test Bank');
+    await signIn(user);
+    await chooseProcedure(user, 'chipTan QR');
+    const photo = await screen.findByTestId('photo-image');
+    expect(photo.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+  });
+
+  it('waits in the browser, ignores a foreign callback, and finishes on the right one', async () => {
+    const { backend, user } = await openDialog();
+    await pickBank(user, 'finAPI Test Redirect Bank');
+    await signIn(user);
+    const step = await screen.findByTestId('step-browser');
+    expect(step).toHaveTextContent(en.linkBank.browserBody('finAPI Test Redirect Bank'));
+    await waitFor(() => expect(backend.state.opened).toHaveLength(1));
+    await user.click(within(step).getByTestId('open-browser'));
+    expect(backend.state.opened).toHaveLength(2);
+
+    backend.deliverCallback('kontor://sca-callback?state=somebody-else');
+    expect(await screen.findByTestId('link-notice')).toHaveAttribute('data-error-code', 'ScaStateMismatch');
+    expect(screen.getByTestId('step-browser')).toBeInTheDocument();
+
+    const [pending] = await backend.pendingFlows();
+    backend.deliverCallback(backend.linking.callbackUrlFor(pending?.flow_id ?? ''));
+    expect(await screen.findByTestId('link-done')).toBeInTheDocument();
+  });
+
+  it('polls while the user approves in the banking app', async () => {
+    const { backend, user } = await openDialog();
+    await pickBank(user, 'finAPI Test Decoupled Bank');
+    await signIn(user);
+    expect(await screen.findByTestId('step-approve')).toHaveTextContent(en.linkBank.approveWaiting);
+    expect(await screen.findByTestId('link-done', {}, { timeout: 4000 })).toBeInTheDocument();
+    expect(backend.calls.filter((c) => c === 'answerFlow').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('asks for the IBANs when the bank wants them', async () => {
+    const { user } = await openDialog();
+    await pickBank(user, 'finAPI Test Consent Bank');
+    expect(await screen.findByTestId('login-hint')).toHaveTextContent('DE02280003000000000001');
+    await signIn(user);
+    const step = await screen.findByTestId('step-accounts');
+    const iban = within(step).getByTestId('iban-input');
+    await waitFor(() => expect(iban).toHaveFocus());
+    await user.type(iban, 'not an iban{Enter}');
+    expect(within(step).getByRole('alert')).toHaveTextContent(en.linkBank.ibanInvalid);
+    await user.clear(iban);
+    await user.type(iban, 'DE02 2800 0300 0000 0000 01{Enter}');
+    await user.type(within(await screen.findByTestId('step-tan')).getByRole('textbox'), `${FAKE_TAN}{Enter}`);
+    expect(await screen.findByTestId('link-done')).toBeInTheDocument();
+  });
+
+  it('Escape cancels the flow at the core and closes', async () => {
+    const { backend, user } = await openDialog();
+    await pickBank(user, 'finAPI Test Bank');
+    await screen.findByTestId('step-credentials');
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByTestId('link-bank-dialog')).not.toBeInTheDocument());
+    expect(backend.calls).toContain('cancelFlow');
+    expect(await backend.pendingFlows()).toEqual([]);
+  });
+
+  it('shows a failure by its code with "Try again"', async () => {
+    const { backend, user } = await openDialog();
+    backend.failNext('startLink', { code: 'ProviderUnavailable', message: 'down' });
+    await pickBank(user, 'finAPI Test Bank');
+    const failed = await screen.findByTestId('link-failed');
+    expect(failed).toHaveAttribute('data-error-code', 'ProviderUnavailable');
+    expect(failed).toHaveTextContent(en.errors.ProviderUnavailable);
+    await user.click(within(failed).getByTestId('link-retry'));
+    expect(await screen.findByTestId('step-credentials')).toBeInTheDocument();
+  });
+
+  it('speaks German', async () => {
+    const { user } = await openDialog('de');
+    expect(screen.getByText(de.linkBank.demoSearchHint)).toBeInTheDocument();
+    await pickBank(user, 'finAPI Test Bank');
+    expect(await screen.findByText(de.linkBank.credentialsTitle('finAPI Test Bank'))).toBeInTheDocument();
+  });
+});
+
+describe('sync on the overview', () => {
+  it('syncs all connections and shows when they were synced', async () => {
+    const backend = new FakeBackend(scenario('accounts'));
+    const user = userEvent.setup();
+    render(App, { props: { backend, locale: 'en', intlLocale: 'en-GB' } });
+    await user.click(await screen.findByTestId('sync-all'));
+    expect(await screen.findAllByTestId('overview-notice')).toHaveLength(2);
+    await waitFor(() =>
+      expect(screen.getAllByTestId('last-synced')[0]).toHaveTextContent(en.overview.syncedJustNow),
+    );
+    await user.click(screen.getAllByTestId('sync-connection')[0] as HTMLElement);
+    await waitFor(() => expect(backend.calls.filter((c) => c === 'syncConnection')).toHaveLength(1));
+  });
+});

@@ -74,6 +74,8 @@ run: build
 
 lint: deps-rust
 	cargo fmt --all -- --check
+	@# the core must never depend on tauri
+	@if cargo tree -p kontor-core -e normal --prefix none | grep -q '^tauri'; then echo "kontor-core depends on tauri"; exit 1; fi
 	cargo clippy --workspace --all-targets $(FEATURES) -- -D warnings
 
 test-ui: deps-ui

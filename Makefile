@@ -72,7 +72,7 @@ run: build
 
 ## Tests -----------------------------------------------------------------------------------------
 
-lint: deps-rust
+lint: deps-rust ui
 	cargo fmt --all -- --check
 	@# the core must never depend on tauri
 	@if cargo tree -p kontor-core -e normal --prefix none | grep -q '^tauri'; then echo "kontor-core depends on tauri"; exit 1; fi

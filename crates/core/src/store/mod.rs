@@ -2,10 +2,15 @@
 //!
 //! Invariants:
 //!
-//! - It is opened through one function, [`Store::open_encrypted`]: `PRAGMA key` first,
-//!   `temp_store = MEMORY` (no plaintext temp files), the key verified by reading `sqlite_master`,
-//!   the schema version checked, and only then WAL, `foreign_keys` and migrations. Until the version
-//!   check passes nothing is written.
+//! - It is opened through one function, [`Store::open_encrypted`]: the busy timeout first (a
+//!   connection setting; every later step that needs a lock waits for other connections and ends in
+//!   `VaultBusy` after it), then `PRAGMA key`, `temp_store = MEMORY` (no plaintext temp files), the
+//!   key verified by reading `sqlite_master`, the schema version checked, and only then WAL,
+//!   `foreign_keys` and migrations. Until the version check passes nothing is written.
+//! - The first open of a process waits until SQLCipher has finished its own initialisation, which
+//!   SQLite runs after it already reports itself initialised to other threads.
+//! - Another process may open or migrate the same file at the same time: migrations take the write
+//!   lock first and re-read the version under it.
 //! - Migrations are append-only ([`migrations::MIGRATIONS`]); `PRAGMA user_version` is the number
 //!   applied. A database with a higher number was written by a newer Kontor and is not touched.
 //! - Money is stored as decimal text, never as REAL.

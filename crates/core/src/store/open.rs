@@ -1,11 +1,52 @@
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags};
 
 use super::migrations;
 use crate::error::{ErrorCode, KontorError};
 use crate::vault::VaultKey;
+
+/// How long an open waits for another connection's lock (a write, a checkpoint, WAL recovery)
+/// before it gives up with [`ErrorCode::VaultBusy`].
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the first open of a process waits for SQLCipher to finish initialising.
+const CIPHER_READY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Waits, once per process, until SQLCipher can key a connection.
+///
+/// SQLite marks itself initialised before it runs SQLCipher's own initialisation
+/// (`SQLITE_EXTRA_INIT`, which sets up the crypto provider), and other threads' `sqlite3_initialize`
+/// return at once from then on. A thread that keyed a connection in that window got
+/// "An error occurred with PRAGMA key or rekey" although nothing was wrong with the key or the file
+/// (two threads creating their first vaults at the same moment; seen as a flaky test under load).
+/// Here one thread keys a throw-away in-memory connection while all other openers wait on the
+/// `OnceLock`; it normally succeeds at once, since that thread runs the whole initialisation
+/// itself. Only if something outside this module is initialising SQLite at the same moment does it
+/// see the window, and then it polls until SQLCipher reports ready. Nothing touches a file here.
+fn sqlcipher_ready() -> Result<(), KontorError> {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let started = Instant::now();
+            loop {
+                let probe =
+                    Connection::open_in_memory().and_then(|conn| conn.pragma_update(None, "key", "kontor-probe"));
+                match probe {
+                    Ok(()) => return Ok(()),
+                    Err(err) if started.elapsed() >= CIPHER_READY_TIMEOUT => return Err(err.to_string()),
+                    Err(_) => thread::sleep(Duration::from_millis(1)),
+                }
+            }
+        })
+        .clone()
+        .map_err(|err| {
+            KontorError::internal(format!("The encryption library (SQLCipher) could not be initialised: {err}"))
+        })
+}
 
 /// An open, unlocked, migrated vault database.
 #[derive(Debug)]
@@ -36,6 +77,15 @@ pub(crate) fn classify(err: &rusqlite::Error, path: &Path) -> KontorError {
     }
 }
 
+/// `PRAGMA key` reads nothing and takes no lock; it fails only if SQLCipher itself is not usable
+/// (its generic message names the pragma and misleadingly talks about empty keys).
+fn key_failed(err: &rusqlite::Error, path: &Path) -> KontorError {
+    match err.sqlite_error_code() {
+        Some(SqliteCode::DatabaseBusy | SqliteCode::DatabaseLocked) => classify(err, path),
+        _ => KontorError::internal(format!("The encryption library (SQLCipher) could not set the vault's key: {err}")),
+    }
+}
+
 impl Store {
     /// Opens (creating if `create`) the database at `path` with `key`, verifies the key, checks the
     /// schema version and migrates. See the module docs for the order and what it guarantees.
@@ -47,10 +97,13 @@ impl Store {
         } else if !path.exists() {
             return Err(KontorError::new(ErrorCode::NotFound, format!("No vault exists at {}.", path.display())));
         }
+        sqlcipher_ready()?;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&e, path))?;
-        conn.pragma_update(None, "key", key.sqlcipher_pragma().expose()).map_err(|e| classify(&e, path))?;
+        // A connection setting that touches no file: set first, so that every step below that
+        // needs a lock waits for other connections instead of failing at once.
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| classify(&e, path))?;
+        conn.pragma_update(None, "key", key.sqlcipher_pragma().expose()).map_err(|e| key_failed(&e, path))?;
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(|e| classify(&e, path))?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(|e| classify(&e, path))?;
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
             .map_err(|e| classify(&e, path))?;
         let version: i64 =

@@ -96,11 +96,7 @@ pub fn create_with_keyring(paths: &VaultPaths, keyring: &dyn SecretStore) -> Res
         argon2: None,
         key_check: key.check_value(),
     };
-    keyring.set(&meta.keyring_entry_name(), &key.to_hex()).map_err(|e| keyring_unavailable(&e))?;
-    prepare_dir(&paths.dir)?;
-    let store = Store::open_encrypted(&paths.database(), &key, true)?;
-    meta.write(&paths.meta())?;
-    Ok(store)
+    create(paths, &key, &meta, Some(keyring))
 }
 
 /// Creates a new vault whose key is derived from a passphrase (for systems without a keyring).
@@ -118,10 +114,42 @@ pub fn create_with_passphrase(paths: &VaultPaths, passphrase: &SecretString) -> 
         argon2: Some(params),
         key_check: key.check_value(),
     };
+    create(paths, &key, &meta, None)
+}
+
+/// Creates the database file exclusively, so two processes starting for the first time at the same
+/// moment cannot each create a vault under their own key; on any failure removes what it created, so
+/// a failed first start leaves nothing that a later start would mistake for a damaged vault.
+fn create(paths: &VaultPaths, key: &VaultKey, meta: &VaultMeta, keyring: Option<&dyn SecretStore>) -> Result<Store> {
     prepare_dir(&paths.dir)?;
-    let store = Store::open_encrypted(&paths.database(), &key, true)?;
-    meta.write(&paths.meta())?;
-    Ok(store)
+    let database = paths.database();
+    match fs::OpenOptions::new().write(true).create_new(true).open(&database) {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(KontorError::new(
+                ErrorCode::VaultBusy,
+                "Another Kontor process is creating the vault right now. Wait a moment and try again.",
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    }
+    let created = (|| {
+        if let Some(keyring) = keyring {
+            keyring.set(&meta.keyring_entry_name(), &key.to_hex()).map_err(|e| keyring_unavailable(&e))?;
+        }
+        let store = Store::open_encrypted(&database, key, true)?;
+        meta.write(&paths.meta())?;
+        Ok(store)
+    })();
+    if created.is_err() {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = fs::remove_file(format!("{}{suffix}", database.display()));
+        }
+        if let Some(keyring) = keyring {
+            let _ = keyring.delete(&meta.keyring_entry_name());
+        }
+    }
+    created
 }
 
 fn validate_passphrase(passphrase: &SecretString) -> Result<()> {

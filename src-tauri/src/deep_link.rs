@@ -35,9 +35,16 @@ pub enum CallbackResult {
     Error { error: KontorError },
 }
 
+/// How many recent callback URLs are remembered to drop duplicates.
+const RECENT_URLS: usize = 32;
+
 #[derive(Debug, Default)]
 pub struct Inbox {
     urls: Mutex<Vec<String>>,
+    /// URLs already accepted: a second launch's URL arrives twice (through single-instance's argv
+    /// and through the deep-link plugin's open-url event); a callback is single-use anyway, so the
+    /// repeat would only be refused and shown as "ignored".
+    recent: Mutex<std::collections::VecDeque<String>>,
     results: Mutex<Vec<CallbackResult>>,
     /// One URL at a time, in arrival order.
     working: tokio::sync::Mutex<()>,
@@ -48,8 +55,20 @@ impl Inbox {
         std::mem::take(&mut *self.results.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    fn push(&self, url: String) {
+    /// Queues `url` unless the same URL was accepted recently; returns whether it was queued.
+    fn push(&self, url: String) -> bool {
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+            if recent.contains(&url) {
+                return false;
+            }
+            if recent.len() == RECENT_URLS {
+                recent.pop_front();
+            }
+            recent.push_back(url.clone());
+        }
         self.urls.lock().unwrap_or_else(PoisonError::into_inner).push(url);
+        true
     }
 
     fn next_url(&self) -> Option<String> {
@@ -83,9 +102,12 @@ pub fn accept_urls(app: &AppHandle, urls: impl IntoIterator<Item = String>) {
         if !url.starts_with("kontor://") {
             continue;
         }
-        tracing::info!("callback received");
-        inbox.push(url);
-        any = true;
+        if inbox.push(url) {
+            tracing::info!("callback received");
+            any = true;
+        } else {
+            tracing::debug!("callback received again; ignored");
+        }
     }
     if any {
         process_soon(app);

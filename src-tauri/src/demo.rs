@@ -1,6 +1,7 @@
 //! The Demo Bank, in process: with no real provider configured, Kontor starts
 //! [`kontor_sandbox::DemoBank`] on a random loopback port and points the demo provider
-//! configuration at it, so "Demo Bank (offline)" works without any account anywhere.
+//! configurations at it (its finAPI face and its finX face), so "Demo Bank (finAPI)" and
+//! "Demo Bank (finX)" work without any account anywhere.
 //!
 //! [`DemoBankHost::ensure`] is idempotent and cheap once the bank runs; it is called at startup,
 //! after an unlock, and before every linking or syncing command (so a command that races the
@@ -26,7 +27,7 @@ impl DemoBankHost {
         Self { state_file: data_dir.join("demo-bank.json"), bank: Mutex::new(None) }
     }
 
-    /// Starts the Demo Bank and registers it as the demo provider, unless the vault is not open
+    /// Starts the Demo Bank and registers it as the demo providers (finAPI and finX), unless the vault is not open
     /// yet or a real provider is configured. Problems are logged: linking then reports them.
     pub async fn ensure(&self, kontor: &Kontor) {
         if !matches!(kontor.status().vault, VaultState::Ready) {
@@ -57,6 +58,10 @@ impl DemoBankHost {
         if let Some(running) = bank.as_ref() {
             if let Err(err) = kontor.ensure_demo_provider(&running.base_url()) {
                 tracing::warn!(code = ?err.code, "cannot register the Demo Bank: {}", err.message);
+            }
+            // The same server speaks finX: "Demo Bank (finX)" next to "Demo Bank (finAPI)".
+            if let Err(err) = kontor.ensure_demo_finx_provider(&running.base_url()) {
+                tracing::warn!(code = ?err.code, "cannot register the Demo Bank's finX face: {}", err.message);
             }
         }
     }

@@ -1,10 +1,24 @@
 // Steps of the link dialog shared by the WebDriver tests.
 
-/** From a fresh data directory: welcome → overview → the link dialog. */
-export async function openLinkDialog(session) {
+/**
+ * From a fresh data directory: welcome → overview → the link dialog, with the Demo Bank's finAPI
+ * face (`kind`: "finapi") or its finX face ("finx") chosen.
+ */
+export async function openLinkDialog(session, kind = "finapi") {
   await session.click('[data-testid="get-started"]');
   await session.click('[data-testid="link-bank"]');
-  await session.waitFor('[data-testid="bank-search-input"]', 30_000);
+  await chooseProvider(session, kind);
+}
+
+/** The provider step (the Demo Bank offers its finAPI and its finX face). */
+export async function chooseProvider(session, kind = "finapi") {
+  await session.waitFor('[data-testid="step-provider"], [data-testid="bank-search-input"], [data-testid="step-finx"]', 30_000);
+  const onProviderStep = await session.execute("return document.querySelector('[data-testid=\"step-provider\"]') !== null;");
+  if (onProviderStep) {
+    await session.click(`[data-testid="provider-option"][data-kind="${kind}"]`);
+    await session.click('[data-testid="step-provider"] button[type="submit"]');
+  }
+  await session.waitFor(kind === "finx" ? '[data-testid="step-finx"]' : '[data-testid="bank-search-input"]', 30_000);
 }
 
 export async function pickBank(session, query, bankId) {

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Session } from "./driver.mjs";
-import { openLinkDialog, pickBank, signIn, chooseProcedure, enterTan } from "./link-steps.mjs";
+import { openLinkDialog, chooseProvider, pickBank, signIn, chooseProcedure, enterTan } from "./link-steps.mjs";
 
 let session;
 
@@ -42,7 +42,7 @@ test("chipTAN optical: the flicker code animates", async () => {
 
 test("chipTAN QR: the image loads, and the TAN finishes the link", async () => {
   await session.click('[data-testid="link-bank"]');
-  await session.waitFor('[data-testid="bank-search-input"]');
+  await chooseProvider(session, "finapi");
   await pickBank(session, "DEMO0001", "280001");
   await signIn(session);
   await chooseProcedure(session, "DEMO-TSP-04");

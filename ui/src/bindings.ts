@@ -29,7 +29,7 @@ export type ConnectionSummary = { id: string, bank_name: string, status: Connect
 /**
  * Whole days until the consent ends (negative: ended), when known.
  */
-consent_days_left?: bigint, 
+consent_days_left?: number, 
 /**
  * finX ongoing access: when access is lost without activity (the refresh token's 90 days; each
  * sync renews it).

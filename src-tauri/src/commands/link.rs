@@ -3,7 +3,9 @@
 //! through the `on_progress` channel (see [`crate::events`]).
 
 use kontor_core::KontorError;
-use kontor_core::api::link_dto::{FlowUpdate, PendingFlow, ProviderConfigSummary, StartLink};
+use kontor_core::api::link_dto::{
+    FlowUpdate, NewProviderConfig, PendingFlow, ProviderConfigSummary, StartFinxLink, StartLink, StoredIncomeReport,
+};
 use kontor_core::provider::BankSearchHit;
 use kontor_core::sca::UserAnswer;
 use tauri::ipc::Channel;
@@ -23,6 +25,16 @@ pub async fn provider_configs(
 ) -> Result<Vec<ProviderConfigSummary>, KontorError> {
     demo.ensure(&kontor).await;
     kontor.provider_configs()
+}
+
+/// Adds a real provider (finAPI or finX); the client secret goes to the OS keyring. The UI cannot
+/// add demo configurations: those are the Demo Bank's own.
+#[tauri::command]
+pub fn add_provider_config(
+    kontor: KontorState<'_>,
+    config: NewProviderConfig,
+) -> Result<ProviderConfigSummary, KontorError> {
+    kontor.add_provider_config(NewProviderConfig { is_demo: false, ..config })
 }
 
 #[tauri::command]
@@ -45,6 +57,29 @@ pub async fn start_link(
 ) -> Result<FlowUpdate, KontorError> {
     demo.ensure(&kontor).await;
     with_progress(on_progress, kontor.start_link(request)).await
+}
+
+/// Starts a finX widget flow (one-time, ongoing, income report): answers with the widget to open.
+#[tauri::command]
+pub async fn start_finx_link(
+    kontor: KontorState<'_>,
+    demo: Demo<'_>,
+    request: StartFinxLink,
+    on_progress: Channel<FlowUpdate>,
+) -> Result<FlowUpdate, KontorError> {
+    demo.ensure(&kontor).await;
+    with_progress(on_progress, kontor.start_finx_link(request)).await
+}
+
+/// Stored finX income reports, newest first (from the vault: readable offline).
+#[tauri::command]
+pub fn income_reports(kontor: KontorState<'_>) -> Result<Vec<StoredIncomeReport>, KontorError> {
+    kontor.income_reports()
+}
+
+#[tauri::command]
+pub fn income_report(kontor: KontorState<'_>, id: String) -> Result<StoredIncomeReport, KontorError> {
+    kontor.income_report(&id)
 }
 
 #[tauri::command]

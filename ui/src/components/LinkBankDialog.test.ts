@@ -46,7 +46,7 @@ describe('LinkBankDialog', () => {
   it('links the test bank with smsTan: search, login (refused once), method, TAN (refused once), done', async () => {
     const { backend, user } = await openDialog();
     // Demo Bank is the only provider: preselected, straight to the search.
-    expect(screen.getByTestId('provider-label')).toHaveTextContent(en.linkBank.demoProvider);
+    expect(screen.getByTestId('provider-label')).toHaveTextContent(en.linkBank.demoProviderFinapi);
     await pickBank(user, 'finAPI Test Bank');
 
     await signIn(user, 'demo', 'wrong');

@@ -82,7 +82,7 @@ pub struct ConnectionSummary {
     pub last_synced_at: Option<String>,
     /// Whole days until the consent ends (negative: ended), when known.
     #[serde(default)]
-    #[ts(optional)]
+    #[ts(optional, type = "number")]
     pub consent_days_left: Option<i64>,
     /// finX ongoing access: when access is lost without activity (the refresh token's 90 days; each
     /// sync renews it).

@@ -127,7 +127,9 @@ pub const DEMO_CLIENT_ID: &str = "kontor-demo";
 pub const DEMO_CLIENT_SECRET: &str = "kontor-demo-secret";
 /// The label of the demo provider configuration.
 pub const DEMO_PROVIDER_LABEL: &str = "Demo Bank (offline)";
-const DEMO_SECRET_SCOPE: &str = "demo-client-secret";
+/// The label of the demo finX provider configuration (the Demo Bank's finX face).
+pub const DEMO_FINX_PROVIDER_LABEL: &str = "Demo Bank (finX)";
+pub(super) const DEMO_SECRET_SCOPE: &str = "demo-client-secret";
 
 fn user_secret_name(config: &ProviderConfigId) -> String {
     format!("provider-user:{config}")
@@ -248,19 +250,34 @@ impl Kontor {
     /// Demo Bank's defaults ([`DEMO_CLIENT_ID`], [`DEMO_CLIENT_SECRET`]); without a keyring the
     /// secret lives in the vault, as it is not a real secret.
     pub fn ensure_demo_provider(&self, base_url: &str) -> Result<ProviderConfigSummary> {
+        self.ensure_demo_config(ProviderKind::Finapi, base_url)
+    }
+
+    /// Registers the Demo Bank's finX face (the same server as [`Self::ensure_demo_provider`]) as
+    /// the demo finX provider configuration, like `ensure_demo_provider` does for finAPI.
+    pub fn ensure_demo_finx_provider(&self, base_url: &str) -> Result<ProviderConfigSummary> {
+        self.ensure_demo_config(ProviderKind::Finx, base_url)
+    }
+
+    fn ensure_demo_config(&self, kind: ProviderKind, base_url: &str) -> Result<ProviderConfigSummary> {
         let base_url = base_url.trim().trim_end_matches('/').to_owned();
         if url::Url::parse(&base_url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
             return Err(KontorError::invalid_input("The Demo Bank address must be an http:// URL."));
         }
-        let existing = self.with_store(|s| Ok(s.provider_configs()?.into_iter().find(|c| c.is_demo)))?;
+        let existing =
+            self.with_store(|s| Ok(s.provider_configs()?.into_iter().find(|c| c.is_demo && c.kind == kind)))?;
         let Some(mut config) = existing else {
+            let (label, api_version) = match kind {
+                ProviderKind::Finapi => (DEMO_PROVIDER_LABEL, Some("v2".to_owned())),
+                ProviderKind::Finx => (DEMO_FINX_PROVIDER_LABEL, None),
+            };
             return self.add_provider_config(NewProviderConfig {
-                kind: ProviderKind::Finapi,
-                label: DEMO_PROVIDER_LABEL.to_owned(),
+                kind,
+                label: label.to_owned(),
                 base_url,
                 client_id: DEMO_CLIENT_ID.to_owned(),
                 client_secret: SecretString::new(DEMO_CLIENT_SECRET.to_owned()),
-                api_version: Some("v2".to_owned()),
+                api_version,
                 is_demo: true,
             });
         };
@@ -268,6 +285,7 @@ impl Kontor {
             config.base_url = base_url;
             self.with_store(|s| s.upsert_provider_config(&config))?;
             self.link_runtime().providers.lock().unwrap_or_else(PoisonError::into_inner).remove(&config.id);
+            self.link_runtime().finx.forget_client(&config.id);
         }
         let has_secret = matches!(self.keyring().get(&config.secret_key_name()), Ok(Some(_)))
             || self.with_store(|s| s.provider_session(&config.id, DEMO_SECRET_SCOPE))?.is_some();
@@ -281,8 +299,8 @@ impl Kontor {
         Ok(ProviderConfigSummary::from_domain(&config))
     }
 
-    /// Whether any provider configuration other than the Demo Bank exists (then the app does not
-    /// start the Demo Bank).
+    /// Whether any provider configuration other than the Demo Bank's (finAPI and finX) exists (then
+    /// the app does not start the Demo Bank).
     pub fn has_real_provider(&self) -> Result<bool> {
         self.with_store(|s| Ok(s.provider_configs()?.iter().any(|c| !c.is_demo)))
     }

@@ -1,4 +1,14 @@
-import type { AppStatus, FlowUpdate, KontorError, Overview, WorkStep } from '../../bindings';
+import type {
+  AppStatus,
+  FlowUpdate,
+  KontorError,
+  NewProviderConfig,
+  Overview,
+  ProviderConfigSummary,
+  StoredIncomeReport,
+  WorkStep,
+} from '../../bindings';
+import type { LinkIntent } from '../link/flow.svelte';
 import type { Backend, CallbackResult, ProgressHandler, Unsubscribe } from '../backend/types';
 import { toKontorError } from '../backend/errors';
 import { screenFor, type Screen } from './routing';
@@ -11,6 +21,9 @@ export type Loadable<T> =
 
 export type DialogKind = 'link-bank';
 
+/** The page shown next to the sidebar once the vault is open. */
+export type View = 'overview' | 'reports' | 'settings';
+
 type CallbackHandler = (result: CallbackResult) => boolean | void;
 
 /** A message on the overview about something that finished in the background. */
@@ -18,7 +31,8 @@ export type OverviewNotice =
   | { kind: 'sync-done'; bank: string; added: number }
   | { kind: 'sync-failed'; bank: string; error: KontorError }
   | { kind: 'callback-linked'; bank: string }
-  | { kind: 'callback-refused'; error: KontorError };
+  | { kind: 'callback-refused'; error: KontorError }
+  | { kind: 'report-ready'; reportId: string };
 
 /** A sync in progress: per connection id, or `all`. */
 export interface SyncProgress {
@@ -42,6 +56,16 @@ export class AppStore {
   /** Syncs running, by connection id (`*` for "sync all"). */
   syncing = $state<Record<string, SyncProgress>>({});
   notices = $state<OverviewNotice[]>([]);
+  /** The page next to the sidebar. */
+  view = $state<View>('overview');
+  /** Stored finX income reports, newest first (from the vault). */
+  reports = $state<Loadable<StoredIncomeReport[]>>({ state: 'idle' });
+  /** The report open on the reports page, if any. */
+  selectedReportId = $state<string | null>(null);
+  /** Provider configurations (settings page). */
+  providers = $state<Loadable<ProviderConfigSummary[]>>({ state: 'idle' });
+  /** What the link dialog was opened for. */
+  linkIntent = $state<LinkIntent>('link');
 
   readonly backend: Backend;
   /** Not reactive on purpose: handlers are plumbing, not state to render. */
@@ -97,14 +121,78 @@ export class AppStore {
   /** "Link a bank": opens the link-bank dialog (LinkBankDialog runs the flow). */
   linkBank(): void {
     this.resumeFlow = null;
+    this.linkIntent = 'link';
     this.dialog = 'link-bank';
   }
 
-  /** Closes the open dialog; after a bank was linked the overview is refreshed. */
-  closeDialog(linked = false): void {
+  /** "Create an income report": the link dialog, finX providers only, income report chosen. */
+  createIncomeReport(): void {
+    this.resumeFlow = null;
+    this.linkIntent = 'income_report';
+    this.dialog = 'link-bank';
+  }
+
+  /**
+   * Closes the open dialog; after a bank was linked the overview is refreshed, and a report just
+   * made is opened.
+   */
+  closeDialog(linked = false, reportId: string | null = null): void {
     this.dialog = null;
     this.resumeFlow = null;
-    if (linked) void this.loadOverview();
+    if (linked) {
+      this.view = 'overview';
+      void this.loadOverview();
+    }
+    if (reportId) void this.openReport(reportId);
+  }
+
+  navigate(view: View): void {
+    this.view = view;
+    if (view === 'reports') {
+      this.selectedReportId = null;
+      void this.loadReports();
+    } else if (view === 'settings') {
+      void this.loadProviders();
+    } else {
+      void this.loadOverview();
+    }
+  }
+
+  async loadReports(): Promise<void> {
+    if (this.reports.state !== 'ready') this.reports = { state: 'loading' };
+    try {
+      this.reports = { state: 'ready', data: await this.backend.incomeReports() };
+    } catch (err) {
+      this.reports = { state: 'error', error: toKontorError(err) };
+    }
+  }
+
+  /** Shows one stored report (loading the list when it does not hold it yet). */
+  async openReport(id: string): Promise<void> {
+    this.view = 'reports';
+    this.selectedReportId = id;
+    const known = this.reports.state === 'ready' && this.reports.data.some((r) => r.id === id);
+    if (!known) await this.loadReports();
+  }
+
+  async loadProviders(): Promise<void> {
+    if (this.providers.state !== 'ready') this.providers = { state: 'loading' };
+    try {
+      this.providers = { state: 'ready', data: await this.backend.providerConfigs() };
+    } catch (err) {
+      this.providers = { state: 'error', error: toKontorError(err) };
+    }
+  }
+
+  /** Adds a provider; resolves with the error to show, or null when it was added. */
+  async addProvider(config: NewProviderConfig): Promise<KontorError | null> {
+    try {
+      await this.backend.addProviderConfig(config);
+    } catch (err) {
+      return toKontorError(err);
+    }
+    await this.loadProviders();
+    return null;
   }
 
   /** Syncs one connection, or all (`connectionId` omitted), reporting progress in `syncing`. */
@@ -235,6 +323,9 @@ export class AppStore {
     } else if (result.update.status === 'needs_input') {
       this.resumeFlow = { update: result.update, bankName: '' };
       this.dialog = 'link-bank';
+    } else if (result.update.status === 'report_ready') {
+      this.notices = [...this.notices, { kind: 'report-ready', reportId: result.update.report.id }];
+      void this.loadReports();
     }
   }
 }

@@ -7,10 +7,13 @@ import type {
   FlowUpdate,
   KeySourceDto,
   KontorError,
+  NewProviderConfig,
   Overview,
   PendingFlow,
   ProviderConfigSummary,
+  StartFinxLink,
   StartLink,
+  StoredIncomeReport,
   UserAnswer,
   VaultState,
 } from '../../bindings';
@@ -34,6 +37,10 @@ export interface FakeState {
   providers: ProviderConfigSummary[];
   /** URLs passed to `openInBrowser`. */
   opened: string[];
+  /** Stored income reports, newest first. */
+  reports: StoredIncomeReport[];
+  /** Client secrets passed to `addProviderConfig`, by provider id (the keyring, in the fake). */
+  secrets: Record<string, string>;
 }
 
 export type FakeMethod = Exclude<keyof Backend, 'kind'>;
@@ -57,6 +64,8 @@ export function defaultFakeState(): FakeState {
     inbox: [],
     providers: [FAKE_DEMO_PROVIDER],
     opened: [],
+    reports: [],
+    secrets: {},
   };
 }
 
@@ -79,6 +88,9 @@ export class FakeBackend implements Backend {
     link: (connection, accounts) => {
       this.state.connections.push(connection);
       this.state.accounts.push(...accounts);
+    },
+    report: (report) => {
+      this.state.reports.unshift(report);
     },
   });
 
@@ -176,6 +188,60 @@ export class FakeBackend implements Backend {
     });
   }
 
+  addProviderConfig(config: NewProviderConfig): Promise<ProviderConfigSummary> {
+    return this.run('addProviderConfig', () => {
+      this.requireReady();
+      let apiVersion = 'finx';
+      if (config.kind === 'finapi') {
+        apiVersion = (config.api_version ?? 'v2').trim().toLowerCase();
+        if (apiVersion !== 'v1' && apiVersion !== 'v2') throw kontorError('InvalidInput', 'The finAPI API version must be v1 or v2.');
+      }
+      const baseUrl = config.base_url.trim().replace(/\/+$/, '');
+      if (!/^https?:\/\/[^/\s]+/i.test(baseUrl)) {
+        throw kontorError('InvalidInput', 'The provider address must start with https:// (or http:// locally).');
+      }
+      if (config.client_id.trim() === '') throw kontorError('InvalidInput', 'Enter the client id.');
+      const summary: ProviderConfigSummary = {
+        id: `provider-${this.state.providers.length + 1}`,
+        kind: config.kind,
+        label: config.label.trim() || (config.kind === 'finapi' ? 'finAPI' : 'finX'),
+        base_url: baseUrl,
+        client_id: config.client_id.trim(),
+        api_version: apiVersion,
+        is_demo: false,
+      };
+      this.state.providers.push(summary);
+      this.state.secrets[summary.id] = config.client_secret;
+      return structuredClone(summary);
+    });
+  }
+
+  startFinxLink(request: StartFinxLink, onProgress?: ProgressHandler): Promise<FlowUpdate> {
+    return this.run('startFinxLink', () => {
+      this.requireProvider(request.provider_config_id);
+      const provider = this.state.providers.find((p) => p.id === request.provider_config_id);
+      if (provider?.kind !== 'finx') throw kontorError('InvalidInput', 'This provider configuration is not a finX one.');
+      onProgress?.({ status: 'working', flow_id: null, step: 'authorizing' });
+      return this.linking.startFinx(request.flow);
+    });
+  }
+
+  incomeReports(): Promise<StoredIncomeReport[]> {
+    return this.run('incomeReports', () => {
+      this.requireReady();
+      return structuredClone(this.state.reports);
+    });
+  }
+
+  incomeReport(id: string): Promise<StoredIncomeReport> {
+    return this.run('incomeReport', () => {
+      this.requireReady();
+      const found = this.state.reports.find((r) => r.id === id);
+      if (!found) throw kontorError('NotFound', 'There is no income report with this id.');
+      return structuredClone(found);
+    });
+  }
+
   searchBanks(providerConfigId: string, query: string): Promise<BankSearchHit[]> {
     return this.run('searchBanks', () => {
       this.requireProvider(providerConfigId);
@@ -253,6 +319,9 @@ export class FakeBackend implements Backend {
     this.requireReady();
     const connection = this.state.connections.find((c) => c.id === connectionId);
     if (!connection) throw kontorError('NotFound', 'This connection does not exist.');
+    if (connection.access_kind === 'finx_onetime') {
+      throw kontorError('NotSupported', 'This was a one-time access: Kontor kept no access to the bank. Link it again to see new data.');
+    }
     onProgress?.({ status: 'working', flow_id: null, step: 'downloading' });
     connection.last_synced_at = new Date().toISOString();
     return { status: 'done', connection: structuredClone(connection), added: 0, updated: 0, warnings: [] };

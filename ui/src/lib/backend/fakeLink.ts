@@ -2,8 +2,13 @@ import type {
   AccountSummary,
   BankSearchHit,
   ConnectionSummary,
+  FinxFlow,
   FlickerCode,
   FlowUpdate,
+  IncomeReport,
+  ReportFigures,
+  ReportGroup,
+  StoredIncomeReport,
   PendingFlow,
   ProviderConfigSummary,
   ScaProcedure,
@@ -27,7 +32,65 @@ export const FAKE_DEMO_PROVIDER: ProviderConfigSummary = {
   is_demo: true,
 };
 
+/** The Demo Bank's finX face (the same server, another API). */
+export const FAKE_DEMO_FINX_PROVIDER: ProviderConfigSummary = {
+  id: 'demo-finx',
+  kind: 'finx',
+  label: 'Demo Bank (finX)',
+  base_url: 'http://127.0.0.1:0',
+  client_id: 'kontor-demo',
+  api_version: 'finx',
+  is_demo: true,
+};
+
 export const FAKE_TAN = '123456';
+
+function figures(total: string, low: string, high: string, average: string, count: number | null, ratio: string | null = null): ReportFigures {
+  return { total, low, high, average, count, ratio };
+}
+
+function group(id: string, name: string, partner: string, f: ReportFigures): ReportGroup {
+  return {
+    category_id: id,
+    category: name,
+    summary: f,
+    streams: [
+      { category_id: id, category: name, first_booked_on: '2025-10-01', last_booked_on: '2026-02-27', payment_partner: partner, summary: f },
+    ],
+  };
+}
+
+/** An income report as the Demo Bank's finX face computes it (5 complete months of history). */
+export function fakeIncomeReport(id: string): IncomeReport {
+  const salary = figures('16250.00', '3250.00', '3250.00', '3250.00', 5);
+  const interest = figures('12.35', '0.00', '4.10', '2.47', 3);
+  return {
+    id,
+    period_months: 5,
+    currency: 'EUR',
+    income: {
+      category_id: null,
+      category: null,
+      summary: figures('16262.35', '3250.00', '3254.10', '3252.47', 8),
+      streams: [
+        { category_id: 'income.salary', category: 'Gehalt und Lohn', first_booked_on: '2025-10-30', last_booked_on: '2026-02-27', payment_partner: 'Muster GmbH', summary: salary },
+        { category_id: 'income.interest', category: 'Zinsen', first_booked_on: '2025-10-31', last_booked_on: '2026-02-27', payment_partner: 'Demo Bank', summary: interest },
+      ],
+    },
+    primary_income: null,
+    regular_expenses: [
+      group('housing', 'Wohnen', 'Hausverwaltung Schmidt', figures('4750.00', '950.00', '950.00', '950.00', 5)),
+      group('insurance', 'Versicherungen', 'Allianz', figures('412.50', '82.50', '82.50', '82.50', 5)),
+    ],
+    variable_expenses: [group('groceries', 'Lebensmittel', 'REWE', figures('2207.45', '389.10', '512.80', '441.49', 23))],
+    disposable_income: figures('8892.40', '1702.60', '1826.38', '1778.48', null, '0.55'),
+    discretionary_income: null,
+  };
+}
+
+export function fakeStoredReport(id: string, createdAt = new Date().toISOString()): StoredIncomeReport {
+  return { id, created_at: createdAt, report: fakeIncomeReport(id) };
+}
 
 const LOGIN = [
   { label: 'Onlinebanking-ID', secret: false, volatile: false, mandatory: true },
@@ -106,12 +169,26 @@ interface FakeFlow {
   pollsLeft: number;
   state: string;
   createdAt: string;
+  /** A finX widget flow (the bank is chosen in the widget). */
+  finx?: FinxFlow;
 }
 
 /** What the fake core needs to record a linked bank. */
 export interface FakeLinkSink {
   link(connection: ConnectionSummary, accounts: AccountSummary[]): void;
+  report(report: StoredIncomeReport): void;
 }
+
+/** The bank the finX widget "chooses" in the fake. */
+const FINX_BANK: BankSearchHit = {
+  id: '9d6a1c8e-5f0b-4e7a-9c1d-28000500a001',
+  name: 'Demo Bank (TAN-Auswahl)',
+  bic: 'DEMODE05XXX',
+  blz: '28000500',
+  city: null,
+  is_test_bank: true,
+  interfaces: [],
+};
 
 let counter = 0;
 const nextId = (prefix: string) => `${prefix}-${++counter}`;
@@ -148,6 +225,23 @@ export class FakeLinking {
       pollsLeft: this.approvalPolls,
       state: nextId('state'),
       createdAt: new Date().toISOString(),
+    };
+    this.flows.set(flow.id, flow);
+    return this.ask(flow);
+  }
+
+  /** A finX widget flow: waits in the browser until `callback` carries its state. */
+  startFinx(kind: FinxFlow): FlowUpdate {
+    const flow: FakeFlow = {
+      id: nextId('flow'),
+      bank: FINX_BANK,
+      stage: 'browser',
+      procedure: null,
+      wrongTans: 0,
+      pollsLeft: 0,
+      state: nextId('state'),
+      createdAt: new Date().toISOString(),
+      finx: kind,
     };
     this.flows.set(flow.id, flow);
     return this.ask(flow);
@@ -226,6 +320,12 @@ export class FakeLinking {
       );
     }
     if (error) return this.fail(flow, 'ScaCancelled', 'You cancelled at the bank.');
+    if (flow.finx === 'income_report') {
+      this.flows.delete(flow.id);
+      const report = fakeStoredReport(nextId('report'));
+      this.sink.report(report);
+      return { status: 'report_ready', report: structuredClone(report) };
+    }
     return this.finish(flow);
   }
 
@@ -267,6 +367,7 @@ export class FakeLinking {
         return { kind: 'enter_tan', prompt: `Es ist eine zusätzliche Authentifizierung erforderlich. Code: ${FAKE_TAN}`, label: 'TAN', challenge: { kind: 'text' } };
       }
       case 'browser':
+        if (flow.finx) return { kind: 'open_browser', url: `http://127.0.0.1:0/finx/widget?token=${flow.state}` };
         return { kind: 'open_browser', url: `https://demo-bank.invalid/redirect/${flow.state}` };
       case 'approve':
         return { kind: 'approve_in_app', message: 'Bitte bestätigen Sie auf Ihrem externen Gerät die Anmeldung.' };
@@ -292,6 +393,8 @@ export class FakeLinking {
       status: 'active',
       consent_expires_at: null,
       last_synced_at: new Date().toISOString(),
+      ...(flow.finx === 'one_time' ? { access_kind: 'finx_onetime' } : {}),
+      ...(flow.finx === 'ongoing' ? { access_kind: 'finx_ongoing', access_expires_at: new Date(Date.now() + 90 * 86_400_000).toISOString() } : {}),
     };
     const account = (suffix: string, name: string, type: AccountSummary['account_type'], balance: string): AccountSummary => ({
       id: nextId('acc'),

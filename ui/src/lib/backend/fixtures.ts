@@ -1,5 +1,6 @@
 import type { AccountSummary, ConnectionSummary, ErrorCode } from '../../bindings';
 import type { FakeState } from './fake';
+import { FAKE_DEMO_FINX_PROVIDER, FAKE_DEMO_PROVIDER, fakeStoredReport } from './fakeLink';
 
 /** Demo data for the fake backend: three accounts at two banks, as the Demo Bank would sync them. */
 export const DEMO_CONNECTIONS: ConnectionSummary[] = [
@@ -62,6 +63,7 @@ export type FakeScenario =
   | 'first-run'
   | 'empty'
   | 'accounts'
+  | 'finx'
   | 'unlock'
   | 'no-keyring'
   | `error:${ErrorCode}`;
@@ -73,6 +75,18 @@ export function scenario(name: string | null): Partial<FakeState> {
       return { firstRun: false };
     case 'accounts':
       return { firstRun: false, connections: DEMO_CONNECTIONS, accounts: DEMO_ACCOUNTS };
+    case 'finx':
+      // Both demo providers, a finX connection whose access runs out soon, a one-time import, a report.
+      return {
+        firstRun: false,
+        providers: [FAKE_DEMO_PROVIDER, FAKE_DEMO_FINX_PROVIDER],
+        connections: [
+          { ...(DEMO_CONNECTIONS[0] as ConnectionSummary), access_kind: 'finx_ongoing', consent_days_left: 12, consent_warning: 'The bank\'s consent ends in 12 days: link the bank again before then.' },
+          { ...(DEMO_CONNECTIONS[1] as ConnectionSummary), access_kind: 'finx_onetime' },
+        ],
+        accounts: DEMO_ACCOUNTS,
+        reports: [fakeStoredReport('report-1', '2026-03-02T10:15:00+00:00')],
+      };
     case 'unlock':
       return { vault: { state: 'needs_passphrase' }, keySource: 'passphrase' };
     case 'no-keyring':

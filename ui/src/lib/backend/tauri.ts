@@ -4,10 +4,13 @@ import type {
   AppStatus,
   BankSearchHit,
   FlowUpdate,
+  NewProviderConfig,
   Overview,
   PendingFlow,
   ProviderConfigSummary,
+  StartFinxLink,
   StartLink,
+  StoredIncomeReport,
   UserAnswer,
 } from '../../bindings';
 import { toKontorError } from './errors';
@@ -71,6 +74,22 @@ export class TauriBackend implements Backend {
 
   providerConfigs(): Promise<ProviderConfigSummary[]> {
     return this.call('provider_configs', {});
+  }
+
+  addProviderConfig(config: NewProviderConfig): Promise<ProviderConfigSummary> {
+    return this.call('add_provider_config', { config });
+  }
+
+  startFinxLink(request: StartFinxLink, onProgress?: ProgressHandler): Promise<FlowUpdate> {
+    return this.call('start_finx_link', { request, onProgress: progress(onProgress) });
+  }
+
+  incomeReports(): Promise<StoredIncomeReport[]> {
+    return this.call('income_reports', {});
+  }
+
+  incomeReport(id: string): Promise<StoredIncomeReport> {
+    return this.call('income_report', { id });
   }
 
   searchBanks(providerConfigId: string, query: string): Promise<BankSearchHit[]> {

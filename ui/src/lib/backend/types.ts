@@ -3,10 +3,13 @@ import type {
   BankSearchHit,
   FlowUpdate,
   KontorError,
+  NewProviderConfig,
   Overview,
   PendingFlow,
   ProviderConfigSummary,
+  StartFinxLink,
   StartLink,
+  StoredIncomeReport,
   UserAnswer,
 } from '../../bindings';
 
@@ -47,8 +50,12 @@ export interface Backend {
 
   // Linking and syncing
   providerConfigs(): Promise<ProviderConfigSummary[]>;
+  /** Adds a real finAPI or finX provider (the client secret goes to the OS keyring). */
+  addProviderConfig(config: NewProviderConfig): Promise<ProviderConfigSummary>;
   searchBanks(providerConfigId: string, query: string): Promise<BankSearchHit[]>;
   startLink(request: StartLink, onProgress?: ProgressHandler): Promise<FlowUpdate>;
+  /** A finX widget flow: answers with `open_browser` (the widget); the callback completes it. */
+  startFinxLink(request: StartFinxLink, onProgress?: ProgressHandler): Promise<FlowUpdate>;
   answerFlow(flowId: string, answer: UserAnswer, onProgress?: ProgressHandler): Promise<FlowUpdate>;
   cancelFlow(flowId: string): Promise<FlowUpdate>;
   pendingFlows(): Promise<PendingFlow[]>;
@@ -56,6 +63,11 @@ export interface Backend {
   syncAll(onProgress?: ProgressHandler): Promise<FlowUpdate[]>;
   /** Opens an http(s) URL in the system browser (never in the app window). */
   openInBrowser(url: string): Promise<void>;
+
+  // finX income reports, stored in the vault (readable offline)
+  /** Newest first. */
+  incomeReports(): Promise<StoredIncomeReport[]>;
+  incomeReport(id: string): Promise<StoredIncomeReport>;
 
   // kontor:// callbacks (bank redirects), handled by the core; the UI shows the outcome
   /** Drains the outcomes of callbacks handled since the last call (also those from before the UI listened). */
@@ -82,6 +94,10 @@ export interface Commands {
   complete_onboarding: { args: Record<string, never>; result: AppStatus };
   overview: { args: Record<string, never>; result: Overview };
   provider_configs: { args: Record<string, never>; result: ProviderConfigSummary[] };
+  add_provider_config: { args: { config: NewProviderConfig }; result: ProviderConfigSummary };
+  start_finx_link: { args: { request: StartFinxLink; onProgress: ProgressChannel }; result: FlowUpdate };
+  income_reports: { args: Record<string, never>; result: StoredIncomeReport[] };
+  income_report: { args: { id: string }; result: StoredIncomeReport };
   search_banks: { args: { providerConfigId: string; query: string }; result: BankSearchHit[] };
   start_link: { args: { request: StartLink; onProgress: ProgressChannel }; result: FlowUpdate };
   answer_flow: { args: { flowId: string; answer: UserAnswer; onProgress: ProgressChannel }; result: FlowUpdate };

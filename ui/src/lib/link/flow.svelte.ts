@@ -1,10 +1,12 @@
 import type {
   BankSearchHit,
   ConnectionSummary,
+  FinxFlow,
   FlowUpdate,
   KontorError,
   ProviderConfigSummary,
   UserAnswer,
+  StoredIncomeReport,
   UserRequest,
   WorkStep,
 } from '../../bindings';
@@ -18,10 +20,27 @@ export type LinkPhase =
   | { kind: 'unavailable'; error: KontorError | null }
   | { kind: 'choose-provider' }
   | { kind: 'search' }
+  /** A finX provider: choose the flow (ongoing, one-time, income report); the bank is chosen in the widget. */
+  | { kind: 'finx-options' }
   /** The flow waits for the user; `error` says why the previous answer was refused. */
   | { kind: 'request'; flowId: string; request: UserRequest; error: KontorError | null }
   | { kind: 'done'; connection: ConnectionSummary; added: number; warnings: string[] }
-  | { kind: 'failed'; error: KontorError };
+  | { kind: 'failed'; error: KontorError }
+  /** A finX income report was made and stored. */
+  | { kind: 'report'; report: StoredIncomeReport };
+
+/** What the dialog was opened for: any link, or straight to a finX income report. */
+export type LinkIntent = 'link' | 'income_report';
+
+/** Parses the optional IBAN field of the finX step: separated by commas, semicolons or line breaks. */
+export function parseIbans(text: string): { ibans: string[]; invalid: string[] } {
+  const IBAN = /^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/;
+  const parts = text
+    .split(/[,;\n]+/)
+    .map((p) => p.replace(/\s+/g, '').toUpperCase())
+    .filter((p) => p.length > 0);
+  return { ibans: parts.filter((p) => IBAN.test(p)), invalid: parts.filter((p) => !IBAN.test(p)) };
+}
 
 export const SEARCH_DEBOUNCE_MS = 250;
 
@@ -49,6 +68,14 @@ export class LinkFlow {
   notice = $state<KontorError | null>(null);
   /** An error opening the browser. */
   browserError = $state<KontorError | null>(null);
+  /** The finX flow chosen (finX providers only). */
+  finxFlow = $state<FinxFlow>('ongoing');
+  /** The optional IBANs of the finX step, as typed. */
+  finxIbans = $state('');
+  /** The finX flow that was started last (for retry and for the done screen). */
+  startedFinx = $state<FinxFlow | null>(null);
+  /** Providers offered: when a real one is set up, the Demo Bank's are not (it no longer runs). */
+  intent: LinkIntent = 'link';
 
   private readonly backend: Backend;
   /** Bumped on cancel/close: answers to an older generation are dropped. */
@@ -64,17 +91,21 @@ export class LinkFlow {
     return this.phase.kind === 'request' ? this.phase.flowId : null;
   }
 
-  async load(): Promise<void> {
+  async load(intent: LinkIntent = this.intent): Promise<void> {
+    this.intent = intent;
     this.phase = { kind: 'loading' };
     try {
-      const providers = await this.backend.providerConfigs();
+      const all = await this.backend.providerConfigs();
+      // Real providers replace the Demo Bank (which is not started once one exists).
+      let providers = all.some((p) => !p.is_demo) ? all.filter((p) => !p.is_demo) : all;
+      if (intent === 'income_report') providers = providers.filter((p) => p.kind === 'finx');
       this.providers = providers;
       if (providers.length === 0) {
         this.phase = { kind: 'unavailable', error: null };
       } else if (providers.length === 1) {
         this.chooseProvider(providers[0] as ProviderConfigSummary);
       } else {
-        this.provider = providers.find((p) => p.is_demo) ?? null;
+        this.provider = providers.find((p) => p.is_demo && p.kind === 'finapi') ?? providers[0] ?? null;
         this.phase = { kind: 'choose-provider' };
       }
     } catch (err) {
@@ -92,8 +123,42 @@ export class LinkFlow {
     this.provider = provider;
     this.results = null;
     this.searchError = null;
-    this.phase = { kind: 'search' };
+    if (provider.kind === 'finx') {
+      this.finxFlow = this.intent === 'income_report' ? 'income_report' : 'ongoing';
+      this.phase = { kind: 'finx-options' };
+    } else {
+      this.phase = { kind: 'search' };
+    }
   }
+
+  /** finX: opens the widget for the chosen flow (the bank and accounts are chosen there). */
+  async startFinx(flow: FinxFlow = this.finxFlow, ibans: string[] = parseIbans(this.finxIbans).ibans): Promise<void> {
+    const provider = this.provider;
+    if (!provider || provider.kind !== 'finx' || this.busy) return;
+    this.bank = null;
+    this.bankName = provider.is_demo ? null : provider.label;
+    this.notice = null;
+    this.startedFinx = flow;
+    this.lastFinxIbans = ibans;
+    await this.run(() =>
+      this.backend.startFinxLink(
+        {
+          provider_config_id: provider.id,
+          flow,
+          user_id: null,
+          provider_id: null,
+          accounts: ibans,
+          save_secrets: null,
+          sync_period_days: null,
+          reporting_period_months: null,
+          callback_url: null,
+        },
+        this.progress(),
+      ),
+    );
+  }
+
+  private lastFinxIbans: string[] = [];
 
   /** Back to the provider list (only offered when there is more than one). */
   changeProvider(): void {
@@ -179,13 +244,14 @@ export class LinkFlow {
   /** After a failure: start the same bank again. */
   async retry(): Promise<void> {
     const bank = this.bank;
-    if (bank) await this.pick(bank);
+    if (this.startedFinx && this.provider?.kind === 'finx') await this.startFinx(this.startedFinx, this.lastFinxIbans);
+    else if (bank) await this.pick(bank);
     else this.phase = { kind: 'search' };
   }
 
-  /** Back from a failure to the bank search. */
+  /** Back from a failure to the bank search (finX: to the choice of flow). */
   backToSearch(): void {
-    this.phase = { kind: 'search' };
+    this.phase = this.provider?.kind === 'finx' ? { kind: 'finx-options' } : { kind: 'search' };
   }
 
   /** Escape, Cancel, ×: cancels a running flow at the core (best effort) and stops listening. */
@@ -285,6 +351,10 @@ export class LinkFlow {
       case 'failed':
         this.pendingFlowId = null;
         this.phase = { kind: 'failed', error: update.error };
+        break;
+      case 'report_ready':
+        this.pendingFlowId = null;
+        this.phase = { kind: 'report', report: update.report };
         break;
       case 'working':
         this.step = update.step;

@@ -105,6 +105,9 @@ struct Env {
     _dir: tempfile::TempDir,
     /// Set to arm `truncate_next(1)` when the next download starts (see [`Env::truncate_at_download`]).
     truncate_at_download: Arc<AtomicBool>,
+    /// Set to cut the answer *after* the download's first read (the connection's status), i.e. the
+    /// accounts GET (see [`options`]).
+    truncate_after_status: Arc<AtomicBool>,
     steps: Arc<Mutex<Vec<WorkStep>>>,
 }
 
@@ -124,10 +127,12 @@ fn unique_service() -> String {
 
 fn options(
     env_truncate: &Arc<AtomicBool>,
+    env_truncate_after_status: &Arc<AtomicBool>,
     faults: kontor_sandbox::FaultSwitch,
     steps: &Arc<Mutex<Vec<WorkStep>>>,
 ) -> LinkOptions {
     let truncate = env_truncate.clone();
+    let after_status = env_truncate_after_status.clone();
     let steps = steps.clone();
     LinkOptions {
         poll_interval_ms: 0,
@@ -144,6 +149,22 @@ fn options(
                 steps.lock().unwrap_or_else(|e| e.into_inner()).push(*step);
                 if *step == WorkStep::Downloading && truncate.swap(false, Ordering::SeqCst) {
                     faults.truncate_next(1);
+                }
+                if *step == WorkStep::Downloading && after_status.swap(false, Ordering::SeqCst) {
+                    // The download's first request (the connection's status) is held back 200 ms by
+                    // `delay_next`; as soon as it has taken its share of the plan, the *next*
+                    // request (the accounts GET) is armed to be cut.
+                    faults.delay_next(1, StdDuration::from_millis(200));
+                    let faults = faults.clone();
+                    tokio::spawn(async move {
+                        for _ in 0..2000 {
+                            if faults.plan().delayed == 0 {
+                                faults.truncate_next(1);
+                                return;
+                            }
+                            tokio::time::sleep(StdDuration::from_millis(1)).await;
+                        }
+                    });
                 }
             }
         })),
@@ -163,8 +184,9 @@ async fn env_with(version: Version, tweak: impl FnOnce(&mut DemoBankConfig)) -> 
     let kontor = Kontor::new(dir.path(), keyring.clone(), clock);
     kontor.create_with_passphrase(&SecretString::new("journey passphrase".into())).map_err(fail("create vault"))?;
     let truncate_at_download = Arc::new(AtomicBool::new(false));
+    let truncate_after_status = Arc::new(AtomicBool::new(false));
     let steps = Arc::new(Mutex::new(Vec::new()));
-    kontor.set_link_options(options(&truncate_at_download, bank.faults(), &steps));
+    kontor.set_link_options(options(&truncate_at_download, &truncate_after_status, bank.faults(), &steps));
     let config = kontor
         .add_provider_config(NewProviderConfig {
             kind: ProviderKind::Finapi,
@@ -176,7 +198,17 @@ async fn env_with(version: Version, tweak: impl FnOnce(&mut DemoBankConfig)) -> 
             is_demo: false,
         })
         .map_err(fail("add the provider (is the Secret Service running? use tests/support/desktop-session.sh)"))?;
-    Ok(Env { bank, seed, kontor, keyring, config_id: config.id, _dir: dir, truncate_at_download, steps })
+    Ok(Env {
+        bank,
+        seed,
+        kontor,
+        keyring,
+        config_id: config.id,
+        _dir: dir,
+        truncate_at_download,
+        truncate_after_status,
+        steps,
+    })
 }
 
 async fn env(version: Version) -> Result<Env, String> {
@@ -463,6 +495,7 @@ journeys! {
     fail_server_error_5xx(v) => server_errors(v);
     fail_rate_limited_429(v) => rate_limited(v);
     fail_truncated_json(v) => truncated(v);
+    fail_download_after_import_then_sync(v) => download_after_import(v);
 }
 
 /// Decoupled with several `DECOUPLED_AUTH_IN_PROGRESS` answers first.
@@ -808,6 +841,60 @@ async fn truncated(version: Version) -> TestResult {
     env.check(&id, "280001", "demo", 2)
 }
 
+/// finAPI accepted the import, then the first download broke (the accounts GET was cut): the
+/// connection is kept (status `failed`, no accounts, no bookings, a `failed` journal row with the
+/// code), the user is told to sync, and a sync then fills it. Linking again is not needed (finAPI
+/// would refuse it with `ENTITY_EXISTS`).
+async fn download_after_import(version: Version) -> TestResult {
+    let env = env(version).await?;
+    env.truncate_after_status.store(true, Ordering::SeqCst);
+    let first = env.start("280001").await?;
+    let update = env.drive(first, Sca::None, "demo_no_msa").await?;
+    let error = expect_code(&update, ErrorCode::ProviderResponseInvalid)?;
+    if !error.message.starts_with("Linked, but the first download failed:") || !error.message.contains("sync") {
+        return Err(format!("the message does not say the bank is linked and to sync: {error:?}"));
+    }
+    let connections = env.kontor.with_store(|s| s.connections()).map_err(fail("connections"))?;
+    let [connection] = connections.as_slice() else {
+        return Err(format!("expected the imported connection to be kept, got {connections:?}"));
+    };
+    if connection.status != kontor_core::domain::ConnectionStatus::Failed || connection.last_synced_at.is_some() {
+        return Err(format!("expected a failed, never-synced connection, got {connection:?}"));
+    }
+    let id = connection.id.clone();
+    let accounts = env.kontor.with_store(|s| s.connection_accounts(&id)).map_err(fail("accounts"))?;
+    if !accounts.is_empty() || !env.transactions(&id)?.is_empty() {
+        return Err(format!(
+            "half-written data: {} accounts, {} bookings",
+            accounts.len(),
+            env.transactions(&id)?.len()
+        ));
+    }
+    unchanged_and_journalled(&env, &id, 0, ErrorCode::ProviderResponseInvalid)?;
+    let journal = env.journal()?;
+    if journal.first().and_then(|j| j.connection_id.as_ref()) != Some(&id) {
+        return Err(format!("the failed journal row names no connection: {journal:?}"));
+    }
+    if !env.kontor.pending_flows().map_err(fail("pending"))?.is_empty() {
+        return Err("the finished link flow is still pending".into());
+    }
+
+    let (added, _) = env.sync_done(&id).await?;
+    let history: usize = env.generated("280001", "demo_no_msa").iter().map(|a| a.bookings.len()).sum();
+    if usize::try_from(added).unwrap_or(0) != history + BOOKED_PER_UPDATE {
+        return Err(format!("the sync added {added}, expected {history} + {BOOKED_PER_UPDATE}"));
+    }
+    env.check(&id, "280001", "demo_no_msa", 1)?;
+    let connection = env.kontor.with_store(|s| s.connection(&id)).map_err(fail("connection"))?;
+    if connection.as_ref().map(|c| c.status) != Some(kontor_core::domain::ConnectionStatus::Active) {
+        return Err(format!("after the sync: {connection:?}"));
+    }
+    if env.connections()? != 1 || env.journal()?.first().map(|j| j.outcome.as_str()) != Some("succeeded") {
+        return Err("after the sync: expected one connection and a succeeded journal row".into());
+    }
+    Ok(())
+}
+
 // ---- the demo provider and the Demo Bank's state file -----------------------------------------
 
 #[tokio::test]
@@ -853,7 +940,12 @@ async fn demo_bank_state_survives_a_restart() -> TestResult {
     let kontor = Kontor::new(dir.path(), keyring.clone(), clock.clone());
     kontor.create_with_passphrase(&SecretString::new("journey passphrase".into())).map_err(fail("vault"))?;
     let steps = Arc::new(Mutex::new(Vec::new()));
-    kontor.set_link_options(options(&Arc::new(AtomicBool::new(false)), bank.faults(), &steps));
+    kontor.set_link_options(options(
+        &Arc::new(AtomicBool::new(false)),
+        &Arc::new(AtomicBool::new(false)),
+        bank.faults(),
+        &steps,
+    ));
     let demo = kontor.ensure_demo_provider(&bank.base_url()).map_err(fail("ensure_demo_provider"))?;
     let cleanup = |keyring: &OsKeyring| {
         let _ = keyring.delete(&format!("provider-secret:{}", demo.id));
@@ -883,7 +975,12 @@ async fn demo_bank_state_survives_a_restart() -> TestResult {
         // The app restarts: a new Demo Bank on a new port, the same file; Kontor forgets its clients.
         let bank = DemoBank::start(config()).await.map_err(fail("restart"))?;
         kontor.reset_link_runtime();
-        kontor.set_link_options(options(&Arc::new(AtomicBool::new(false)), bank.faults(), &steps));
+        kontor.set_link_options(options(
+            &Arc::new(AtomicBool::new(false)),
+            &Arc::new(AtomicBool::new(false)),
+            bank.faults(),
+            &steps,
+        ));
         let moved = kontor.ensure_demo_provider(&bank.base_url()).map_err(fail("ensure after restart"))?;
         if moved.id != demo.id || (moved.base_url == old_url && bank.base_url() != old_url) {
             return Err(format!("the demo provider did not follow the port: {moved:?}"));

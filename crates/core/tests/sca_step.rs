@@ -339,6 +339,38 @@ fn rejected_tan_asks_again_then_fails_the_flow_with_the_bank_message() {
 }
 
 #[test]
+fn tan_refused_by_an_ended_round_fails_at_once_with_the_bank_message() {
+    // finX: the sync is FAILED after a wrong TAN, so its challenge is gone; no second TAN request.
+    let asking = ScaState::AwaitingTan { message: None, label: None, challenge: TanChallenge::Text };
+    let f = with_state(asking);
+    let tan = UserAnswer::Tan { tan: kontor_core::secret::SecretString::new("000000".into()) };
+    let (f, _) = step(f, Event::Answer(tan), t0());
+    let error = KontorError::new(ErrorCode::TanRejected, "wrong").with_bank_message("TAN ungültig");
+    let (f, effects) = step(f, Event::Reply(AuthReply::Ended { error }), t0());
+    assert_eq!(f.wrong_tans, 0);
+    assert!(matches!(&f.state, ScaState::Failed { error } if error.code == ErrorCode::TanRejected
+            && error.bank_message.as_deref() == Some("TAN ungültig") && error.message.contains("start again")));
+    assert!(matches!(&effects[..], [Effect::Forget, Effect::Fail(e)] if e.code == ErrorCode::TanRejected));
+}
+
+#[test]
+fn an_ended_round_is_not_polled_again_but_may_ask_for_a_new_login() {
+    let f = with_state(ScaState::Submitting { call: CallKind::DecoupledPoll });
+    let error = KontorError::new(ErrorCode::ProviderUnavailable, "failed");
+    let (f, effects) = step(f, Event::Reply(AuthReply::Ended { error }), t0());
+    assert!(matches!(f.state, ScaState::Failed { .. }), "{:?}", f.state);
+    assert!(matches!(&effects[..], [Effect::Forget, Effect::Fail(e)] if e.code == ErrorCode::ProviderUnavailable));
+
+    // A sync that ended because the bank login is needed starts a new round with it.
+    let mut f = with_state(ScaState::Submitting { call: CallKind::Initial });
+    f.purpose = FlowPurpose::Update { connection_id: ConnectionId::from("c1"), provider_connection_id: "7".into() };
+    let error = KontorError::new(ErrorCode::CredentialsRequired, "login");
+    let (f, effects) = step(f, Event::Reply(AuthReply::Ended { error }), t0());
+    assert_eq!(f.state, ScaState::AwaitingCredentials { resume: None });
+    assert!(matches!(&effects[..], [Effect::Persist, Effect::Ask(UserRequest::EnterCredentials { .. })]));
+}
+
+#[test]
 fn credentials_required_during_an_update_asks_for_them() {
     let mut f = with_state(ScaState::Submitting { call: CallKind::Initial });
     f.purpose = FlowPurpose::Update { connection_id: ConnectionId::from("c1"), provider_connection_id: "7".into() };

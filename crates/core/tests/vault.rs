@@ -310,7 +310,9 @@ fn unreachable_keyring_falls_back_to_a_passphrase() {
 #[test]
 #[ignore = "runs only as the child of unreachable_keyring_falls_back_to_a_passphrase"]
 fn child_unreachable_keyring_passphrase_path() {
-    let Some(dir) = std::env::var_os(CHILD_ENV) else { return };
+    let Some(dir) = std::env::var_os(CHILD_ENV) else {
+        panic!("{CHILD_ENV} is not set: this test runs only as a child of another test")
+    };
     let paths = VaultPaths::new(PathBuf::from(dir));
     let keyring = OsKeyring::new("dev.kontor.Kontor.test-unreachable");
     // Nothing exists yet: the keyring path fails with its own code, and nothing is created.
@@ -362,7 +364,9 @@ fn keyring_vault_with_unreachable_keyring_is_reported_and_untouched() {
 #[test]
 #[ignore = "runs only as the child of keyring_vault_with_unreachable_keyring_is_reported_and_untouched"]
 fn child_keyring_vault_unreachable() {
-    let Some(dir) = std::env::var_os(CHILD_ENV) else { return };
+    let Some(dir) = std::env::var_os(CHILD_ENV) else {
+        panic!("{CHILD_ENV} is not set: this test runs only as a child of another test")
+    };
     let paths = VaultPaths::new(PathBuf::from(dir));
     let keyring = OsKeyring::new("dev.kontor.Kontor.test-unreachable");
     expect_code(vault::open_with_keyring(&paths, &keyring), ErrorCode::KeyringUnavailable);

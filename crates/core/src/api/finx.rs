@@ -21,6 +21,12 @@
 //!   IP, the sync period), then polling. `AWAIT_AUTH` challenges become the SCA machine's requests
 //!   (choose a method, enter a TAN with text / HTML-as-text / flicker / photo, open the bank's page,
 //!   approve in the app); `1011` (credentials needed) asks for the bank login.
+//! - **A refused TAN follows the sync's status.** finX (and the Demo Bank) fail the sync after a
+//!   wrong TAN (`FAILED`, 10004): that is [`AuthReply::Ended`], the flow ends with `TanRejected`
+//!   (the bank's text in `bank_message`), nothing is written but a `failed` journal row, and the
+//!   next sync starts a new one. Should finX keep the sync in `AWAIT_AUTH` instead, the TAN is asked
+//!   again: for the same challenge with the refusal as the error, or for the new challenge with the
+//!   refusal in its message. An answered challenge still shown without a refusal is polled on.
 //! - **Tokens, rotation.** An access token is kept in memory only. A refresh goes through
 //!   [`FinxClient::refresh_and_persist`]: the new refresh token replaces the old one in one SQLite
 //!   transaction (compare-and-swap on the old value) *before* the new access token is used, so a
@@ -213,17 +219,27 @@ impl<'a> FinxAuth<'a> {
                             AuthAnswer::Tan(tan) => Some(ChallengeAnswer::Tan(tan.clone())),
                             _ => None,
                         };
-                        if let Some(reply) = reply {
+                        let mut refused = None;
+                        if let Some(reply) = &reply {
                             let client = self.client.as_ref();
                             let (a, s, c) = (&access_id, &sync_id, &challenge_id);
-                            self.kontor
+                            let answered = self
+                                .kontor
                                 .finx_bearer(client, &self.config_id, &Grant::Ongoing, |t| {
                                     let reply = reply.clone();
                                     async move { client.answer_challenge(&t, a, s, c, &reply).await }
                                 })
-                                .await?;
+                                .await;
+                            match answered {
+                                Ok(()) => {}
+                                // Whether the TAN can be entered again depends on the sync's status,
+                                // read next: `FAILED` ends the round, `AWAIT_AUTH` asks again.
+                                Err(e) if e.code == ErrorCode::TanRejected => refused = Some(e),
+                                Err(e) => return Err(e),
+                            }
                         }
-                        self.poll(&access_id, &sync_id, &state).await
+                        let answered = Answered { challenge_id: &challenge_id, refused };
+                        self.poll(&access_id, &sync_id, &state, reply.is_some().then_some(answered)).await
                     }
                     _ => Err(stale()),
                 }
@@ -376,11 +392,27 @@ impl<'a> FinxAuth<'a> {
                 client.start_sync(&t, access_id, request).await
             })
             .await?;
-        self.poll(access_id, &sync.id, &state).await
+        self.poll(access_id, &sync.id, &state, None).await
     }
 
-    /// Polls a sync until it needs the user, completed or failed.
-    async fn poll(&self, access_id: &str, sync_id: &str, state: &str) -> Result<AuthReply> {
+    /// Polls a sync until it needs the user, completed or failed. `answered`: the challenge just
+    /// answered with a method or a TAN (and finX's refusal of it, if it refused at once).
+    ///
+    /// What happens next follows the sync's status, not a guess:
+    /// - `FAILED` (after a wrong TAN finX fails the sync with 10004) is [`AuthReply::Ended`]: the
+    ///   challenge is gone, so the SCA machine ends the flow instead of asking for it again;
+    /// - `AWAIT_AUTH` still showing the answered challenge: with a refusal (finX's answer or the
+    ///   sync's `error`) the TAN is asked again for the same challenge (`Err(TanRejected)`), without
+    ///   one finX has not taken the answer in yet and polling goes on;
+    /// - `AWAIT_AUTH` with a new challenge is asked as such (after a refused TAN with the refusal in
+    ///   its message).
+    async fn poll(
+        &self,
+        access_id: &str,
+        sync_id: &str,
+        state: &str,
+        answered: Option<Answered<'_>>,
+    ) -> Result<AuthReply> {
         let client = self.client.as_ref();
         for _ in 0..MAX_SYNC_POLLS {
             let sync = self
@@ -394,9 +426,11 @@ impl<'a> FinxAuth<'a> {
                     return Ok(AuthReply::Connected { provider_connection_id: access_id.to_owned() });
                 }
                 SyncStatus::Failed => {
-                    return Err(sync.error.unwrap_or_else(|| {
+                    let refused = answered.as_ref().and_then(|a| a.refused.clone());
+                    let error = sync.error.or(refused).unwrap_or_else(|| {
                         KontorError::new(ErrorCode::ProviderUnavailable, "The synchronisation with the bank failed.")
-                    }));
+                    });
+                    return Ok(AuthReply::Ended { error });
                 }
                 SyncStatus::AwaitAuth => {
                     let challenge = match sync.challenge {
@@ -415,10 +449,36 @@ impl<'a> FinxAuth<'a> {
                                 )
                             })?,
                     };
+                    let refusal = answered.as_ref().and_then(|a| {
+                        a.refused.clone().or_else(|| sync.error.clone().filter(|e| e.code == ErrorCode::TanRejected))
+                    });
+                    if answered.as_ref().is_some_and(|a| a.challenge_id == challenge.id) {
+                        match refusal {
+                            // finX keeps the refused challenge open: the same TAN request again.
+                            Some(error) => return Err(error),
+                            // finX has not taken the answer in yet.
+                            None => {
+                                tokio::time::sleep(self.options.download_poll_interval).await;
+                                continue;
+                            }
+                        }
+                    }
                     let mut neutral = fx::map::sca_challenge(&challenge);
-                    if let ScaChallenge::Redirect { context, context_field, .. } = &mut neutral {
-                        *context = Some(state.to_owned());
-                        *context_field = Some("state".to_owned());
+                    match &mut neutral {
+                        ScaChallenge::Redirect { context, context_field, .. } => {
+                            *context = Some(state.to_owned());
+                            *context_field = Some("state".to_owned());
+                        }
+                        ScaChallenge::Tan { message, .. } => {
+                            if let Some(error) = &refusal {
+                                let bank = error.bank_message.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
+                                let asked = message.take().map(|m| format!(" {m}")).unwrap_or_default();
+                                *message = Some(format!(
+                                    "The bank did not accept the TAN{bank} and sent a new challenge.{asked}"
+                                ));
+                            }
+                        }
+                        _ => {}
                     }
                     let pending = Pending::Sync {
                         access_id: access_id.to_owned(),
@@ -435,6 +495,14 @@ impl<'a> FinxAuth<'a> {
         }
         Err(KontorError::new(ErrorCode::ProviderUnavailable, "The bank is still synchronising. Sync again later."))
     }
+}
+
+/// The challenge a sync step just answered (see [`FinxAuth::poll`]).
+#[derive(Debug)]
+struct Answered<'a> {
+    challenge_id: &'a str,
+    /// finX refused the answer at once (a TAN, `TanRejected`).
+    refused: Option<KontorError>,
 }
 
 fn not_here<T>() -> Result<T> {

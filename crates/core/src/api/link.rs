@@ -10,6 +10,11 @@
 //! secrets and cancel switches of running flows, [`LinkOptions`]) is a [`LinkRuntime`], a field of
 //! [`Kontor`]: two `Kontor`s never share it, and dropping one drops its secrets.
 //!
+//! Once the provider has accepted a link, the connection is kept even if the first download fails
+//! (status `failed`, no accounts or transactions, a `failed` journal row): the provider would refuse
+//! a second link of the same login (`ENTITY_EXISTS`), and a sync fetches the data instead. The
+//! user is told "Linked, but the first download failed: … — sync to try again".
+//!
 //! The store mutex is never held across an `.await`: each store access is one short
 //! [`Kontor::with_store`] call.
 
@@ -678,6 +683,7 @@ impl Kontor {
     }
 
     /// After the provider accepted: wait for the download, then fetch and apply in one transaction.
+    /// A failed first download still keeps the new connection ([`Self::keep_imported`]).
     async fn finish(
         &self,
         client: &FinapiClient,
@@ -688,9 +694,70 @@ impl Kontor {
         match self.download(client, flow, provider_connection_id, options).await {
             Ok(update) => update,
             Err(error) => {
-                self.record_failure(flow, &error);
+                let error = match &flow.purpose {
+                    FlowPurpose::Link { .. } => self.keep_imported(flow, provider_connection_id, error),
+                    FlowPurpose::Update { .. } => {
+                        self.record_failure(flow, &error);
+                        error
+                    }
+                };
                 FlowUpdate::Failed { flow_id: Some(flow.id.to_string()), error }
             }
+        }
+    }
+
+    /// finAPI accepted the import but the first download failed. The connection exists at finAPI
+    /// (linking again would be refused with `ENTITY_EXISTS`), so it is kept: status `failed` (or
+    /// what the error says about the login or consent), no accounts or transactions (the data part
+    /// is written in one transaction or not at all), and a `failed` journal row with the code — the
+    /// row and the journal in one transaction. A later `sync_connection` downloads everything.
+    /// Returns the error for the user, saying that the bank is linked and to sync.
+    fn keep_imported(&self, flow: &Flow, provider_connection_id: &str, error: KontorError) -> KontorError {
+        let now = self.clock().now();
+        let status = match error.code {
+            ErrorCode::ConsentExpired => ConnectionStatus::ConsentExpired,
+            ErrorCode::CredentialsRejected | ErrorCode::CredentialsRequired => ConnectionStatus::NeedsAuthentication,
+            _ => ConnectionStatus::Failed,
+        };
+        let kept = self.with_store(|s| {
+            let existing = s.connections()?.into_iter().find(|c| {
+                c.provider_config_id == flow.provider_config_id && c.provider_connection_id == provider_connection_id
+            });
+            let connection = match existing {
+                Some(mut connection) => {
+                    connection.status = status;
+                    connection
+                }
+                None => {
+                    let (bank_id, bank_bic) = match &flow.purpose {
+                        FlowPurpose::Link { bank_id, bank_bic } => (Some(bank_id.clone()), bank_bic.clone()),
+                        FlowPurpose::Update { .. } => (None, None),
+                    };
+                    Connection {
+                        id: ConnectionId::generate(),
+                        provider_config_id: flow.provider_config_id.clone(),
+                        provider_connection_id: provider_connection_id.to_owned(),
+                        bank_id: bank_id.filter(|b| !b.trim().is_empty()),
+                        bank_name: flow.bank_name.clone(),
+                        bank_bic,
+                        interface: Some(flow.interface.clone()),
+                        status,
+                        consent_expires_at: None,
+                        last_synced_at: None,
+                        created_at: now,
+                    }
+                }
+            };
+            s.keep_failed_connection(&connection, flow.created_at, now, &error)
+        });
+        if let Err(e) = kept {
+            tracing::warn!(code = ?e.code, "could not keep a linked connection whose download failed: {}", e.message);
+            return error;
+        }
+        let reason = error.message.trim_end_matches('.');
+        KontorError {
+            message: format!("Linked, but the first download failed: {reason} — sync to try again."),
+            ..error
         }
     }
 

@@ -7,7 +7,8 @@
 //! - Linking and re-authorising a connection is an *authorisation round*: one [`AuthCall`] after
 //!   another, each answered either by [`AuthReply::Connected`] or by [`AuthReply::NeedsAnswer`] with a
 //!   [`ScaChallenge`] and an opaque, non-secret [`Continuation`] (finAPI: the multi-step hash and the
-//!   chosen procedure). The SCA state machine in [`crate::sca`] decides what to ask the user and sends
+//!   chosen procedure), or by [`AuthReply::Ended`] when the provider closed the round itself (a finX
+//!   sync that failed), so that nothing of it is asked again. The SCA state machine in [`crate::sca`] decides what to ask the user and sends
 //!   the next call; the provider knows how to phrase it on the wire.
 //! - After `Connected` the provider reports the connection's download progress
 //!   ([`RemoteConnection::ready`]) and then serves accounts and transactions as
@@ -256,8 +257,19 @@ pub enum ScaChallenge {
 /// The answer to one [`AuthCall`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthReply {
-    Connected { provider_connection_id: String },
-    NeedsAnswer { continuation: Continuation, challenge: ScaChallenge },
+    Connected {
+        provider_connection_id: String,
+    },
+    NeedsAnswer {
+        continuation: Continuation,
+        challenge: ScaChallenge,
+    },
+    /// The provider itself ended the round with `error` (a finX synchronisation that is `FAILED`):
+    /// its challenge is gone, so nothing of this round can be answered again. A failed *call*
+    /// (`Err`), by contrast, may leave the provider's step open (finAPI keeps its TAN challenge).
+    Ended {
+        error: crate::error::KontorError,
+    },
 }
 
 /// The outcome of the provider's last update of a connection.

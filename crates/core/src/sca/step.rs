@@ -19,6 +19,11 @@
 //!   up to [`super::state::MAX_WRONG_TANS`] TANs, a refused login to the login form up to
 //!   [`super::state::MAX_REJECTED_LOGINS`] logins. A redirect the bank reports as not approved ends as
 //!   `ScaCancelled`.
+//! - Whether the bank kept its step is the provider's call: a failed call (`CallFailed`) may leave it
+//!   open, but a reply [`AuthReply::Ended`] (a finX sync that is `FAILED`, e.g. after a wrong TAN) says
+//!   the round is over. Then nothing of it is asked again: a refused TAN ends the flow with
+//!   `TanRejected` (the bank's text kept), and only steps that start a new round (the login form)
+//!   may still be offered.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -246,50 +251,10 @@ pub fn step(flow: Flow, event: Event, now: DateTime<Utc>) -> (Flow, Vec<Effect>)
             challenged(flow, call, challenge, now)
         }
 
-        (ScaState::Submitting { call }, Event::CallFailed(error)) => {
-            if call == CallKind::DecoupledPoll && error.code.is_transient() {
-                let mut flow = flow;
-                let next = now + Duration::milliseconds(flow.poll_interval_ms);
-                let message = flow.approval_message.clone();
-                flow.state = ScaState::AwaitingDecoupled { message, next_poll_at: next };
-                return (flow, vec![Effect::Persist, Effect::WakeAt(next)]);
-            }
-            if let Some(outcome) = ask_again(&flow, call, &error) {
-                let (state, error) = outcome;
-                let mut flow = flow;
-                match state {
-                    ScaState::AwaitingTan { .. } => flow.wrong_tans += 1,
-                    _ => {
-                        flow.rejected_logins += 1;
-                        flow.continuation = None;
-                    }
-                }
-                flow.state = state;
-                return (flow, vec![Effect::Persist, Effect::Reject(error)]);
-            }
-            if call == CallKind::Tan && error.code == ErrorCode::TanRejected {
-                let mut ended = KontorError::new(
-                    ErrorCode::TanRejected,
-                    "The bank refused the TAN too often and ended the authentication. Please start again.",
-                );
-                ended.bank_message = error.bank_message.clone();
-                return fail(flow, ended);
-            }
-            if call == CallKind::RedirectCallback && error.code == ErrorCode::CredentialsRejected {
-                // The bank answers a cancelled (or never finished) approval on its page like this.
-                let mut cancelled = KontorError::new(
-                    ErrorCode::ScaCancelled,
-                    "The approval was cancelled or not finished on the bank's page. Start again to link the bank.",
-                );
-                cancelled.bank_message = error.bank_message.clone();
-                return fail(flow, cancelled);
-            }
-            if error.code == ErrorCode::CredentialsRequired && !flow.login_fields.is_empty() {
-                let mut flow = flow;
-                flow.continuation = None;
-                return enter(flow, ScaState::AwaitingCredentials { resume: None }, None);
-            }
-            fail(flow, error)
+        (ScaState::Submitting { call }, Event::CallFailed(error)) => call_failed(flow, call, error, now, false),
+
+        (ScaState::Submitting { call }, Event::Reply(AuthReply::Ended { error })) => {
+            call_failed(flow, call, error, now, true)
         }
 
         (ScaState::Submitting { .. }, Event::Answer(answer)) => reject(
@@ -321,6 +286,64 @@ pub fn step(flow: Flow, event: Event, now: DateTime<Utc>) -> (Flow, Vec<Effect>)
 
         (_, Event::Cancel) => reject(flow, stale("Cancel")),
     }
+}
+
+/// The call in flight failed (`ended == false`), or the provider ended the round itself
+/// (`ended == true`, [`AuthReply::Ended`]): then its challenge is gone, so a refused TAN is not asked
+/// again and a decoupled approval is not polled again.
+fn call_failed(flow: Flow, call: CallKind, error: KontorError, now: DateTime<Utc>, ended: bool) -> (Flow, Vec<Effect>) {
+    if call == CallKind::DecoupledPoll && error.code.is_transient() && !ended {
+        let mut flow = flow;
+        let next = now + Duration::milliseconds(flow.poll_interval_ms);
+        let message = flow.approval_message.clone();
+        flow.state = ScaState::AwaitingDecoupled { message, next_poll_at: next };
+        return (flow, vec![Effect::Persist, Effect::WakeAt(next)]);
+    }
+    if call == CallKind::Tan && error.code == ErrorCode::TanRejected && ended {
+        let mut over = KontorError::new(
+            ErrorCode::TanRejected,
+            "The bank did not accept the TAN and ended this authentication. Nothing was changed; \
+             start again to get a new TAN.",
+        );
+        over.bank_message = error.bank_message.clone();
+        return fail(flow, over);
+    }
+    if let Some(outcome) = ask_again(&flow, call, &error) {
+        let (state, error) = outcome;
+        let mut flow = flow;
+        match state {
+            ScaState::AwaitingTan { .. } => flow.wrong_tans += 1,
+            _ => {
+                flow.rejected_logins += 1;
+                flow.continuation = None;
+            }
+        }
+        flow.state = state;
+        return (flow, vec![Effect::Persist, Effect::Reject(error)]);
+    }
+    if call == CallKind::Tan && error.code == ErrorCode::TanRejected {
+        let mut ended = KontorError::new(
+            ErrorCode::TanRejected,
+            "The bank refused the TAN too often and ended the authentication. Please start again.",
+        );
+        ended.bank_message = error.bank_message.clone();
+        return fail(flow, ended);
+    }
+    if call == CallKind::RedirectCallback && error.code == ErrorCode::CredentialsRejected {
+        // The bank answers a cancelled (or never finished) approval on its page like this.
+        let mut cancelled = KontorError::new(
+            ErrorCode::ScaCancelled,
+            "The approval was cancelled or not finished on the bank's page. Start again to link the bank.",
+        );
+        cancelled.bank_message = error.bank_message.clone();
+        return fail(flow, cancelled);
+    }
+    if error.code == ErrorCode::CredentialsRequired && !flow.login_fields.is_empty() {
+        let mut flow = flow;
+        flow.continuation = None;
+        return enter(flow, ScaState::AwaitingCredentials { resume: None }, None);
+    }
+    fail(flow, error)
 }
 
 /// A refusal the user can fix by answering again (the bank keeps the step): a wrong TAN goes back

@@ -363,6 +363,32 @@ impl Store {
         }
     }
 
+    /// Keeps a connection whose data did not arrive (the provider accepted the link, the download
+    /// failed) in one transaction: the connection row as given (no accounts, no transactions) and a
+    /// `failed` journal row with `error`'s code. All or nothing.
+    pub fn keep_failed_connection(
+        &self,
+        connection: &Connection,
+        started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        error: &KontorError,
+    ) -> Result<()> {
+        self.conn().execute_batch("BEGIN IMMEDIATE").map_err(|e| self.sq_err(e))?;
+        let outcome = self
+            .upsert_connection(connection)
+            .and_then(|()| self.journal_failure(Some(&connection.id), started_at, now, false, error));
+        match outcome {
+            Ok(()) => self.conn().execute_batch("COMMIT").map_err(|e| {
+                let _ = self.conn().execute_batch("ROLLBACK");
+                self.sq_err(e)
+            }),
+            Err(e) => {
+                let _ = self.conn().execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     /// Records a sync that did not get to apply anything.
     pub fn journal_failure(
         &self,

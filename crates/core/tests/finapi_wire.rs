@@ -195,7 +195,7 @@ fn challenge_kind_is_decided_by_the_fields_that_are_set() {
     let (cont, c) = map::challenge(m, message, Some("chipTan".into())).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cont.procedure_id.as_deref(), Some("chipTan"));
     assert!(
-        matches!(c, ScaChallenge::Tan { challenge: TanChallenge::Flicker { ref optical_data, ref flicker, reiner_sct: false }, .. } if optical_data.starts_with("1104") && flicker.is_some())
+        matches!(c, ScaChallenge::Tan { challenge: TanChallenge::Flicker { ref optical_data, ref flicker, reiner_sct: false, ref qr_fallback }, .. } if optical_data.starts_with("1104") && flicker.is_some() && qr_fallback.is_some())
     );
 
     let photo = r#"{"errors":[{"code":"ADDITIONAL_AUTHENTICATION_REQUIRED","multiStepAuthentication":

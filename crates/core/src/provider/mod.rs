@@ -206,21 +206,29 @@ pub enum TanChallenge {
         flicker: Option<Box<crate::tan::FlickerCode>>,
         /// Render with the Reiner SCT algorithm (finAPI v2 `opticalDataAsReinerSct`).
         reiner_sct: bool,
+        /// The parsed code as a chipTAN-QR image ([`crate::tan::chiptan_qr_image`]), for TAN generators that
+        /// read QR codes instead of the flicker; `None` when `flicker` is. Derived like `flicker`: never read
+        /// back from JSON, recomputed with [`TanChallenge::with_parsed_flicker`].
+        #[serde(default, skip_deserializing)]
+        qr_fallback: Option<Box<crate::tan::PhotoTan>>,
     },
 }
 
 impl TanChallenge {
     /// A flicker challenge from finAPI's `opticalData`, with the parsed code.
     pub fn flicker(optical_data: String, reiner_sct: bool) -> Self {
-        Self::Flicker { optical_data, flicker: None, reiner_sct }.with_parsed_flicker()
+        Self::Flicker { optical_data, flicker: None, reiner_sct, qr_fallback: None }.with_parsed_flicker()
     }
 
-    /// Fills in the parsed flicker code of a flicker challenge (other kinds are returned as they are).
+    /// Fills in the parsed flicker code and its chipTAN-QR image of a flicker challenge (other kinds are
+    /// returned as they are).
     pub fn with_parsed_flicker(self) -> Self {
         match self {
-            Self::Flicker { optical_data, flicker: None, reiner_sct } => {
+            Self::Flicker { optical_data, flicker: None, reiner_sct, .. } => {
                 let flicker = crate::tan::decode_optical_data(&optical_data, None).ok().map(Box::new);
-                Self::Flicker { optical_data, flicker, reiner_sct }
+                let qr_fallback =
+                    flicker.as_ref().and_then(|code| crate::tan::chiptan_qr_image(&code.render_hex).ok()).map(Box::new);
+                Self::Flicker { optical_data, flicker, reiner_sct, qr_fallback }
             }
             other => other,
         }
@@ -345,4 +353,26 @@ pub trait Provider: Send + Sync + fmt::Debug {
         provider_account_ids: &'a [String],
         since: Option<NaiveDate>,
     ) -> BoxFuture<'a, Result<Vec<FetchedTransaction>>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TanChallenge;
+
+    #[test]
+    fn flicker_challenge_derives_the_qr_fallback_and_never_reads_it_back() -> Result<(), serde_json::Error> {
+        let challenge = TanChallenge::flicker("0D85012045201998041234567855".to_owned(), false);
+        let TanChallenge::Flicker { flicker: Some(_), qr_fallback: Some(qr), .. } = &challenge else {
+            panic!("expected a parsed flicker code with a QR fallback: {challenge:?}")
+        };
+        assert_eq!(qr.mime_type, "image/png");
+
+        let read_back: TanChallenge = serde_json::from_str(&serde_json::to_string(&challenge)?)?;
+        assert!(matches!(read_back, TanChallenge::Flicker { flicker: None, qr_fallback: None, .. }));
+        assert_eq!(read_back.with_parsed_flicker(), challenge);
+
+        let unreadable = TanChallenge::flicker("not a code".to_owned(), false);
+        assert!(matches!(unreadable, TanChallenge::Flicker { flicker: None, qr_fallback: None, .. }));
+        Ok(())
+    }
 }

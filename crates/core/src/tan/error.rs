@@ -256,6 +256,10 @@ pub enum TanError {
     InvalidDataUri {
         reason: &'static str,
     },
+    /// The chipTAN-QR image could not be drawn (payload too large for a QR code, or PNG encoding failed).
+    QrImage {
+        reason: String,
+    },
 }
 
 impl fmt::Display for TanError {
@@ -311,6 +315,7 @@ impl fmt::Display for TanError {
             }
             Self::UnknownImageFormat => f.write_str("the data is neither a photoTAN container nor a known image"),
             Self::InvalidDataUri { reason } => write!(f, "invalid data: URI: {reason}"),
+            Self::QrImage { reason } => write!(f, "the chipTAN-QR image could not be drawn: {reason}"),
         }
     }
 }

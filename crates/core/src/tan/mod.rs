@@ -19,7 +19,8 @@
 //! - [`decode_rendered`] checks an already rendered code (LC, Luhn, XOR) and reads its fields back.
 //! - [`decode_optical_data`] is the entry point for data of unknown shape, such as finAPI's `opticalData`
 //!   (§6): rendered code first, then raw challenge, then base64 of either.
-//! - [`flicker_frames`] gives the animation frames; [`bqr_payload`] the chipTAN-QR fallback payload (§7).
+//! - [`flicker_frames`] gives the animation frames; [`bqr_payload`] the chipTAN-QR fallback payload (§7) and
+//!   [`chiptan_qr_image`] that payload drawn as a QR code PNG.
 //!
 //! Invariants of a [`FlickerCode`] produced here: `render_hex` is upper-case hex of even length, its first byte
 //! is the number of bytes after it, and its last two characters are `luhn` and `xor`.
@@ -61,7 +62,7 @@ pub use hhd::{Challenge, ChlgucParts, parse_challenge, split_chlguc};
 pub use photo::{
     ALLOWED_IMAGE_TYPES, PhotoTan, decode_chlguc_image, decode_data_uri, decode_matrix_container, decode_photo_base64,
 };
-pub use qr::{bqr_payload, crc16_arc};
+pub use qr::{bqr_payload, chiptan_qr_image, crc16_arc};
 pub use render::{decode_optical_data, decode_rendered, flicker_from_challenge, render};
 
 use std::fmt;

@@ -98,6 +98,48 @@ describe('TanChallenge', () => {
     expect(screen.getByTestId('manual-start-code')).toHaveTextContent(/^Start-Code\s*2045201998$/);
   });
 
+  it('flicker: offers no QR code tab without a QR fallback', () => {
+    start({ kind: 'flicker', flicker: SPEC_FLICKER });
+    expect(screen.getAllByRole('tab').map((tab) => tab.textContent?.trim())).toEqual(['Flicker code', 'Manual entry']);
+    expect(screen.queryByRole('tab', { name: 'QR code' })).toBeNull();
+    expect(screen.queryByTestId('photo-image')).toBeNull();
+  });
+
+  it('flicker: shows the chipTAN-QR fallback in a third tab', async () => {
+    const { user } = start({ kind: 'flicker', flicker: SPEC_FLICKER, qrFallback: { mime_type: 'image/png', image: PNG } });
+    expect(screen.getAllByRole('tab').map((tab) => tab.textContent?.trim())).toEqual([
+      'Flicker code',
+      'Manual entry',
+      'QR code',
+    ]);
+    expect(screen.queryByTestId('photo-image')).toBeNull();
+
+    await user.click(screen.getByRole('tab', { name: 'QR code' }));
+    expect(screen.getByRole('tab', { name: 'QR code' })).toHaveAttribute('aria-selected', 'true');
+    expect(screen.getByTestId('qr-fallback-explanation')).toHaveTextContent('For TAN generators that read chipTAN-QR codes');
+    const image = screen.getByTestId('photo-image');
+    expect(image).toHaveAttribute('src', `data:image/png;base64,${PNG}`);
+    expect(image).toHaveAttribute('alt', 'chipTAN-QR code');
+    expect(screen.queryByTestId('flicker-code')).toBeNull();
+
+    // Arrow keys reach it too.
+    await user.keyboard('{ArrowLeft}');
+    expect(screen.getByRole('tab', { name: 'Manual entry' })).toHaveAttribute('aria-selected', 'true');
+    await user.keyboard('{End}');
+    expect(screen.getByRole('tab', { name: 'QR code' })).toHaveFocus();
+  });
+
+  it('flicker: the QR code tab is reachable when the code cannot be animated (German)', async () => {
+    const { user } = start(
+      { kind: 'flicker', flicker: { ...SPEC_FLICKER, render_hex: 'XYZ' }, qrFallback: { mime_type: 'image/png', image: PNG } },
+      'de',
+    );
+    expect(screen.getByRole('tab', { name: 'Manuelle Eingabe' })).toHaveAttribute('aria-selected', 'true');
+    await user.click(screen.getByRole('tab', { name: 'QR-Code' }));
+    expect(screen.getByTestId('qr-fallback-explanation')).toHaveTextContent('Für TAN-Generatoren, die chipTAN-QR-Codes lesen.');
+    expect(screen.getByTestId('photo-image')).toHaveAttribute('src', `data:image/png;base64,${PNG}`);
+  });
+
   it('photo: shows the image and the TAN field', () => {
     start({ kind: 'photo', photo: { mime_type: 'image/png', image: PNG }, text: 'Scan me' });
     expect(screen.getByTestId('photo-image')).toHaveAttribute('src', `data:image/png;base64,${PNG}`);

@@ -358,7 +358,7 @@ export class FakeLinking {
       case 'tan': {
         const prompt = 'Bitte geben Sie die TAN ein, die Sie erhalten haben.';
         if (flow.procedure?.kind === 'flicker') {
-          const challenge = { kind: 'flicker' as const, optical_data: FAKE_FLICKER.render_hex, reiner_sct: false, flicker: FAKE_FLICKER };
+          const challenge = { kind: 'flicker' as const, optical_data: FAKE_FLICKER.render_hex, reiner_sct: false, flicker: FAKE_FLICKER, qr_fallback: null };
           return { kind: 'enter_tan', prompt, label: 'TAN', challenge };
         }
         if (flow.procedure?.kind === 'photo') {

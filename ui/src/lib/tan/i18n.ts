@@ -17,6 +17,11 @@ export interface TanMessages {
     tabsLabel: string;
     tabAnimation: string;
     tabManual: string;
+    tabQr: string;
+    /** One line above the chipTAN-QR image in the "QR code" tab. */
+    qrExplanation: string;
+    /** The QR image's alt text. */
+    qrAlt: string;
     submit: string;
     cancel: string;
     submitting: string;
@@ -78,6 +83,9 @@ const en: TanMessages = {
     tabsLabel: 'How to read the code',
     tabAnimation: 'Flicker code',
     tabManual: 'Manual entry',
+    tabQr: 'QR code',
+    qrExplanation: 'For TAN generators that read chipTAN-QR codes.',
+    qrAlt: 'chipTAN-QR code',
     submit: 'Confirm',
     cancel: 'Cancel',
     submitting: 'Sending…',
@@ -141,6 +149,9 @@ const de: TanMessages = {
     tabsLabel: 'Wie der Code gelesen wird',
     tabAnimation: 'Flickercode',
     tabManual: 'Manuelle Eingabe',
+    tabQr: 'QR-Code',
+    qrExplanation: 'Für TAN-Generatoren, die chipTAN-QR-Codes lesen.',
+    qrAlt: 'chipTAN-QR-Code',
     submit: 'Bestätigen',
     cancel: 'Abbrechen',
     submitting: 'Wird gesendet…',

@@ -19,14 +19,15 @@ export interface TanChallengeMeta {
  * One TAN challenge as the dialog shows it.
  *
  * - `text`: only the bank's instructions (e.g. an SMS TAN, or a TAN generator without an optical interface).
- * - `flicker`: chipTAN optical; `text` is the bank's instruction text, if any.
+ * - `flicker`: chipTAN optical; `text` is the bank's instruction text, if any. `qrFallback` is the same code as a
+ *   chipTAN-QR image, for TAN generators that read QR codes instead of the flicker.
  * - `photo`: photoTAN or chipTAN-QR image.
  * - `html`: the instructions as HTML (finX sends sanitized HTML). Always shown as plain text, never as markup.
  */
 export type TanChallengeView = TanChallengeMeta &
   (
     | { kind: 'text'; text: string }
-    | { kind: 'flicker'; flicker: FlickerCode; text?: string }
+    | { kind: 'flicker'; flicker: FlickerCode; qrFallback?: PhotoTan; text?: string }
     | { kind: 'photo'; photo: PhotoTan; text?: string }
     | { kind: 'html'; html: string }
   );

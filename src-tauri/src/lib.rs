@@ -80,6 +80,7 @@ pub fn run() {
             commands::vault::app_status,
             commands::vault::create_vault_with_passphrase,
             commands::vault::unlock_vault,
+            commands::vault::change_key_source,
             commands::vault::complete_onboarding,
             commands::overview::overview,
             commands::callbacks::take_callback_results,

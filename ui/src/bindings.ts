@@ -114,7 +114,13 @@ flicker: FlickerCode | null,
 /**
  * Render with the Reiner SCT algorithm (finAPI v2 `opticalDataAsReinerSct`).
  */
-reiner_sct: boolean, };
+reiner_sct: boolean, 
+/**
+ * The parsed code as a chipTAN-QR image ([`crate::tan::chiptan_qr_image`]), for TAN generators that
+ * read QR codes instead of the flicker; `None` when `flicker` is. Derived like `flicker`: never read
+ * back from JSON, recomputed with [`TanChallenge::with_parsed_flicker`].
+ */
+qr_fallback: PhotoTan | null, };
 
 export type UserRequest = { "kind": "enter_credentials", bank_name: string, fields: Array<LoginField>, hint: string | null, } | { "kind": "select_accounts", known_ibans: Array<string>, } | { "kind": "choose_procedure", message: string | null, procedures: Array<ScaProcedure>, } | { "kind": "enter_tan", prompt: string | null, label: string | null, challenge: TanChallenge, } | { "kind": "open_browser", url: string, } | { "kind": "approve_in_app", message: string | null, };
 

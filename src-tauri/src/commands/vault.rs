@@ -1,5 +1,5 @@
 use kontor_core::KontorError;
-use kontor_core::api::dto::AppStatus;
+use kontor_core::api::dto::{AppStatus, KeySourceDto};
 use kontor_core::secret::SecretString;
 
 use super::KontorState;
@@ -26,6 +26,16 @@ pub fn unlock_vault(
     passphrase: SecretString,
 ) -> Result<AppStatus, KontorError> {
     kontor.unlock_with_passphrase(&passphrase).inspect(|_| vault_opened(&app))
+}
+
+/// Moves the vault's key to the OS keyring or to a passphrase (`passphrase` only for the latter).
+#[tauri::command]
+pub fn change_key_source(
+    kontor: KontorState<'_>,
+    target: KeySourceDto,
+    passphrase: Option<SecretString>,
+) -> Result<AppStatus, KontorError> {
+    kontor.change_key_source(target.into(), passphrase.as_ref())
 }
 
 #[tauri::command]

@@ -16,6 +16,15 @@ pub enum KeySourceDto {
     Passphrase,
 }
 
+impl From<KeySourceDto> for crate::vault::KeySource {
+    fn from(source: KeySourceDto) -> Self {
+        match source {
+            KeySourceDto::Keyring => Self::Keyring,
+            KeySourceDto::Passphrase => Self::Passphrase,
+        }
+    }
+}
+
 /// Where the vault stands; the UI shows one screen per state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "state", rename_all = "snake_case")]

@@ -1,6 +1,7 @@
 import type {
   AppStatus,
   FlowUpdate,
+  KeySourceDto,
   KontorError,
   NewProviderConfig,
   Overview,
@@ -107,6 +108,11 @@ export class AppStore {
 
   async createWithPassphrase(passphrase: string): Promise<KontorError | null> {
     return this.act(async () => this.apply(await this.backend.createVaultWithPassphrase(passphrase)));
+  }
+
+  /** Moves the vault's key to the OS keyring or to a passphrase; `null` when it worked. */
+  async changeKeySource(target: KeySourceDto, passphrase?: string): Promise<KontorError | null> {
+    return this.act(async () => this.apply(await this.backend.changeKeySource(target, passphrase)));
   }
 
   async loadOverview(): Promise<void> {

@@ -37,6 +37,16 @@ describe('TauriBackend', () => {
     expect(invoke).toHaveBeenCalledWith('unlock_vault', { passphrase: 'secret phrase' });
   });
 
+  it('sends change_key_source with the target and a passphrase or null', async () => {
+    const { TauriBackend } = await import('./tauri');
+    const status = { vault: { state: 'ready' }, first_run: false, data_dir: '/d', key_source: 'passphrase' };
+    invoke.mockResolvedValue(status);
+    await expect(new TauriBackend().changeKeySource('passphrase', 'long enough')).resolves.toEqual(status);
+    expect(invoke).toHaveBeenCalledWith('change_key_source', { target: 'passphrase', passphrase: 'long enough' });
+    await new TauriBackend().changeKeySource('keyring');
+    expect(invoke).toHaveBeenCalledWith('change_key_source', { target: 'keyring', passphrase: null });
+  });
+
   it('rejects with a KontorError', async () => {
     const { TauriBackend } = await import('./tauri');
     invoke.mockRejectedValueOnce({ code: 'VaultWrongKey', message: 'no' });

@@ -156,6 +156,21 @@ export class FakeBackend implements Backend {
     });
   }
 
+  changeKeySource(target: KeySourceDto, passphrase?: string): Promise<AppStatus> {
+    return this.run('changeKeySource', () => {
+      this.requireReady();
+      if (target === 'passphrase') {
+        if (passphrase === undefined) throw kontorError('InvalidInput', 'A passphrase is needed to protect the vault.');
+        if ([...passphrase].length < 8) {
+          throw kontorError('InvalidInput', 'The passphrase must be at least 8 characters long.');
+        }
+        this.state.passphrase = passphrase;
+      }
+      this.state.keySource = target;
+      return this.status();
+    });
+  }
+
   completeOnboarding(): Promise<AppStatus> {
     return this.run('completeOnboarding', () => {
       this.requireReady();

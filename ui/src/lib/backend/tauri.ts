@@ -4,6 +4,7 @@ import type {
   AppStatus,
   BankSearchHit,
   FlowUpdate,
+  KeySourceDto,
   NewProviderConfig,
   Overview,
   PendingFlow,
@@ -62,6 +63,10 @@ export class TauriBackend implements Backend {
 
   unlockVault(passphrase: string): Promise<AppStatus> {
     return this.call('unlock_vault', { passphrase });
+  }
+
+  changeKeySource(target: KeySourceDto, passphrase?: string): Promise<AppStatus> {
+    return this.call('change_key_source', { target, passphrase: passphrase ?? null });
   }
 
   completeOnboarding(): Promise<AppStatus> {

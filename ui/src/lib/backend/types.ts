@@ -2,6 +2,7 @@ import type {
   AppStatus,
   BankSearchHit,
   FlowUpdate,
+  KeySourceDto,
   KontorError,
   NewProviderConfig,
   Overview,
@@ -43,6 +44,11 @@ export interface Backend {
   /** Only when no system keyring answered (`vault.state === "keyring_unavailable"`). */
   createVaultWithPassphrase(passphrase: string): Promise<AppStatus>;
   unlockVault(passphrase: string): Promise<AppStatus>;
+  /**
+   * Re-encrypts the open vault under a new key: a random one kept in the OS keyring, or one derived
+   * from `passphrase` (required for `"passphrase"`, at least 8 characters).
+   */
+  changeKeySource(target: KeySourceDto, passphrase?: string): Promise<AppStatus>;
   completeOnboarding(): Promise<AppStatus>;
 
   // Data
@@ -91,6 +97,7 @@ export interface Commands {
   app_status: { args: Record<string, never>; result: AppStatus };
   create_vault_with_passphrase: { args: { passphrase: string }; result: AppStatus };
   unlock_vault: { args: { passphrase: string }; result: AppStatus };
+  change_key_source: { args: { target: KeySourceDto; passphrase: string | null }; result: AppStatus };
   complete_onboarding: { args: Record<string, never>; result: AppStatus };
   overview: { args: Record<string, never>; result: Overview };
   provider_configs: { args: Record<string, never>; result: ProviderConfigSummary[] };

@@ -293,6 +293,23 @@ export interface Messages {
     required: string;
     badUrl: string;
     failed: string;
+    vault: {
+      title: string;
+      currentKeyring: string;
+      currentPassphrase: string;
+      toPassphraseTitle: string;
+      toPassphraseBody: string;
+      passphrase: string;
+      confirm: string;
+      toPassphrase: string;
+      toKeyringTitle: string;
+      toKeyringBody: string;
+      toKeyring: string;
+      working: string;
+      nowPassphrase: string;
+      nowKeyring: string;
+      failed: string;
+    };
   };
   errors: Record<ErrorCode, string>;
 }

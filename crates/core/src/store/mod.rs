@@ -19,6 +19,7 @@
 pub mod migrations;
 mod open;
 pub mod queries;
+mod rows;
 pub mod sync_queries;
 
 pub use open::Store;

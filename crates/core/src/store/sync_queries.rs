@@ -5,18 +5,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::Store;
-use super::open::classify;
+use super::rows::{
+    ACCOUNT_COLUMNS, TRANSACTION_COLUMNS, account_from_row, transaction_from_row, transaction_params, ts,
+};
 use crate::domain::{
-    Account, AccountId, AccountType, BookingStatus, Connection, ConnectionId, Counterparty, Currency, FlowId, Money,
-    ProviderConfig, ProviderConfigId, Transaction, TransactionId,
+    Account, Connection, ConnectionId, FlowId, ProviderConfig, ProviderConfigId, Transaction, TransactionId,
 };
 use crate::error::{KontorError, Result};
 use crate::sca::Flow;
 use crate::sync::Plan;
-
-fn ts(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
 
 /// One row of `sync_journal`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +28,6 @@ pub struct JournalEntry {
 }
 
 impl Store {
-    fn sq_err(&self, e: rusqlite::Error) -> KontorError {
-        classify(&e, self.path())
-    }
-
     pub fn provider_config(&self, id: &ProviderConfigId) -> Result<Option<ProviderConfig>> {
         Ok(self.provider_configs()?.into_iter().find(|c| &c.id == id))
     }
@@ -51,7 +44,7 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|e| self.sq_err(e))
+            .map_err(|e| self.err(e))
     }
 
     pub fn set_provider_session(
@@ -61,14 +54,10 @@ impl Store {
         payload: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO provider_sessions (provider_config_id, scope, payload, updated_at) VALUES (?1, ?2, ?3, ?4)
+        self.exec(
+            "INSERT INTO provider_sessions (provider_config_id, scope, payload, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (provider_config_id, scope) DO UPDATE SET payload = excluded.payload, updated_at = excluded.updated_at",
-                params![config.as_str(), scope, payload, ts(now)],
-            )
-            .map(|_| ())
-            .map_err(|e| self.sq_err(e))
+                params![config.as_str(), scope, payload, ts(now)])
     }
 
     /// Replaces a provider session's payload only if it still is `expected` (`None`: there was none),
@@ -82,7 +71,7 @@ impl Store {
         payload: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        self.conn().execute_batch("BEGIN IMMEDIATE").map_err(|e| self.sq_err(e))?;
+        self.conn().execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
         let outcome = (|| {
             let current = self.provider_session(config, scope)?;
             if current.as_deref() != expected {
@@ -94,7 +83,7 @@ impl Store {
         match outcome {
             Ok(true) => self.conn().execute_batch("COMMIT").map(|()| true).map_err(|e| {
                 let _ = self.conn().execute_batch("ROLLBACK");
-                self.sq_err(e)
+                self.err(e)
             }),
             other => {
                 let _ = self.conn().execute_batch("ROLLBACK");
@@ -105,13 +94,10 @@ impl Store {
 
     /// Deletes a provider session (e.g. a finX grant that can no longer be used).
     pub fn delete_provider_session(&self, config: &ProviderConfigId, scope: &str) -> Result<()> {
-        self.conn()
-            .execute(
-                "DELETE FROM provider_sessions WHERE provider_config_id = ?1 AND scope = ?2",
-                params![config.as_str(), scope],
-            )
-            .map(|_| ())
-            .map_err(|e| self.sq_err(e))
+        self.exec(
+            "DELETE FROM provider_sessions WHERE provider_config_id = ?1 AND scope = ?2",
+            params![config.as_str(), scope],
+        )
     }
 
     /// Stores (or replaces) a finX income report's JSON.
@@ -122,33 +108,26 @@ impl Store {
         payload: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO income_reports (id, provider_config_id, created_at, payload) VALUES (?1, ?2, ?3, ?4)
+        self.exec(
+            "INSERT INTO income_reports (id, provider_config_id, created_at, payload) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, created_at = excluded.created_at",
-                params![id, config.as_str(), ts(now), payload],
-            )
-            .map(|_| ())
-            .map_err(|e| self.sq_err(e))
+            params![id, config.as_str(), ts(now), payload],
+        )
     }
 
     /// Stored income reports, newest first: `(id, created_at, payload)`.
     pub fn income_reports(&self) -> Result<Vec<(String, String, String)>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT id, created_at, payload FROM income_reports ORDER BY created_at DESC, id")
-            .map_err(|e| self.sq_err(e))?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| self.sq_err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.sq_err(e))
+        self.query_all("SELECT id, created_at, payload FROM income_reports ORDER BY created_at DESC, id", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
     }
 
     /// Saves a flow (no secrets are in it; see `sca::state`).
     pub fn save_flow(&self, flow: &Flow, now: DateTime<Utc>) -> Result<()> {
         let json =
             serde_json::to_string(flow).map_err(|e| KontorError::internal(format!("Cannot save a flow: {e}")))?;
-        self.conn()
-            .execute(
-                "INSERT INTO sca_flows (id, provider_config_id, purpose, state, callback_state, created_at, expires_at, updated_at)
+        self.exec(
+            "INSERT INTO sca_flows (id, provider_config_id, purpose, state, callback_state, created_at, expires_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET state = excluded.state, callback_state = excluded.callback_state,
                    expires_at = excluded.expires_at, updated_at = excluded.updated_at",
@@ -161,17 +140,11 @@ impl Store {
                     ts(flow.created_at),
                     ts(flow.deadline),
                     ts(now)
-                ],
-            )
-            .map(|_| ())
-            .map_err(|e| self.sq_err(e))
+                ])
     }
 
     pub fn forget_flow(&self, id: &FlowId) -> Result<()> {
-        self.conn()
-            .execute("DELETE FROM sca_flows WHERE id = ?1", [id.as_str()])
-            .map(|_| ())
-            .map_err(|e| self.sq_err(e))
+        self.exec("DELETE FROM sca_flows WHERE id = ?1", [id.as_str()])
     }
 
     fn parse_flow(json: &str) -> Option<Flow> {
@@ -183,7 +156,7 @@ impl Store {
             .conn()
             .query_row("SELECT state FROM sca_flows WHERE id = ?1", [id.as_str()], |r| r.get(0))
             .optional()
-            .map_err(|e| self.sq_err(e))?;
+            .map_err(|e| self.err(e))?;
         Ok(json.as_deref().and_then(Self::parse_flow))
     }
 
@@ -192,7 +165,7 @@ impl Store {
             .conn()
             .query_row("SELECT state FROM sca_flows WHERE callback_state = ?1", [state], |r| r.get(0))
             .optional()
-            .map_err(|e| self.sq_err(e))?;
+            .map_err(|e| self.err(e))?;
         Ok(json.as_deref().and_then(Self::parse_flow))
     }
 
@@ -201,11 +174,11 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare_cached("SELECT state FROM sca_flows ORDER BY created_at, id")
-            .map_err(|e| self.sq_err(e))?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.sq_err(e))?;
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            if let Some(flow) = Self::parse_flow(&row.map_err(|e| self.sq_err(e))?) {
+            if let Some(flow) = Self::parse_flow(&row.map_err(|e| self.err(e))?) {
                 out.push(flow);
             }
         }
@@ -214,36 +187,11 @@ impl Store {
 
     /// A connection's accounts, hidden ones included.
     pub fn connection_accounts(&self, id: &ConnectionId) -> Result<Vec<Account>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT id, connection_id, provider_account_id, iban, name, holder, account_type, currency,
-                        balance_booked, balance_booked_date, balance_available, balance_available_date
-                 FROM accounts WHERE connection_id = ?1 ORDER BY id",
-            )
-            .map_err(|e| self.sq_err(e))?;
-        let rows = stmt
-            .query_map([id.as_str()], |r| {
-                let currency = Currency::parse(&r.get::<_, String>(7)?).unwrap_or(Currency::EUR);
-                let money = |v: Option<String>| v.and_then(|a| Money::parse(&a, currency.as_str()).ok());
-                let date = |v: Option<String>| v.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
-                Ok(Account {
-                    id: AccountId(r.get(0)?),
-                    connection_id: ConnectionId(r.get(1)?),
-                    provider_account_id: r.get(2)?,
-                    iban: r.get(3)?,
-                    name: r.get(4)?,
-                    holder: r.get(5)?,
-                    account_type: AccountType::parse(&r.get::<_, String>(6)?),
-                    currency,
-                    balance_booked: money(r.get(8)?),
-                    balance_booked_date: date(r.get(9)?),
-                    balance_available: money(r.get(10)?),
-                    balance_available_date: date(r.get(11)?),
-                })
-            })
-            .map_err(|e| self.sq_err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.sq_err(e))
+        self.query_all(
+            &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.connection_id = ?1 ORDER BY a.id"),
+            [id.as_str()],
+            account_from_row,
+        )
     }
 
     /// A connection's transactions booked on or after `since` (all when `None`).
@@ -252,40 +200,15 @@ impl Store {
         id: &ConnectionId,
         since: Option<NaiveDate>,
     ) -> Result<Vec<(TransactionId, Transaction)>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT t.id, t.account_id, t.provider_id, t.booking_date, t.value_date, t.amount, t.currency,
-                        t.counterparty_name, t.counterparty_iban, t.counterparty_bic, t.purpose, t.kind, t.status, t.raw
+        self.query_all(
+            &format!(
+                "SELECT {TRANSACTION_COLUMNS}
                  FROM transactions t JOIN accounts a ON a.id = t.account_id
-                 WHERE a.connection_id = ?1 AND (?2 IS NULL OR t.booking_date >= ?2)",
-            )
-            .map_err(|e| self.sq_err(e))?;
-        let rows = stmt
-            .query_map(params![id.as_str(), since.map(|d| d.to_string())], |r| {
-                let amount: String = r.get(5)?;
-                let currency: String = r.get(6)?;
-                let booking: String = r.get(3)?;
-                let value: Option<String> = r.get(4)?;
-                Ok((
-                    TransactionId(r.get(0)?),
-                    Transaction {
-                        account_id: AccountId(r.get(1)?),
-                        provider_id: r.get(2)?,
-                        booking_date: NaiveDate::parse_from_str(&booking, "%Y-%m-%d").unwrap_or_default(),
-                        value_date: value.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
-                        amount: Money::parse(&amount, &currency)
-                            .unwrap_or(Money::new(rust_decimal::Decimal::ZERO, Currency::EUR)),
-                        counterparty: Counterparty { name: r.get(7)?, iban: r.get(8)?, bic: r.get(9)? },
-                        purpose: r.get(10)?,
-                        kind: r.get(11)?,
-                        status: BookingStatus::parse(&r.get::<_, String>(12)?),
-                        raw: r.get(13)?,
-                    },
-                ))
-            })
-            .map_err(|e| self.sq_err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.sq_err(e))
+                 WHERE a.connection_id = ?1 AND (?2 IS NULL OR t.booking_date >= ?2)"
+            ),
+            params![id.as_str(), since.map(|d| d.to_string())],
+            transaction_from_row,
+        )
     }
 
     fn apply_inner(
@@ -303,42 +226,22 @@ impl Store {
             self.upsert_transaction(t, now)?;
         }
         for (row_id, t) in &plan.updates {
-            self.conn()
-                .execute(
-                    "UPDATE transactions SET provider_id = ?2, booking_date = ?3, value_date = ?4, amount = ?5, currency = ?6,
+            self.exec(
+                "UPDATE transactions SET provider_id = ?2, booking_date = ?3, value_date = ?4, amount = ?5, currency = ?6,
                        counterparty_name = ?7, counterparty_iban = ?8, counterparty_bic = ?9, purpose = ?10, kind = ?11,
                        status = ?12, raw = ?13, updated_at = ?14
                      WHERE id = ?1",
-                    params![
-                        row_id.0,
-                        t.provider_id,
-                        t.booking_date.to_string(),
-                        t.value_date.map(|d| d.to_string()),
-                        t.amount.amount.to_string(),
-                        t.amount.currency.as_str(),
-                        t.counterparty.name,
-                        t.counterparty.iban,
-                        t.counterparty.bic,
-                        t.purpose,
-                        t.kind,
-                        t.status.as_str(),
-                        t.raw,
-                        ts(now)
-                    ],
-                )
-                .map_err(|e| self.sq_err(e))?;
+                    rusqlite::params_from_iter(transaction_params(row_id.0, t, now)),
+                )?;
         }
         for row_id in &plan.removals {
-            self.conn().execute("DELETE FROM transactions WHERE id = ?1", [row_id.0]).map_err(|e| self.sq_err(e))?;
+            self.exec("DELETE FROM transactions WHERE id = ?1", [row_id.0])?;
         }
-        self.conn()
-            .execute(
-                "INSERT INTO sync_journal (connection_id, started_at, finished_at, outcome, added, updated, removed)
+        self.exec(
+            "INSERT INTO sync_journal (connection_id, started_at, finished_at, outcome, added, updated, removed)
                  VALUES (?1, ?2, ?3, 'succeeded', ?4, ?5, ?6)",
-                params![connection.id.as_str(), ts(started_at), ts(now), plan.added(), plan.updated(), plan.removed()],
-            )
-            .map(|_| ())
-            .map_err(|e| self.sq_err(e))
+            params![connection.id.as_str(), ts(started_at), ts(now), plan.added(), plan.updated(), plan.removed()],
+        )
     }
 
     /// Writes a sync in one transaction: the connection's new state, its accounts, the planned
@@ -350,17 +253,7 @@ impl Store {
         started_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn().execute_batch("BEGIN IMMEDIATE").map_err(|e| self.sq_err(e))?;
-        match self.apply_inner(connection, plan, started_at, now) {
-            Ok(()) => self.conn().execute_batch("COMMIT").map_err(|e| {
-                let _ = self.conn().execute_batch("ROLLBACK");
-                self.sq_err(e)
-            }),
-            Err(e) => {
-                let _ = self.conn().execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        self.in_transaction(|| self.apply_inner(connection, plan, started_at, now))
     }
 
     /// Keeps a connection whose data did not arrive (the provider accepted the link, the download
@@ -373,20 +266,10 @@ impl Store {
         now: DateTime<Utc>,
         error: &KontorError,
     ) -> Result<()> {
-        self.conn().execute_batch("BEGIN IMMEDIATE").map_err(|e| self.sq_err(e))?;
-        let outcome = self
-            .upsert_connection(connection)
-            .and_then(|()| self.journal_failure(Some(&connection.id), started_at, now, false, error));
-        match outcome {
-            Ok(()) => self.conn().execute_batch("COMMIT").map_err(|e| {
-                let _ = self.conn().execute_batch("ROLLBACK");
-                self.sq_err(e)
-            }),
-            Err(e) => {
-                let _ = self.conn().execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        self.in_transaction(|| {
+            self.upsert_connection(connection)?;
+            self.journal_failure(Some(&connection.id), started_at, now, false, error)
+        })
     }
 
     /// Records a sync that did not get to apply anything.
@@ -399,34 +282,27 @@ impl Store {
         error: &KontorError,
     ) -> Result<()> {
         let outcome = if outcome_cancelled { "cancelled" } else { "failed" };
-        self.conn()
-            .execute(
-                "INSERT INTO sync_journal (connection_id, started_at, finished_at, outcome, error_code, error_message)
+        self.exec(
+            "INSERT INTO sync_journal (connection_id, started_at, finished_at, outcome, error_code, error_message)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    connection.map(ConnectionId::as_str),
-                    ts(started_at),
-                    ts(now),
-                    outcome,
-                    format!("{:?}", error.code),
-                    error.message
-                ],
-            )
-            .map(|_| ())
-            .map_err(|e| self.sq_err(e))
+            params![
+                connection.map(ConnectionId::as_str),
+                ts(started_at),
+                ts(now),
+                outcome,
+                format!("{:?}", error.code),
+                error.message
+            ],
+        )
     }
 
     /// The newest journal rows first.
     pub fn sync_journal(&self, limit: u32) -> Result<Vec<JournalEntry>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT connection_id, started_at, finished_at, outcome, added, updated, error_code
+        self.query_all(
+            "SELECT connection_id, started_at, finished_at, outcome, added, updated, error_code
                  FROM sync_journal ORDER BY id DESC LIMIT ?1",
-            )
-            .map_err(|e| self.sq_err(e))?;
-        let rows = stmt
-            .query_map([limit], |r| {
+            [limit],
+            |r| {
                 Ok(JournalEntry {
                     connection_id: r.get::<_, Option<String>>(0)?.map(ConnectionId),
                     started_at: r.get(1)?,
@@ -436,8 +312,7 @@ impl Store {
                     updated: r.get(5)?,
                     error_code: r.get(6)?,
                 })
-            })
-            .map_err(|e| self.sq_err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.sq_err(e))
+            },
+        )
     }
 }

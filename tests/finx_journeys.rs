@@ -7,7 +7,8 @@
 //! link or the loopback listener would.
 //!
 //! - `flow_*`: each widget flow end to end (one-time, ongoing with two banks under one finX user, income
-//!   report).
+//!   report); `flow_ongoing_first_download_fails_then_sync`: the connection is kept as `failed` and a
+//!   sync fills it.
 //! - `sync_*`: a provider synchronisation through each challenge type (METHOD_SELECTION then TEXT, HTML,
 //!   HHD flicker, PHOTO, DECOUPLED; TEXT at once; REDIRECT; DECOUPLED; credentials when finX kept none).
 //! - `sync_wrong_tan_then_retry`: a wrong TAN makes finX fail the sync (FAILED, 10004): the flow ends
@@ -27,9 +28,9 @@ use chrono::{TimeZone, Utc};
 use kontor_core::api::Kontor;
 use kontor_core::api::finx::{TEST_ABORT_ENV, TOKEN_SCOPE};
 use kontor_core::api::link::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, LinkOptions};
-use kontor_core::api::link_dto::{FinxFlow, FlowUpdate, NewProviderConfig, StartFinxLink};
+use kontor_core::api::link_dto::{FinxFlow, FlowUpdate, NewProviderConfig, StartFinxLink, WorkStep};
 use kontor_core::clock::{ManualClock, SharedClock};
-use kontor_core::domain::{ConnectionId, ProviderConfigId, ProviderKind};
+use kontor_core::domain::{ConnectionId, ConnectionStatus, ProviderConfigId, ProviderKind};
 use kontor_core::provider::finapi::RetryPolicy;
 use kontor_core::provider::{LoginValue, TanChallenge};
 use kontor_core::sca::{UserAnswer, UserRequest};
@@ -370,6 +371,86 @@ async fn flow_income_report() -> TestResult {
         return Err("an income report left a token or a connection behind".into());
     }
     Ok(())
+}
+
+/// The first download after an ongoing link fails (the accounts GET is cut in half): the access
+/// exists at finX and its refresh token is stored, so the connection is kept with status `failed`,
+/// without accounts or bookings, with a `failed` journal row, and the user is told to sync; a sync
+/// then fills it.
+#[tokio::test]
+async fn flow_ongoing_first_download_fails_then_sync() -> TestResult {
+    let env = env().await?;
+    let faults = env._bank.faults();
+    let armed = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let hook = armed.clone();
+    env.kontor.set_link_options(LinkOptions {
+        progress: Some(Arc::new(move |update: &FlowUpdate| {
+            // The download's first request (after the callback's code exchange and access list).
+            if matches!(update, FlowUpdate::Working { step: WorkStep::Downloading, .. })
+                && hook.swap(false, Ordering::SeqCst)
+            {
+                faults.truncate_next(1);
+            }
+        })),
+        ..options()
+    });
+    let mut request = env.start(FinxFlow::Ongoing);
+    request.provider_id = Some(TEXT_PROVIDER.to_owned());
+    request.save_secrets = Some(true);
+    let update = env.link(request, Widget::Agree { bank: TEXT_PROVIDER, login: "demo_no_sca" }).await?;
+    if armed.load(Ordering::SeqCst) {
+        return Err("the download never started".into());
+    }
+    let error = expect_failed(&update, ErrorCode::ProviderResponseInvalid)?;
+    if !error.message.starts_with("Linked, but the first download failed:")
+        || !error.message.contains("sync to try again")
+    {
+        return Err(format!("the message does not say the bank is linked: {}", error.message));
+    }
+    if env.refresh_token()?.is_none() {
+        return Err("the refresh token was not stored".into());
+    }
+    let overview = env.kontor.overview().map_err(fail("overview"))?;
+    let [connection] = overview.connections.as_slice() else {
+        return Err(format!("expected the one kept connection, got {:?}", overview.connections));
+    };
+    if connection.status != ConnectionStatus::Failed || connection.access_kind.as_deref() != Some("finx_ongoing") {
+        return Err(format!("kept connection: {connection:?}"));
+    }
+    if !overview.accounts.is_empty() || env.counts()?.1 != 0 {
+        return Err("a failed download left accounts or bookings behind".into());
+    }
+    let id = ConnectionId::from(connection.id.as_str());
+    let journal = env.kontor.with_store(|s| s.sync_journal(5)).map_err(fail("journal"))?;
+    match journal.first() {
+        Some(entry)
+            if entry.outcome == "failed"
+                && entry.error_code.as_deref() == Some("ProviderResponseInvalid")
+                && entry.connection_id.as_ref() == Some(&id) => {}
+        other => return Err(format!("expected a failed journal row, got {other:?}")),
+    }
+    if !env.kontor.pending_flows().map_err(fail("flows"))?.is_empty() {
+        return Err("the ended flow is still pending".into());
+    }
+
+    // A sync downloads everything with the stored token.
+    match env.kontor.sync_connection(id.as_str()).await.map_err(fail("sync"))? {
+        FlowUpdate::Done { added, .. } if added > 0 => {}
+        other => return Err(format!("the sync after the failed download: {other:?}")),
+    }
+    let overview = env.kontor.overview().map_err(fail("overview"))?;
+    if overview.connections.len() != 1
+        || overview.connections.iter().any(|c| c.status != ConnectionStatus::Active)
+        || overview.accounts.is_empty()
+        || env.counts()?.1 == 0
+    {
+        return Err(format!("after the sync: {:?}", overview.connections));
+    }
+    let journal = env.kontor.with_store(|s| s.sync_journal(5)).map_err(fail("journal"))?;
+    match journal.first() {
+        Some(entry) if entry.outcome == "succeeded" && entry.connection_id.as_ref() == Some(&id) => Ok(()),
+        other => Err(format!("journal after the sync: {other:?}")),
+    }
 }
 
 // ------------------------------------------------------------------------------------------ syncs

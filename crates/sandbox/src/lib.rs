@@ -147,7 +147,7 @@ fn app(state: SharedState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), persist_changes));
     Router::new()
         .merge(finapi)
-        .merge(finx::router(&state))
+        .merge(finx::router(&state).layer(middleware::from_fn_with_state(state.clone(), persist_changes)))
         .merge(pages::router())
         .route("/__demo/faults", get(show_faults).post(set_faults).delete(clear_faults))
         .route("/__demo/health", get(|| async { "ok" }))
@@ -165,7 +165,7 @@ async fn echo_request_id(request: Request, next: Next) -> Response {
     response
 }
 
-/// Saves the store to the state file after each finAPI request that changed it (see
+/// Saves the stores to the state file after each finAPI or finX request that changed them (see
 /// [`DemoBankConfig::state_file`]).
 async fn persist_changes(State(state): State<SharedState>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;

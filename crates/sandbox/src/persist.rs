@@ -1,6 +1,7 @@
-//! The Demo Bank's state file ([`crate::DemoBankConfig::state_file`]): a JSON [`Snapshot`] of the store,
-//! read once at start and rewritten atomically (temporary file in the same directory, then rename) whenever
-//! a finAPI request changed it.
+//! The Demo Bank's state file ([`crate::DemoBankConfig::state_file`]): a JSON [`Snapshot`] of the finAPI
+//! store with the finX face's [`FinxSnapshot`] under the key `finx`, read once at start and rewritten
+//! atomically (temporary file in the same directory, then rename) whenever a request to either face changed
+//! them. A file without `finx` (written before the finX face was kept) loads with an empty finX face.
 //!
 //! A file that cannot be read as a snapshot is moved aside to `<name>.corrupt` and the bank starts empty: the
 //! Demo Bank only holds demo data, and a client simply links again.
@@ -9,24 +10,45 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::finapi::store::{Snapshot, Store};
+use crate::finx::store::{FinxSnapshot, FinxStore};
 
-/// Reads the store saved at `path`; an empty store if there is none.
-pub fn load(path: &Path) -> Store {
+/// The finX part of the file; everything else in it is the finAPI [`Snapshot`].
+#[derive(serde::Deserialize)]
+struct FinxPart {
+    #[serde(default)]
+    finx: Option<FinxSnapshot>,
+}
+
+/// The file's JSON: the finAPI snapshot's fields and `finx`.
+pub fn to_json(finapi: &Snapshot, finx: &FinxSnapshot) -> serde_json::Result<String> {
+    let mut value = serde_json::to_value(finapi)?;
+    if let Some(object) = value.as_object_mut() {
+        object.insert("finx".to_owned(), serde_json::to_value(finx)?);
+    }
+    serde_json::to_string(&value)
+}
+
+/// Reads the stores saved at `path` (finAPI, finX); empty stores if there is none.
+pub fn load(path: &Path) -> (Store, FinxStore) {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Store::default(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Default::default(),
         Err(error) => {
             tracing::warn!(path = %path.display(), %error, "cannot read the Demo Bank's state file; starting empty");
-            return Store::default();
+            return Default::default();
         }
     };
-    match serde_json::from_str::<Snapshot>(&text) {
-        Ok(snapshot) => Store::from_snapshot(snapshot),
+    let parsed = serde_json::from_str::<Snapshot>(&text)
+        .and_then(|snapshot| serde_json::from_str::<FinxPart>(&text).map(|part| (snapshot, part.finx)));
+    match parsed {
+        Ok((snapshot, finx)) => {
+            (Store::from_snapshot(snapshot), finx.map(FinxStore::from_snapshot).unwrap_or_default())
+        }
         Err(error) => {
             let aside = sibling(path, "corrupt");
             tracing::warn!(path = %path.display(), %error, "the Demo Bank's state file is damaged; moved it aside");
             let _ = std::fs::rename(path, aside);
-            Store::default()
+            Default::default()
         }
     }
 }

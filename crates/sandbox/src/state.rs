@@ -8,6 +8,7 @@ use crate::config::DemoBankConfig;
 use crate::faults::FaultSwitch;
 use crate::finapi::banks::BankCatalog;
 use crate::finapi::store::Store;
+use crate::finx::store::FinxStore;
 
 /// Configuration, directory, fault plan and the mutable [`Store`].
 #[derive(Debug)]
@@ -19,6 +20,8 @@ pub struct DemoBankState {
     pub catalog: BankCatalog,
     pub today: NaiveDate,
     store: Mutex<Store>,
+    /// The finX face's store (its handlers hold a clone of the `Arc`).
+    pub finx_store: Arc<Mutex<FinxStore>>,
     /// The JSON last written to the state file (to skip writes when nothing changed).
     saved: Mutex<Option<String>>,
 }
@@ -26,11 +29,20 @@ pub struct DemoBankState {
 pub type SharedState = Arc<DemoBankState>;
 
 impl DemoBankState {
-    /// A fresh state; with a `state_file`, the store saved there.
+    /// A fresh state; with a `state_file`, the stores saved there.
     pub fn new(config: DemoBankConfig, base_url: String, faults: FaultSwitch, today: NaiveDate) -> Self {
         let catalog = crate::finapi::banks::catalog(config.seed);
-        let store = config.state_file.as_deref().map(crate::persist::load).unwrap_or_default();
-        Self { config, base_url, faults, catalog, today, store: Mutex::new(store), saved: Mutex::new(None) }
+        let (store, finx) = config.state_file.as_deref().map(crate::persist::load).unwrap_or_default();
+        Self {
+            config,
+            base_url,
+            faults,
+            catalog,
+            today,
+            store: Mutex::new(store),
+            finx_store: Arc::new(Mutex::new(finx)),
+            saved: Mutex::new(None),
+        }
     }
 
     /// The store. Never hold the guard across an `.await`.
@@ -38,13 +50,14 @@ impl DemoBankState {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Writes the store to the state file if there is one and the store changed since the last write.
+    /// Writes both faces' stores to the state file if there is one and they changed since the last write.
     pub fn persist(&self) {
         let Some(path) = self.config.state_file.as_deref() else { return };
         // Held while snapshotting and writing, so that concurrent requests write in order.
         let mut saved = self.saved.lock().unwrap_or_else(PoisonError::into_inner);
         let snapshot = self.store().snapshot(self.config.seed);
-        let json = match serde_json::to_string(&snapshot) {
+        let finx = self.finx_store.lock().unwrap_or_else(PoisonError::into_inner).snapshot();
+        let json = match crate::persist::to_json(&snapshot, &finx) {
             Ok(json) => json,
             Err(error) => {
                 tracing::warn!(%error, "cannot serialise the Demo Bank's state");

@@ -710,3 +710,69 @@ async fn faults_use_the_finx_envelope() -> TestResult {
     assert!(bank.page(&location).await?.contains("Bank wählen"));
     Ok(())
 }
+
+/// The finX face is kept in the state file the finAPI face uses: an ongoing access, its tokens, a finished
+/// sync and the id counters survive a restart; a file without the finX part (an older one) still loads.
+#[tokio::test]
+async fn finx_state_survives_a_restart() -> TestResult {
+    let dir = std::env::temp_dir().join(format!(
+        "kontor-finx-state-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos()
+    ));
+    let file = dir.join("state.json");
+    let with_file = || DemoBankConfig { state_file: Some(file.clone()), ..config(FinxConfig::for_tests()) };
+
+    let bank = Bank::start(with_file()).await?;
+    let (token, refresh, access) = bank.ongoing("kept@app", TEXT_PROVIDER, "demo_no_sca", true).await?;
+    let (status, sync) = bank.start_sync(&token, &access, &json!({"scope": ["TRANSACTIONS"]})).await?;
+    assert_eq!(status, 201, "{sync}");
+    let mut polled = bank.poll(&token, &access, &sync).await?;
+    for _ in 0..10 {
+        if polled["status"] == "COMPLETED" {
+            break;
+        }
+        polled = bank.poll(&token, &access, &sync).await?;
+    }
+    assert_eq!(polled["status"], "COMPLETED", "{polled}");
+    let (_, accounts) = bank.get(&token, "/rest/accounts").await?;
+    let (_, transactions) = bank.get(&token, "/rest/transactions").await?;
+    assert!(transactions["transactions"].as_array().is_some_and(|t| !t.is_empty()), "no rows");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
+    assert!(saved["finx"]["accesses"].as_array().is_some_and(|a| a.len() == 1), "no finX part written");
+    bank._bank.shutdown().await;
+
+    // Started again with the same file: the refresh token still works (and rotates), the data reads the same.
+    let bank = Bank::start(with_file()).await?;
+    let (status, tokens) = bank.refresh(&refresh).await?;
+    assert_eq!(status, 200, "{tokens}");
+    let fresh = tokens["access_token"].as_str().unwrap_or_default().to_owned();
+    let (status, accesses) = bank.get(&fresh, "/rest/accesses").await?;
+    assert_eq!(status, 200);
+    assert_eq!(accesses.as_array().and_then(|a| a.first()).and_then(|a| a["id"].as_str()), Some(access.as_str()));
+    assert_eq!(bank.get(&fresh, "/rest/accounts").await?.1, accounts);
+    assert_eq!(bank.get(&fresh, "/rest/transactions").await?.1, transactions);
+    assert_eq!(bank.poll(&fresh, &access, &sync).await?["status"], "COMPLETED");
+    // The old access token stays valid until it expires; the spent refresh token does not.
+    assert_eq!(bank.get(&token, "/rest/accounts").await?.0, 200);
+    assert_eq!(bank.refresh(&refresh).await?.0, 400);
+    // New ids do not collide with the kept ones, and a new sync starts.
+    let (status, again) = bank.start_sync(&fresh, &access, &json!({})).await?;
+    assert_eq!(status, 201, "{again}");
+    assert_ne!(again["id"], sync["id"]);
+    bank._bank.shutdown().await;
+
+    // A file without the finX part (written before it was kept): the finAPI part loads, finX starts empty.
+    let mut older: Value = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
+    older.as_object_mut().map(|o| o.remove("finx"));
+    std::fs::write(&file, older.to_string())?;
+    let bank = Bank::start(with_file()).await?;
+    let (status, error) = bank.refresh(tokens["refresh_token"].as_str().unwrap_or_default()).await?;
+    assert_eq!((status, error["error"]["name"].as_str()), (400, Some("invalid_grant")), "{error}");
+    assert!(!dir.join("state.json.corrupt").exists(), "an older file was taken for damaged");
+    let (token, _, _) = bank.ongoing("new@app", TEXT_PROVIDER, "demo_no_sca", false).await?;
+    assert_eq!(bank.get(&token, "/rest/accesses").await?.1.as_array().map(Vec::len), Some(1));
+    bank._bank.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

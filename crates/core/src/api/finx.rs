@@ -12,7 +12,10 @@
 //!     then and is dropped afterwards;
 //!   - *ongoing*: the refresh token is stored in `provider_sessions` (encrypted with the vault, no
 //!     size limit) under Kontor's one finX user per provider configuration, and every access of
-//!     that user becomes a connection ([`ONGOING_INTERFACE`]): several banks under one user;
+//!     that user becomes a connection ([`ONGOING_INTERFACE`]): several banks under one user. Should
+//!     the first download fail, the connection is kept as finAPI's is (status `failed`, no accounts
+//!     or transactions, a `failed` journal row, "Linked, but the first download failed: … — sync to
+//!     try again"): the token is stored, and a later sync fills it;
 //!   - *income report*: the report is fetched and stored (`income_reports`) for offline reading.
 //! - **Provider synchronisation** (`sync_connection` of an ongoing connection): `POST
 //!   /rest/accesses/{id}/syncs` with everything the guide lists (credentials only when finX asks
@@ -773,7 +776,20 @@ impl Kontor {
         match outcome {
             Ok(update) => update,
             Err(error) => {
-                self.record_failure(flow, &error);
+                // An ongoing access exists at finX and its refresh token is already stored
+                // (`widget_returned`): keep the connection as `failed`, a sync fetches the data. A
+                // one-time access or a report has no token to come back with: the error suffices.
+                let ongoing_link = matches!(flow.purpose, FlowPurpose::Link { .. })
+                    && matches!(
+                        Pending::from(flow.continuation.as_ref()),
+                        Some(Pending::Widget { flow: FinxFlow::Ongoing, .. })
+                    );
+                let error = if ongoing_link {
+                    self.keep_imported(flow, provider_connection_id, ONGOING_INTERFACE, error)
+                } else {
+                    self.record_failure(flow, &error);
+                    error
+                };
                 FlowUpdate::Failed { flow_id: Some(flow.id.to_string()), error }
             }
         }

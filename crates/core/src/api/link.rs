@@ -695,7 +695,9 @@ impl Kontor {
             Ok(update) => update,
             Err(error) => {
                 let error = match &flow.purpose {
-                    FlowPurpose::Link { .. } => self.keep_imported(flow, provider_connection_id, error),
+                    FlowPurpose::Link { .. } => {
+                        self.keep_imported(flow, provider_connection_id, &flow.interface, error)
+                    }
                     FlowPurpose::Update { .. } => {
                         self.record_failure(flow, &error);
                         error
@@ -711,8 +713,15 @@ impl Kontor {
     /// what the error says about the login or consent), no accounts or transactions (the data part
     /// is written in one transaction or not at all), and a `failed` journal row with the code — the
     /// row and the journal in one transaction. A later `sync_connection` downloads everything.
-    /// Returns the error for the user, saying that the bank is linked and to sync.
-    fn keep_imported(&self, flow: &Flow, provider_connection_id: &str, error: KontorError) -> KontorError {
+    /// Returns the error for the user, saying that the bank is linked and to sync. A new row gets
+    /// `interface` (finX keeps its own access kinds, see `finish_finx`).
+    pub(super) fn keep_imported(
+        &self,
+        flow: &Flow,
+        provider_connection_id: &str,
+        interface: &str,
+        error: KontorError,
+    ) -> KontorError {
         let now = self.clock().now();
         let status = match error.code {
             ErrorCode::ConsentExpired => ConnectionStatus::ConsentExpired,
@@ -740,7 +749,7 @@ impl Kontor {
                         bank_id: bank_id.filter(|b| !b.trim().is_empty()),
                         bank_name: flow.bank_name.clone(),
                         bank_bic,
-                        interface: Some(flow.interface.clone()),
+                        interface: Some(interface.to_owned()),
                         status,
                         consent_expires_at: None,
                         last_synced_at: None,

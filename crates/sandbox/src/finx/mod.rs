@@ -9,7 +9,8 @@
 //! - [`config`]: [`FinxConfig`], the lifetimes and pacing knobs (`DemoBankConfig::finx`);
 //! - [`errors`]: finX's error envelope `{error:{code,group,name?,description,data}}`;
 //! - [`providers`]: the four demo providers, one per SCA style, and their authentication methods;
-//! - [`store`]: users, accesses, accounts, transactions, flows, tokens and syncs (memory only);
+//! - [`store`]: users, accesses, accounts, transactions, flows, tokens and syncs (kept in the state file,
+//!   if there is one, except flows, codes and unfinished syncs);
 //! - [`tokens`]: HTTP Basic client auth, `POST /auth/token` (code exchange, refresh rotation), `/auth/revoke`;
 //! - [`links`]: `POST /onetime/access`, `/ongoing/access`, `/onetime/income-report`;
 //! - [`widget`]: the HTML widget (bank, login, TAN, consent → callback) and the redirect bank's page;
@@ -61,7 +62,8 @@ pub struct FinxState {
     /// `http://127.0.0.1:<port>`, no trailing slash.
     pub base_url: String,
     pub faults: FaultSwitch,
-    store: Mutex<FinxStore>,
+    /// Shared with [`DemoBankState`], which writes it to the state file.
+    store: Arc<Mutex<FinxStore>>,
 }
 
 /// The shared finX state.
@@ -84,7 +86,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(bank: &DemoBankState) -> Router<
         today: bank.today,
         base_url: bank.base_url.clone(),
         faults: bank.faults.clone(),
-        store: Mutex::new(FinxStore::default()),
+        store: bank.finx_store.clone(),
     });
     let api = Router::new()
         .route("/onetime/access", post(links::onetime_access))

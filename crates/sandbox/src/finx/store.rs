@@ -1,4 +1,4 @@
-//! Everything the finX face remembers (in memory): widget flows, codes, tokens, users, accesses with their
+//! Everything the finX face remembers (in memory; [`FinxSnapshot`] is what the state file keeps): widget flows, codes, tokens, users, accesses with their
 //! accounts and transactions, syncs.
 //!
 //! Invariants:
@@ -71,7 +71,7 @@ pub struct AuthCode {
     pub issued: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AccessToken {
     pub user: u64,
     pub scope: String,
@@ -81,7 +81,7 @@ pub struct AccessToken {
     pub refresh: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RefreshToken {
     pub user: u64,
     pub scope: String,
@@ -93,7 +93,7 @@ pub struct RefreshToken {
 }
 
 /// A finX user: an ongoing `user_id`, or the anonymous owner of a one-time flow.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct User {
     pub external_id: Option<String>,
     pub refresh_generation: u64,
@@ -102,7 +102,7 @@ pub struct User {
 }
 
 /// A transaction row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Tx {
     pub id: String,
     pub seq: u64,
@@ -115,14 +115,14 @@ pub struct Tx {
 }
 
 /// A row the bank removed (a pending item that got booked).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Deleted {
     pub id: String,
     pub seq: u64,
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Account {
     pub id: String,
     /// Index among the login's generated accounts (0 main, 1 household, 2 savings).
@@ -151,7 +151,7 @@ impl Account {
 }
 
 /// Sync bookkeeping shown in `status` objects.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SyncStatus {
     pub synced_at: Option<DateTime<Utc>>,
     pub succeeded_at: Option<DateTime<Utc>>,
@@ -159,10 +159,11 @@ pub struct SyncStatus {
 }
 
 /// A provider access (bank connection).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Access {
     pub id: String,
     pub user: u64,
+    #[serde(with = "provider_ref")]
     pub provider: &'static Provider,
     pub login: String,
     pub ongoing: bool,
@@ -170,6 +171,7 @@ pub struct Access {
     pub created_at: DateTime<Utc>,
     pub consent_expires_at: DateTime<Utc>,
     pub consent_period: u32,
+    #[serde(with = "method_ref")]
     pub last_method: Option<&'static AuthMethod>,
     pub update_number: u64,
     pub loaded_from: NaiveDate,
@@ -200,6 +202,61 @@ pub struct FinxStore {
     pub redirects: HashMap<String, String>,
 }
 
+/// The finX part of the Demo Bank's state file ([`crate::DemoBankConfig::state_file`]): users, accesses with
+/// their accounts and rows, tokens, finished syncs and the id counters. Widget flows, authorization codes and
+/// unfinished syncs are not kept: a client starts them again after a restart.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct FinxSnapshot {
+    pub next_number: u64,
+    pub seq: u64,
+    pub users: Vec<(u64, User)>,
+    pub user_ids: BTreeMap<String, u64>,
+    pub access_tokens: BTreeMap<String, AccessToken>,
+    pub refresh_tokens: BTreeMap<String, RefreshToken>,
+    pub accesses: Vec<Access>,
+    pub syncs: Vec<super::syncs::SavedSync>,
+}
+
+/// `&'static Provider` as its id.
+mod provider_ref {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    use super::Provider;
+
+    pub fn serialize<S: Serializer>(provider: &&'static Provider, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(provider.id)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<&'static Provider, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        super::all_providers()
+            .iter()
+            .find(|provider| provider.id == id)
+            .ok_or_else(|| D::Error::custom(format!("unknown finX provider {id}")))
+    }
+}
+
+/// `Option<&'static AuthMethod>` as the method's id.
+mod method_ref {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::AuthMethod;
+
+    pub fn serialize<S: Serializer>(method: &Option<&'static AuthMethod>, serializer: S) -> Result<S::Ok, S::Error> {
+        match method {
+            Some(method) => serializer.serialize_some(method.id),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'static AuthMethod>, D::Error> {
+        // A method the providers no longer offer is forgotten (the next sync asks again).
+        let id = Option::<String>::deserialize(deserializer)?;
+        Ok(id.and_then(|id| super::all_providers().iter().find_map(|provider| provider.method(&id))))
+    }
+}
+
 /// What loading data needs.
 #[derive(Debug, Clone, Copy)]
 pub struct DataContext {
@@ -208,6 +265,49 @@ pub struct DataContext {
 }
 
 impl FinxStore {
+    /// What the state file keeps (see [`FinxSnapshot`]).
+    pub fn snapshot(&self) -> FinxSnapshot {
+        FinxSnapshot {
+            next_number: self.next_number,
+            seq: self.seq,
+            users: self.users.iter().map(|(id, user)| (*id, user.clone())).collect(),
+            user_ids: self.user_ids.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            access_tokens: self.access_tokens.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            refresh_tokens: self.refresh_tokens.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            accesses: self.accesses.values().cloned().collect(),
+            syncs: {
+                let mut syncs: Vec<_> = self.syncs.values().filter_map(super::syncs::Sync::saved).collect();
+                syncs.sort_by(|a, b| a.id.cmp(&b.id));
+                syncs
+            },
+        }
+    }
+
+    /// The store saved in a state file. Only finished syncs were kept, so no access is busy.
+    pub fn from_snapshot(snapshot: FinxSnapshot) -> Self {
+        let syncs: HashMap<String, super::syncs::Sync> =
+            snapshot.syncs.into_iter().map(|saved| (saved.id.clone(), super::syncs::Sync::restore(saved))).collect();
+        let accesses = snapshot
+            .accesses
+            .into_iter()
+            .map(|mut access| {
+                access.busy_sync = None;
+                (access.id.clone(), access)
+            })
+            .collect();
+        Self {
+            next_number: snapshot.next_number,
+            seq: snapshot.seq,
+            users: snapshot.users.into_iter().collect(),
+            user_ids: snapshot.user_ids.into_iter().collect(),
+            access_tokens: snapshot.access_tokens.into_iter().collect(),
+            refresh_tokens: snapshot.refresh_tokens.into_iter().collect(),
+            accesses,
+            syncs,
+            ..Self::default()
+        }
+    }
+
     /// A fresh number for ids.
     pub fn number(&mut self) -> u64 {
         self.next_number += 1;

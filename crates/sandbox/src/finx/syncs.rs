@@ -12,6 +12,8 @@
 //! continues when the bank page was approved, `DECOUPLED` after `decoupled_polls` further polls; a POST to their
 //! `response` is accepted (202) and changes nothing.
 
+use std::borrow::Cow;
+
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -30,7 +32,7 @@ use super::tokens::{authenticate, parse_body};
 use crate::challenge::{flicker, qr_png};
 
 /// The sync's `status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub enum SyncState {
     Queued,
     Running,
@@ -56,13 +58,13 @@ impl SyncState {
 }
 
 /// The `error` of a failed sync.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
 pub struct SyncError {
     pub code: u32,
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     /// The bank's own text (German).
     pub message: String,
-    pub description: &'static str,
+    pub description: Cow<'static, str>,
 }
 
 impl SyncError {
@@ -74,39 +76,41 @@ impl SyncError {
     fn credentials_invalid() -> Self {
         Self {
             code: 10000,
-            name: "LOGIN_CREDENTIALS_INVALID",
+            name: Cow::Borrowed("LOGIN_CREDENTIALS_INVALID"),
             message: "Die Anmeldung ist fehlgeschlagen. Bitte überprüfen Sie Anmeldename und PIN.".to_owned(),
-            description: "Login credentials are invalid.",
+            description: Cow::Borrowed("Login credentials are invalid."),
         }
     }
 
     fn tan_invalid() -> Self {
         Self {
             code: 10004,
-            name: "TAN_INVALID",
+            name: Cow::Borrowed("TAN_INVALID"),
             message: "Die eingegebene TAN ist ungültig.".to_owned(),
-            description: "TAN is invalid.",
+            description: Cow::Borrowed("TAN is invalid."),
         }
     }
 
     fn consent_expired(expired: DateTime<Utc>) -> Self {
         Self {
             code: 10005,
-            name: "NO_AUTHORIZATION_FOR_ACCOUNT",
+            name: Cow::Borrowed("NO_AUTHORIZATION_FOR_ACCOUNT"),
             message: format!(
                 "Die Zustimmung ist am {} abgelaufen. Bitte erteilen Sie sie über das Widget neu.",
                 expired.format("%d.%m.%Y")
             ),
-            description: "No authorization for account: the consent expired; renew it with a new widget flow.",
+            description: Cow::Borrowed(
+                "No authorization for account: the consent expired; renew it with a new widget flow.",
+            ),
         }
     }
 
     fn redirect_cancelled() -> Self {
         Self {
             code: 20006,
-            name: "LOGIN_NOT_POSSIBLE",
+            name: Cow::Borrowed("LOGIN_NOT_POSSIBLE"),
             message: "Der Vorgang wurde vom Kunden auf der Seite der Bank abgebrochen.".to_owned(),
-            description: "Login not possible: the user cancelled at the bank.",
+            description: Cow::Borrowed("Login not possible: the user cancelled at the bank."),
         }
     }
 }
@@ -182,7 +186,65 @@ fn time_opt(at: Option<DateTime<Utc>>) -> Value {
     at.map_or(Value::Null, |at| Value::String(time(at)))
 }
 
+/// A finished (`COMPLETED` or `FAILED`) sync as the state file keeps it: what its Synchronization object
+/// shows. Unfinished syncs are not kept; a client starts a new one after a restart.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct SavedSync {
+    pub id: String,
+    pub access_id: String,
+    pub status: SyncState,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub error: Option<SyncError>,
+}
+
 impl Sync {
+    /// The sync for the state file, if it is finished.
+    pub fn saved(&self) -> Option<SavedSync> {
+        self.status.is_terminal().then(|| SavedSync {
+            id: self.id.clone(),
+            access_id: self.access_id.clone(),
+            status: self.status,
+            created_at: self.created_at,
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            scope: self.scope.clone(),
+            state: self.state.clone(),
+            error: self.error.clone(),
+        })
+    }
+
+    /// A finished sync read back from the state file.
+    pub fn restore(saved: SavedSync) -> Self {
+        let transactions = saved.scope.iter().any(|s| s == "TRANSACTIONS");
+        Self {
+            id: saved.id,
+            access_id: saved.access_id,
+            status: saved.status,
+            created_at: saved.created_at,
+            started_at: saved.started_at,
+            ended_at: saved.ended_at,
+            wait: 0,
+            next: Next::Nothing,
+            challenges: Vec::new(),
+            error: saved.error,
+            transactions,
+            scope: saved.scope,
+            redirect_uri: None,
+            state: saved.state,
+            credentials: None,
+            save_secrets: None,
+            sync_period: None,
+            reuse_method: false,
+            reuse_medium: false,
+            decoupled_left: 0,
+            redirect: None,
+        }
+    }
+
     fn current(&self) -> Option<&Challenge> {
         self.challenges.last().filter(|_| self.status == SyncState::AwaitAuth)
     }
@@ -598,9 +660,9 @@ fn advance(state: &FinxShared, store: &mut FinxStore, sync_id: &str) {
                         let Some(access) = store.accesses.get(&sync.access_id) else {
                             sync.next = Next::Fail(SyncError {
                                 code: 30000,
-                                name: "PROCESSING_NOT_POSSIBLE",
+                                name: Cow::Borrowed("PROCESSING_NOT_POSSIBLE"),
                                 message: "Der Zugang existiert nicht mehr.".to_owned(),
-                                description: "Processing not possible.",
+                                description: Cow::Borrowed("Processing not possible."),
                             });
                             continue;
                         };

@@ -116,7 +116,7 @@ describe('TanChallenge', () => {
 
     await user.click(screen.getByRole('tab', { name: 'QR code' }));
     expect(screen.getByRole('tab', { name: 'QR code' })).toHaveAttribute('aria-selected', 'true');
-    expect(screen.getByTestId('qr-fallback-explanation')).toHaveTextContent('For TAN generators that read chipTAN-QR codes');
+    expect(within(screen.getByTestId('photo-tan')).getByText(/chipTAN-QR/)).toHaveTextContent('For TAN generators that read chipTAN-QR codes');
     const image = screen.getByTestId('photo-image');
     expect(image).toHaveAttribute('src', `data:image/png;base64,${PNG}`);
     expect(image).toHaveAttribute('alt', 'chipTAN-QR code');
@@ -136,7 +136,7 @@ describe('TanChallenge', () => {
     );
     expect(screen.getByRole('tab', { name: 'Manuelle Eingabe' })).toHaveAttribute('aria-selected', 'true');
     await user.click(screen.getByRole('tab', { name: 'QR-Code' }));
-    expect(screen.getByTestId('qr-fallback-explanation')).toHaveTextContent('Für TAN-Generatoren, die chipTAN-QR-Codes lesen.');
+    expect(within(screen.getByTestId('photo-tan')).getByText(/chipTAN-QR/)).toHaveTextContent('Für TAN-Generatoren, die chipTAN-QR-Codes lesen.');
     expect(screen.getByTestId('photo-image')).toHaveAttribute('src', `data:image/png;base64,${PNG}`);
   });
 

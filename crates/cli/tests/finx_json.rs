@@ -5,17 +5,16 @@
 //! Needs an OS keyring for the finX client secret: run inside `tests/support/desktop-session.sh` (as `make
 //! test` does). With `KONTOR_TRANSCRIPT_DIR` set, the conversations are written there; `docs/cli.md` quotes them.
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod support;
+
+use std::process::{Command, Stdio};
 
 use kontor_sandbox::finx::TEXT_PROVIDER;
 use kontor_sandbox::{DemoBank, DemoBankConfig, RunningDemoBank};
 use serde_json::{Value, json};
+use support::player::Player;
 
 const PASSPHRASE: &str = "correct horse battery";
-const WAIT: Duration = Duration::from_secs(60);
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
@@ -44,6 +43,10 @@ impl Fixture {
 
     fn base(&self) -> String {
         self.bank.as_ref().map(RunningDemoBank::base_url).unwrap_or_default()
+    }
+
+    fn play(&self, args: &[&str]) -> Player {
+        Player::spawn(self.command(args), args)
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -123,77 +126,6 @@ impl Drop for Fixture {
     }
 }
 
-struct Player {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
-    transcript: Vec<String>,
-}
-
-impl Player {
-    fn spawn(fixture: &Fixture, args: &[&str]) -> Self {
-        let mut child = fixture
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|err| panic!("kontor: {err}"));
-        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stdin = child.stdin.take();
-        Self { child, stdin, lines, transcript: vec![format!("$ kontor --json {}", args.join(" "))] }
-    }
-
-    fn next(&mut self) -> Value {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(WAIT)
-                .unwrap_or_else(|err| panic!("kontor said nothing more ({err}):\n{}", self.transcript.join("\n")));
-            self.transcript.push(format!("< {line}"));
-            let value: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-            if value["type"] != "progress" {
-                return value;
-            }
-        }
-    }
-
-    fn request(&mut self, kind: &str) -> Value {
-        let line = self.next();
-        assert_eq!(line["type"], "request", "{line}");
-        assert_eq!(line["request"]["kind"], kind, "{line}");
-        line
-    }
-
-    fn send(&mut self, answer: Value) {
-        let text = answer.to_string();
-        self.transcript.push(format!("> {text}"));
-        let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("stdin closed"));
-        writeln!(stdin, "{text}").and_then(|()| stdin.flush()).unwrap_or_else(|err| panic!("write: {err}"));
-    }
-
-    fn finish(mut self, name: &str) -> i32 {
-        self.stdin.take();
-        let status = self.child.wait().unwrap_or_else(|err| panic!("wait: {err}"));
-        self.transcript.push(format!("(exit {})", status.code().unwrap_or(-1)));
-        if let Some(dir) = std::env::var_os("KONTOR_TRANSCRIPT_DIR") {
-            let _ = std::fs::write(
-                std::path::Path::new(&dir).join(format!("{name}.txt")),
-                self.transcript.join("\n") + "\n",
-            );
-        }
-        status.code().unwrap_or(-1)
-    }
-}
-
 #[test]
 fn finx_ongoing_link_sync_with_tan_and_income_report() {
     let fixture = Fixture::new();
@@ -203,7 +135,7 @@ fn finx_ongoing_link_sync_with_tan_and_income_report() {
     assert_eq!(added[0]["provider"]["kind"], "finx", "{added:?}");
 
     // Ongoing access: the widget opens in the "browser", comes back to the loopback listener.
-    let mut kontor = Player::spawn(&fixture, &["link", "--flow", "ongoing", "--bank", TEXT_PROVIDER]);
+    let mut kontor = fixture.play(&["link", "--flow", "ongoing", "--bank", TEXT_PROVIDER]);
     let open = kontor.request("open_browser");
     let url = open["request"]["url"].as_str().unwrap_or_default().to_owned();
     fixture.widget(&url);
@@ -211,11 +143,11 @@ fn finx_ongoing_link_sync_with_tan_and_income_report() {
     assert_eq!(linked["kind"], "linked", "{linked}");
     assert!(linked["added"].as_u64().is_some_and(|n| n > 10), "{linked}");
     assert_eq!(linked["connection"]["access_kind"], "finx_ongoing", "{linked}");
-    assert_eq!(kontor.finish("finx-link-ongoing"), 0);
+    assert_eq!(kontor.finish("finx-link-ongoing").0.code(), Some(0));
     let connection = linked["connection"]["id"].as_str().unwrap_or_default().to_owned();
 
     // A provider synchronisation: finX kept no login, so Kontor asks for it, then the bank's TAN.
-    let mut kontor = Player::spawn(&fixture, &["sync", &connection]);
+    let mut kontor = fixture.play(&["sync", &connection]);
     let login = kontor.request("enter_credentials");
     assert_eq!(login["request"]["fields"][1]["secret"], true, "{login}");
     kontor.send(json!({"kind":"credentials","values":[
@@ -225,16 +157,16 @@ fn finx_ongoing_link_sync_with_tan_and_income_report() {
     kontor.send(json!({"kind":"tan","tan":"123456"}));
     let synced = kontor.next();
     assert_eq!(synced["kind"], "synced", "{synced}");
-    assert_eq!(kontor.finish("finx-sync-tan"), 0);
+    assert_eq!(kontor.finish("finx-sync-tan").0.code(), Some(0));
 
     // An income report, stored and listed.
-    let mut kontor = Player::spawn(&fixture, &["link", "--flow", "income-report"]);
+    let mut kontor = fixture.play(&["link", "--flow", "income-report"]);
     let open = kontor.request("open_browser");
     fixture.widget(open["request"]["url"].as_str().unwrap_or_default());
     let report = kontor.next();
     assert_eq!(report["kind"], "income_report", "{report}");
     assert!(report["report"]["report"]["income"]["streams"].as_array().is_some_and(|s| !s.is_empty()), "{report}");
-    assert_eq!(kontor.finish("finx-income-report"), 0);
+    assert_eq!(kontor.finish("finx-income-report").0.code(), Some(0));
     let listed = fixture.run(&["income-report"]);
     assert_eq!(listed[0]["reports"].as_array().map(Vec::len), Some(1), "{listed:?}");
 }

@@ -6,16 +6,16 @@
 //! points the CLI's Demo Bank provider at the test's bank. With `KONTOR_TRANSCRIPT_DIR` set, each test writes its
 //! conversation there (`>` = sent to kontor, `<` = printed by kontor); `docs/cli.md` quotes them.
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod support;
+
+use std::io::Write as _;
+use std::process::{Command, ExitStatus, Stdio};
 
 use kontor_sandbox::{DemoBank, DemoBankConfig, RunningDemoBank};
 use serde_json::{Value, json};
+use support::player::{Player, parse};
 
 const PASSPHRASE: &str = "correct horse battery";
-const WAIT: Duration = Duration::from_secs(60);
 
 /// A Demo Bank on a runtime of its own, and a vault directory.
 struct Fixture {
@@ -106,99 +106,6 @@ impl Drop for Fixture {
         if let Some(bank) = self.bank.take() {
             self.runtime.block_on(bank.shutdown());
         }
-    }
-}
-
-fn parse(line: &str, all: &str) -> Value {
-    let value: Value = serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}\n{all}"));
-    assert!(value.is_object(), "{line}");
-    value
-}
-
-/// A running `kontor --json …` with its conversation.
-struct Player {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
-    transcript: Vec<String>,
-}
-
-impl Player {
-    fn spawn(mut command: Command, args: &[&str]) -> Self {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|err| panic!("could not start kontor: {err}"));
-        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stdin = child.stdin.take();
-        Self { child, stdin, lines, transcript: vec![format!("$ kontor --json {}", args.join(" "))] }
-    }
-
-    /// The next line that is not progress.
-    fn next(&mut self) -> Value {
-        loop {
-            let line = self.lines.recv_timeout(WAIT).unwrap_or_else(|err| {
-                panic!("kontor said nothing more ({err}); so far:\n{}", self.transcript.join("\n"))
-            });
-            self.transcript.push(format!("< {line}"));
-            let value = parse(&line, &self.transcript.join("\n"));
-            if value["type"] != "progress" {
-                return value;
-            }
-        }
-    }
-
-    /// The next request; asserts its kind.
-    fn request(&mut self, kind: &str) -> Value {
-        let line = self.next();
-        assert_eq!(line["type"], "request", "{line}");
-        assert_eq!(line["request"]["kind"], kind, "{line}");
-        line
-    }
-
-    fn send(&mut self, answer: Value) {
-        let text = answer.to_string();
-        self.transcript.push(format!("> {text}"));
-        let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("stdin closed"));
-        writeln!(stdin, "{text}").and_then(|()| stdin.flush()).unwrap_or_else(|err| panic!("write: {err}"));
-    }
-
-    fn credentials(&mut self, id: &str, pin: &str) {
-        self.send(json!({"kind":"credentials","values":[
-            {"label":"Onlinebanking-ID","value":id},{"label":"PIN","value":pin}]}));
-    }
-
-    /// Closes stdin, waits for the end and writes the transcript; returns the status and the lines left
-    /// (progress excluded).
-    fn finish(mut self, name: &str) -> (ExitStatus, Vec<Value>) {
-        self.stdin.take();
-        let status = self.child.wait().unwrap_or_else(|err| panic!("wait: {err}"));
-        let mut rest = Vec::new();
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-            self.transcript.push(format!("< {line}"));
-            let value = parse(&line, &self.transcript.join("\n"));
-            if value["type"] != "progress" {
-                rest.push(value);
-            }
-        }
-        self.transcript.push(format!("(exit {})", status.code().unwrap_or(-1)));
-        if let Some(dir) = std::env::var_os("KONTOR_TRANSCRIPT_DIR") {
-            let _ = std::fs::write(
-                std::path::Path::new(&dir).join(format!("{name}.txt")),
-                self.transcript.join("\n") + "\n",
-            );
-        }
-        (status, rest)
     }
 }
 

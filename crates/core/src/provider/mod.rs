@@ -19,6 +19,8 @@
 
 pub mod finapi;
 pub mod finx;
+pub mod json;
+pub mod retry;
 
 use std::fmt;
 use std::future::Future;

@@ -84,22 +84,8 @@ impl ApiVersion {
     }
 }
 
-/// How hard to try again after 429 and 5xx.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Total attempts per call, including the first (at least 1).
-    pub max_attempts: u32,
-    /// The first backoff; doubled after each attempt.
-    pub base_delay: StdDuration,
-    /// The longest Kontor waits by itself; a longer `Retry-After` surfaces as `RateLimited`.
-    pub max_wait: StdDuration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self { max_attempts: 3, base_delay: StdDuration::from_millis(500), max_wait: StdDuration::from_secs(10) }
-    }
-}
+pub use crate::provider::retry::RetryPolicy;
+use crate::provider::retry::{retry_after, to_chrono};
 
 /// Everything a client needs to talk to one finAPI client configuration.
 #[derive(Debug, Clone)]
@@ -195,19 +181,6 @@ fn expiry(now: DateTime<Utc>, expires_in: Option<i64>) -> Option<DateTime<Utc>> 
         // Unknown lifetime: use finAPI's default of one hour, conservatively.
         _ => Some(now + Duration::minutes(50)),
     }
-}
-
-fn retry_after(headers: &reqwest::header::HeaderMap, now: DateTime<Utc>) -> Option<StdDuration> {
-    let text = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Some(StdDuration::from_secs(secs));
-    }
-    let at = DateTime::parse_from_rfc2822(text).ok()?.with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(StdDuration::ZERO))
-}
-
-fn to_chrono(d: StdDuration) -> Duration {
-    Duration::from_std(d).unwrap_or(Duration::MAX)
 }
 
 impl FinapiClient {

@@ -12,120 +12,16 @@
 //! - These types never leave `provider::finapi`.
 
 use rust_decimal::Decimal;
-use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ErrorCode, KontorError};
+use crate::error::KontorError;
 
-/// Rewrites non-integer numbers (and integers too long for an `i64`) into strings, outside of string
-/// literals, so that `serde_json` never turns an amount into an `f64`. Everything else is copied
-/// byte for byte; malformed input stays malformed and fails in the parser afterwards.
-pub fn quote_decimals(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut i = 0;
-    let mut copied_to = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' => i += 2,
-                        b'"' => {
-                            i += 1;
-                            break;
-                        }
-                        _ => i += 1,
-                    }
-                }
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = i;
-                while i < bytes.len() && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
-                    i += 1;
-                }
-                let number = &text[start..i];
-                let digits = number.bytes().filter(u8::is_ascii_digit).count();
-                if number.contains(['.', 'e', 'E']) || digits > 18 {
-                    out.push_str(&text[copied_to..start]);
-                    out.push('"');
-                    out.push_str(number);
-                    out.push('"');
-                    copied_to = i;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    out.push_str(&text[copied_to.min(text.len())..]);
-    out
-}
+pub use crate::provider::json::{decimal, null_vec, quote_decimals};
 
-/// Parses a finAPI response body. Truncated or malformed JSON, or JSON of an unexpected shape, is a
-/// [`ErrorCode::ProviderResponseInvalid`] naming what was being read.
+/// Parses a finAPI response body; see [`crate::provider::json::parse_body`].
 pub fn parse<T: DeserializeOwned>(body: &str, what: &str) -> Result<T, KontorError> {
-    serde_json::from_str(&quote_decimals(body)).map_err(|e| {
-        let why = if e.is_eof() { "the answer was cut off".to_owned() } else { e.to_string() };
-        KontorError::new(
-            ErrorCode::ProviderResponseInvalid,
-            format!("finAPI sent an answer Kontor cannot read ({what}: {why}). Try again later."),
-        )
-    })
-}
-
-/// `null` or absent → empty list.
-pub fn null_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-}
-
-/// An exact decimal from a JSON string or integer (see [`quote_decimals`]); `null` → `None`.
-pub mod decimal {
-    use super::*;
-
-    struct DecimalVisitor;
-
-    impl<'de> Visitor<'de> for DecimalVisitor {
-        type Value = Option<Decimal>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a decimal number")
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(Decimal::from(v)))
-        }
-
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(Decimal::from(v)))
-        }
-
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Err(E::custom("a float amount reached the parser; amounts must be read exactly"))
-        }
-
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            let v = v.trim();
-            let parsed = if v.contains(['e', 'E']) { Decimal::from_scientific(v) } else { v.parse::<Decimal>() };
-            parsed.map(Some).map_err(|_| E::custom(format!("'{v}' is not a decimal amount")))
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        d.deserialize_option(DecimalVisitor)
-    }
+    crate::provider::json::parse_body(body, "finAPI", what)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

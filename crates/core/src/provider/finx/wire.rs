@@ -7,7 +7,7 @@
 //!   checked in `map.rs`, where a missing value becomes a readable error.
 //! - Ids are opaque strings but are accepted as JSON numbers too (old SDKs: challenge `id=1.0`).
 //! - Amounts never pass through a float: [`parse`] first rewrites every non-integer JSON number into
-//!   a JSON string with exactly the same digits (`quote_decimals`, shared with the finAPI provider),
+//!   a JSON string with exactly the same digits (`quote_decimals`, in `provider::json`),
 //!   and decimals are read from strings or integers ([`decimal`]).
 //! - Field-name drift is absorbed with *separate* fields coalesced in `map.rs` (serde aliases would
 //!   fail on a row that carries both names): pre-v4 `booking_date`/`value_date`/`creation_timestamp`/
@@ -21,25 +21,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{ErrorCode, KontorError};
-pub use crate::provider::finapi::wire::decimal;
-use crate::provider::finapi::wire::quote_decimals;
+pub use crate::provider::json::{decimal, null_vec};
 use rust_decimal::Decimal;
 
-/// Parses a finX response body. Truncated or malformed JSON, or JSON of an unexpected shape, is a
-/// [`ErrorCode::ProviderResponseInvalid`] naming what was being read.
+/// Parses a finX response body; see [`crate::provider::json::parse_body`].
 pub fn parse<T: DeserializeOwned>(body: &str, what: &str) -> Result<T, KontorError> {
-    serde_json::from_str(&quote_decimals(body)).map_err(|e| {
-        let why = if e.is_eof() { "the answer was cut off".to_owned() } else { e.to_string() };
-        KontorError::new(
-            ErrorCode::ProviderResponseInvalid,
-            format!("finX sent an answer Kontor cannot read ({what}: {why}). Try again later."),
-        )
-    })
-}
-
-/// `null` or absent → empty list.
-pub fn null_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+    crate::provider::json::parse_body(body, "finX", what)
 }
 
 /// An id sent as a string or a number (`"L1.3"`, `7`, `1.0` — the last arrives quoted after

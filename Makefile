@@ -18,7 +18,7 @@ APT_TEST   := xvfb xauth webkit2gtk-driver gnome-keyring libsecret-tools xdg-uti
 STAMP      := $(TARGET)/.stamps
 
 .PHONY: run test build deps deps-system deps-test-system deps-rust deps-ui deps-tools ui lint test-rust test-ui \
-        test-e2e bindings bench clean-data icons
+        test-e2e bindings icons
 
 ## Dependencies ----------------------------------------------------------------------------------
 

@@ -681,17 +681,18 @@ async fn crash_after_refresh() -> TestResult {
     let exe = std::env::current_exe().map_err(fail("current_exe"))?;
     let spec = format!("{}\n{}\n{}", env.dir.path().display(), env.service, id.as_str());
     let status = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(exe)
-            .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, spec)
-            .env(TEST_ABORT_ENV, "token-persisted")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
+        kontor_testkit::output_within(
+            std::process::Command::new(exe)
+                .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+                .env(CHILD_ENV, spec)
+                .env(TEST_ABORT_ENV, "token-persisted"),
+            std::time::Duration::from_secs(120),
+        )
     })
     .await
     .map_err(fail("join the child"))?
-    .map_err(fail("run the child"))?;
+    .map_err(fail("run the child"))?
+    .status;
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt as _;

@@ -7,10 +7,12 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 use kontor_sandbox::finx::TEXT_PROVIDER;
 use kontor_sandbox::{DemoBank, DemoBankConfig, RunningDemoBank};
+use kontor_testkit::output_within;
 use serde_json::{Value, json};
 use support::player::Player;
 
@@ -64,7 +66,8 @@ impl Fixture {
     }
 
     fn run(&self, args: &[&str]) -> Vec<Value> {
-        let output = self.command(args).stdin(Stdio::null()).output().unwrap_or_else(|err| panic!("kontor: {err}"));
+        let output = output_within(&mut self.command(args), Duration::from_secs(120))
+            .unwrap_or_else(|err| panic!("kontor {args:?}: {err}"));
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "kontor {args:?}: {stdout}");
         stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()

@@ -10,8 +10,10 @@ mod support;
 
 use std::io::Write as _;
 use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
 
 use kontor_sandbox::{DemoBank, DemoBankConfig, RunningDemoBank};
+use kontor_testkit::{ChildGuard, output_within};
 use serde_json::{Value, json};
 use support::player::{Player, parse};
 
@@ -57,11 +59,8 @@ impl Fixture {
 
     /// Runs a command to the end with nothing on stdin; returns its status and JSON lines.
     fn run(&self, args: &[&str]) -> (ExitStatus, Vec<Value>) {
-        let output = self
-            .command(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|err| panic!("could not run kontor: {err}"));
+        let output = output_within(&mut self.command(args), Duration::from_secs(120))
+            .unwrap_or_else(|err| panic!("kontor {args:?}: {err}"));
         let stdout = String::from_utf8_lossy(&output.stdout);
         let lines = stdout.lines().map(|l| parse(l, &stdout)).collect();
         (output.status, lines)
@@ -314,17 +313,17 @@ fn invalid_input_exits_2_with_an_error_line() {
         "id",
         "--client-secret-stdin",
     ]);
-    let mut child = add
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
+    let mut child = ChildGuard::spawn(add.stdin(Stdio::piped()).stdout(Stdio::piped()))
         .unwrap_or_else(|err| panic!("could not start kontor: {err}"));
     if let Some(mut stdin) = child.stdin.take() {
         let _ = writeln!(stdin, "s3cret-value");
     }
-    let output = child.wait_with_output().unwrap_or_else(|err| panic!("wait: {err}"));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    let mut stdout = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stdout);
+    }
+    let status = child.wait_within(Duration::from_secs(60)).unwrap_or_else(|err| panic!("wait: {err}"));
+    assert_eq!(status.and_then(|s| s.code()), Some(2), "{stdout}");
     let line = parse(stdout.trim(), &stdout);
     assert_eq!(line["type"], "error");
     assert_eq!(line["code"], "InvalidInput");

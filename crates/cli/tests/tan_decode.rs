@@ -1,16 +1,17 @@
 //! `kontor tan decode` run as a process: one JSON object on stdout, or exit status 2 and a message on stderr.
 
 use std::process::{Command, Output};
+use std::time::Duration;
+
+use kontor_testkit::output_within;
 
 use serde_json::{Value, json};
 
 const MATRIX_CONTAINER: &str = "AAlpbWFnZS9wbmcAX4lQTkcNChoKAAAADUlIRFIAAAABAAAAAQEDAAAAJdtWygAAAANQTFRF/00AXDU4fwAAAAF0Uk5TAEDm2GYAAAAKSURBVHicY2IAAAAGAAM2N3yoAAAAAElFTkSuQmCC";
 
 fn kontor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kontor"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("could not run kontor: {err}"))
+    output_within(Command::new(env!("CARGO_BIN_EXE_kontor")).args(args), Duration::from_secs(60))
+        .unwrap_or_else(|err| panic!("kontor {args:?}: {err}"))
 }
 
 fn single_json_object(output: &Output) -> Value {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use kontor_core::store::{Store, migrations};
 use kontor_core::vault::VaultKey;
 use kontor_core::{ErrorCode, KontorError};
+use kontor_testkit::output_within;
 
 const CHILD_ENV: &str = "KONTOR_VAULT_CONCURRENCY_CHILD";
 
@@ -45,11 +46,13 @@ fn first_opens_in_a_fresh_process_all_succeed() {
     let rounds = 12;
     let mut failures = Vec::new();
     for round in 0..rounds {
-        let out = Command::new(&exe)
-            .args(["--exact", "child_first_opens", "--ignored", "--nocapture", "--test-threads", "1"])
-            .env(CHILD_ENV, "1")
-            .output()
-            .unwrap_or_else(|e| panic!("spawn: {e}"));
+        let out = output_within(
+            Command::new(&exe)
+                .args(["--exact", "child_first_opens", "--ignored", "--nocapture", "--test-threads", "1"])
+                .env(CHILD_ENV, "1"),
+            Duration::from_secs(120),
+        )
+        .unwrap_or_else(|e| panic!("child round {round}: {e}"));
         if !out.status.success() {
             failures.push(format!(
                 "round {round}: {}{}",

@@ -1,12 +1,14 @@
 //! The other side of `kontor --json`: spawns the CLI, reads its JSON lines (skipping progress), sends
 //! answers, and keeps the conversation as a transcript (`>` = sent to kontor, `<` = printed by kontor),
-//! written to `KONTOR_TRANSCRIPT_DIR` when set; `docs/cli.md` quotes them.
+//! written to `KONTOR_TRANSCRIPT_DIR` when set; `docs/cli.md` quotes them. The CLI ends with its test:
+//! a test that fails mid-conversation kills it as the player is dropped.
 
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use kontor_testkit::ChildGuard;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -19,7 +21,7 @@ pub fn parse(line: &str, all: &str) -> Value {
 
 /// A running `kontor --json …` with its conversation.
 pub struct Player {
-    child: Child,
+    child: ChildGuard,
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
     pub transcript: Vec<String>,
@@ -27,12 +29,9 @@ pub struct Player {
 
 impl Player {
     pub fn spawn(mut command: Command, args: &[&str]) -> Self {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|err| panic!("could not start kontor: {err}"));
+        let mut child =
+            ChildGuard::spawn(command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()))
+                .unwrap_or_else(|err| panic!("could not start kontor: {err}"));
         let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -85,7 +84,10 @@ impl Player {
     /// (progress excluded).
     pub fn finish(mut self, name: &str) -> (ExitStatus, Vec<Value>) {
         self.stdin.take();
-        let status = self.child.wait().unwrap_or_else(|err| panic!("wait: {err}"));
+        let status =
+            self.child.wait_within(WAIT).unwrap_or_else(|err| panic!("wait: {err}")).unwrap_or_else(|| {
+                panic!("kontor did not end within {WAIT:?}; so far:\n{}", self.transcript.join("\n"))
+            });
         let mut rest = Vec::new();
         while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
             self.transcript.push(format!("< {line}"));

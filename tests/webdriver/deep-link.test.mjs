@@ -5,8 +5,9 @@
 // pending flow completes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { APP, Session } from "./driver.mjs";
+import { spawnGroup, endGroup, logPath } from "./processes.mjs";
 import { chooseProvider } from "./link-steps.mjs";
 import { playFinxWidget } from "./finx-widget.mjs";
 
@@ -36,23 +37,30 @@ async function startFinx(flow) {
 }
 
 /** Launches a second instance with the callback URL; it must forward it and exit quickly. */
-function secondInstance(callbackUrl) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn(APP, [callbackUrl], { env: process.env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`the second instance did not exit within 15 s (single instance not working?)\n${output}`));
-    }, 15_000);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, ms: Date.now() - started, output });
+async function secondInstance(callbackUrl) {
+  const name = `second-instance-${Date.now()}`;
+  const started = Date.now();
+  const child = spawnGroup(APP, [callbackUrl], { name });
+  const output = () => readFileSync(logPath(name), "utf8");
+  try {
+    const code = await new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the second instance did not exit within 15 s (single instance not working?)\n${output()}`)),
+        15_000,
+      );
+      child.on("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.on("exit", (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
     });
-  });
+    return { code, ms: Date.now() - started, output: output() };
+  } finally {
+    await endGroup(child);
+  }
 }
 
 test("a kontor:// callback passed to a second instance completes the ongoing finX link in the first", async () => {

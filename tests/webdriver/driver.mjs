@@ -1,10 +1,12 @@
 // A small W3C WebDriver client over fetch, and a session helper that starts tauri-driver
-// (which runs WebKitWebDriver) and the real Kontor binary in a fresh data directory.
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
+// (which runs WebKitWebDriver) and the real Kontor binary in a fresh data directory. tauri-driver runs in a
+// process group of its own that `stop()` ends as a whole (processes.mjs), also when a test fails.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { spawnGroup, endGroup } from "./processes.mjs";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const APP = process.env.KONTOR_APP_BIN ?? join(ROOT, "target/debug/kontor-app");
@@ -12,8 +14,11 @@ export const SHOTS = join(ROOT, "target/e2e");
 const DRIVER = process.env.TAURI_DRIVER_BIN ?? join(ROOT, ".tools/bin/tauri-driver");
 const TIMEOUT = 60_000;
 
-async function waitForPort(url, deadline) {
+async function waitForPort(url, deadline, driver) {
   while (Date.now() < deadline) {
+    if (driver.exitCode !== null || driver.signalCode !== null) {
+      throw new Error(`tauri-driver ended before it answered (exit ${driver.exitCode ?? driver.signalCode}); see target/e2e/logs`);
+    }
     try {
       const res = await fetch(`${url}/status`, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
@@ -37,27 +42,30 @@ export class Session {
   static async start({ port = 4444 + Math.floor(Math.random() * 500), args = [] } = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), "kontor-e2e-"));
     const nativePort = port + 1000;
-    const driver = spawn(DRIVER, ["--port", String(port), "--native-port", String(nativePort)], {
-      stdio: ["ignore", "inherit", "inherit"],
+    const driver = spawnGroup(DRIVER, ["--port", String(port), "--native-port", String(nativePort)], {
+      name: `tauri-driver-${port}`,
     });
     const url = `http://127.0.0.1:${port}`;
-    await waitForPort(url, Date.now() + TIMEOUT);
-    const res = await fetch(`${url}/session`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        capabilities: {
-          alwaysMatch: { "tauri:options": { application: APP, args: ["--data-dir", dataDir, ...args] } },
-        },
-      }),
-      signal: AbortSignal.timeout(TIMEOUT),
-    });
-    const body = await res.json();
-    if (!res.ok) {
-      driver.kill();
-      throw new Error(`session not created: ${JSON.stringify(body)}`);
+    try {
+      await waitForPort(url, Date.now() + TIMEOUT, driver);
+      const res = await fetch(`${url}/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          capabilities: {
+            alwaysMatch: { "tauri:options": { application: APP, args: ["--data-dir", dataDir, ...args] } },
+          },
+        }),
+        signal: AbortSignal.timeout(TIMEOUT),
+      });
+      const body = await res.json();
+      if (!res.ok) throw new Error(`session not created: ${JSON.stringify(body)}`);
+      return new Session(url, body.value.sessionId, dataDir, driver);
+    } catch (err) {
+      await endGroup(driver);
+      rmSync(dataDir, { recursive: true, force: true });
+      throw err;
     }
-    return new Session(url, body.value.sessionId, dataDir, driver);
   }
 
   async cmd(method, path, payload) {
@@ -156,14 +164,15 @@ export class Session {
     return file;
   }
 
+  /** Ends the WebDriver session, then tauri-driver's whole process group (WebKitWebDriver, the app). */
   async stop() {
     try {
-      await this.cmd("DELETE", "");
+      await fetch(`${this.url}/session/${this.id}`, { method: "DELETE", signal: AbortSignal.timeout(10_000) });
     } catch {
       // the app may already be gone
     }
-    this.driver.kill();
-    await sleep(300);
+    await endGroup(this.driver);
+    if (!process.env.KONTOR_E2E_KEEP_DATA) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 

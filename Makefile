@@ -17,6 +17,16 @@ APT_TEST   := xvfb xauth webkit2gtk-driver gnome-keyring libsecret-tools xdg-uti
               fonts-dejavu-core dbus imagemagick
 STAMP      := $(TARGET)/.stamps
 
+# Every process `make test` starts inherits this marker, so the run can tell at its end whether it left any
+# behind (tests/support/clean-state.sh). Sub-makes inherit the value through the environment.
+KONTOR_TEST_RUN ?= $(shell date +%s%N)-$(shell echo $$PPID)
+export KONTOR_TEST_RUN
+
+# Upper bounds that turn a stuck test into a failure with a message instead of a run that never ends.
+RUST_TEST_LIMIT := 40m
+E2E_TEST_LIMIT  := 20m
+E2E_TEST_EACH   := 240000
+
 .PHONY: run test build deps deps-system deps-test-system deps-rust deps-ui deps-tools ui lint test-rust test-ui \
         test-e2e bindings icons
 
@@ -68,6 +78,11 @@ build: deps ui
 	cargo build --workspace $(FEATURES)
 
 run: build
+	@if [ -z "$${DBUS_SESSION_BUS_ADDRESS:-}" ] && [ ! -S "$${XDG_RUNTIME_DIR:-/nonexistent}/bus" ]; then \
+	  echo "Note: this shell has no D-Bus session bus (xvfb-run, SSH or a container), so Kontor cannot reach the"; \
+	  echo "      system keyring and will offer a passphrase instead. Started inside a desktop session, it keeps"; \
+	  echo "      the vault key in the keyring (GNOME Keyring, KWallet)."; \
+	fi
 	$(APP)
 
 ## Tests -----------------------------------------------------------------------------------------
@@ -84,16 +99,26 @@ test-ui: deps-ui
 # Rust tests and the WebDriver tests run in a private desktop session: a D-Bus session bus, an unlocked
 # gnome-keyring (the real Secret Service), Xvfb, and throwaway XDG and data directories.
 test-rust: deps-test-system deps-rust ui
-	tests/support/desktop-session.sh cargo test --workspace $(FEATURES)
+	timeout --kill-after=30s $(RUST_TEST_LIMIT) tests/support/desktop-session.sh cargo test --workspace $(FEATURES) \
+	  || { s=$$?; [ $$s = 124 ] && echo "The Rust tests did not finish within $(RUST_TEST_LIMIT)."; exit $$s; }
 
+# Each WebDriver test file runs in its own process; a test that takes longer than E2E_TEST_EACH ms fails,
+# and --test-force-exit ends a file's process once its tests are done even if something still holds it open.
 test-e2e: deps-test-system deps-tools build
-	tests/support/desktop-session.sh node --test --test-concurrency=1 tests/webdriver/
+	timeout --kill-after=30s $(E2E_TEST_LIMIT) tests/support/desktop-session.sh \
+	  node --test --test-concurrency=1 --test-timeout=$(E2E_TEST_EACH) --test-force-exit tests/webdriver/ \
+	  || { s=$$?; [ $$s = 124 ] && echo "The WebDriver tests did not finish within $(E2E_TEST_LIMIT)."; exit $$s; }
 
-test: deps-test-system deps-rust deps-ui deps-tools
+# The snapshot comes first, so a change made by any step (an install that rewrites the lock, a test that
+# writes into the checkout) fails the run; so does a process the run left behind.
+test:
+	@tests/support/clean-state.sh snapshot $(STAMP)/before-test
+	$(MAKE) deps-test-system deps-rust deps-ui deps-tools
 	$(MAKE) lint
 	$(MAKE) test-ui
 	$(MAKE) test-rust
 	$(MAKE) test-e2e
+	@tests/support/clean-state.sh check $(STAMP)/before-test
 
 ## Maintenance -----------------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ describe('startup routing', () => {
     start(scenario('no-keyring'));
     expect(await screen.findByTestId('create-passphrase')).toBeInTheDocument();
     expect(screen.getByText(en.createPassphrase.warningTitle)).toBeInTheDocument();
+    expect(screen.getByTestId('keyring-cause')).toHaveTextContent(en.createPassphrase.causes.no_session_bus ?? 'missing');
   });
 
   it('failed → vault error with its code', async () => {

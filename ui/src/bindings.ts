@@ -15,7 +15,9 @@ export type ConnectionStatus = "active" | "needs_authentication" | "consent_expi
 
 export type KeySourceDto = "keyring" | "passphrase";
 
-export type VaultState = { "state": "ready" } | { "state": "needs_passphrase" } | { "state": "keyring_unavailable", error: KontorError, } | { "state": "failed", error: KontorError, };
+export type KeyringCause = "no_session_bus" | "service_failed";
+
+export type VaultState = { "state": "ready" } | { "state": "needs_passphrase" } | { "state": "keyring_unavailable", error: KontorError, cause: KeyringCause, } | { "state": "failed", error: KontorError, };
 
 export type AppStatus = { vault: VaultState, 
 /**

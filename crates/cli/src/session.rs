@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kontor_core::api::Kontor;
-use kontor_core::api::dto::VaultState;
+use kontor_core::api::dto::{KeyringCause, VaultState};
 use kontor_core::api::link::LinkOptions;
 use kontor_core::api::link_dto::ProviderConfigSummary;
 use kontor_core::secret::SecretString;
@@ -158,12 +158,18 @@ fn unlock(kontor: &Kontor, dir: &std::path::Path) -> Result<(), CommandFailure> 
             kontor.unlock_with_passphrase(&passphrase)?;
             Ok(())
         }
-        VaultState::KeyringUnavailable { error } => {
+        VaultState::KeyringUnavailable { error, cause } => {
             let passphrase = match from_env {
                 Some(p) => p,
                 None => {
+                    let why = match cause {
+                        KeyringCause::NoSessionBus => {
+                            "This process has no D-Bus session bus (xvfb-run, SSH, a container), so no system keyring can be reached; run Kontor inside your desktop session to keep the key in the keyring.\n"
+                        }
+                        KeyringCause::ServiceFailed => "",
+                    };
                     note(&format!(
-                        "{}\nKontor creates a new vault at {} protected by a passphrase.",
+                        "{}\n{why}Kontor creates a new vault at {} protected by a passphrase.",
                         error.message,
                         dir.display()
                     ));

@@ -7,10 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use kontor_core::api::Kontor;
-use kontor_core::api::dto::VaultState;
+use kontor_core::api::dto::{KeyringCause, VaultState};
 use kontor_core::clock::ManualClock;
 use kontor_core::domain::{
     Account, AccountId, AccountType, BookingStatus, Connection, ConnectionId, ConnectionStatus, Counterparty, Currency,
@@ -20,6 +21,7 @@ use kontor_core::secret::SecretString;
 use kontor_core::store::{Store, migrations};
 use kontor_core::vault::{self, OsKeyring, SecretStore, VaultKey, VaultPaths};
 use kontor_core::{ErrorCode, KontorError};
+use kontor_testkit::output_within;
 use sha2::{Digest, Sha256};
 
 struct Fixture {
@@ -280,13 +282,15 @@ const CHILD_ENV: &str = "KONTOR_TEST_KEYRING_CHILD";
 
 fn run_child(test: &str, data_dir: &Path) {
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
-    let output = Command::new(exe)
-        .args(["--exact", test, "--include-ignored", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, data_dir)
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/kontor-test-bus")
-        .env_remove("DISPLAY")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = output_within(
+        Command::new(exe)
+            .args(["--exact", test, "--include-ignored", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, data_dir)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/kontor-test-bus")
+            .env_remove("DISPLAY"),
+        Duration::from_secs(120),
+    )
+    .unwrap_or_else(|e| panic!("child {test}: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success() && stdout.contains("1 passed"),
@@ -320,7 +324,11 @@ fn child_unreachable_keyring_passphrase_path() {
     assert!(!paths.database().exists());
     let kontor = Kontor::new(&paths.dir, Arc::new(keyring.clone()), Arc::new(ManualClock::new(Utc::now())));
     match kontor.start().vault {
-        VaultState::KeyringUnavailable { error } => assert_eq!(error.code, ErrorCode::KeyringUnavailable),
+        VaultState::KeyringUnavailable { error, cause } => {
+            assert_eq!(error.code, ErrorCode::KeyringUnavailable);
+            // the child has a bus address, one that leads nowhere: the service failed, the bus was not missing
+            assert_eq!(cause, KeyringCause::ServiceFailed);
+        }
         other => panic!("unexpected state {other:?}"),
     }
     expect_code(kontor.create_with_passphrase(&SecretString::new("short".into())), ErrorCode::InvalidInput);
@@ -375,4 +383,20 @@ fn child_keyring_vault_unreachable() {
         VaultState::Failed { error } => assert_eq!(error.code, ErrorCode::KeyringUnavailable),
         other => panic!("unexpected state {other:?}"),
     }
+}
+
+#[test]
+fn keyring_cause_tells_a_missing_session_bus_from_a_failed_service() {
+    use std::ffi::OsStr;
+    let runtime = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // xvfb-run without dbus-run-session: no address, no bus socket at the default place
+    assert_eq!(KeyringCause::from_environment(None, Some(runtime.path())), KeyringCause::NoSessionBus);
+    assert_eq!(KeyringCause::from_environment(Some(OsStr::new("")), None), KeyringCause::NoSessionBus);
+    // a desktop session: an address, or the default bus socket in the runtime directory
+    assert_eq!(
+        KeyringCause::from_environment(Some(OsStr::new("unix:path=/run/user/1000/bus")), None),
+        KeyringCause::ServiceFailed
+    );
+    std::fs::write(runtime.path().join("bus"), b"").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(KeyringCause::from_environment(None, Some(runtime.path())), KeyringCause::ServiceFailed);
 }

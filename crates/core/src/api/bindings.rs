@@ -31,6 +31,7 @@ pub fn typescript() -> String {
     decl::<AccountType>(&cfg, &mut out);
     decl::<ConnectionStatus>(&cfg, &mut out);
     decl::<dto::KeySourceDto>(&cfg, &mut out);
+    decl::<dto::KeyringCause>(&cfg, &mut out);
     decl::<dto::VaultState>(&cfg, &mut out);
     decl::<dto::AppStatus>(&cfg, &mut out);
     decl::<dto::AccountSummary>(&cfg, &mut out);

@@ -35,11 +35,33 @@ pub enum VaultState {
     /// No vault yet and no keyring: offer to create one with a passphrase.
     KeyringUnavailable {
         error: KontorError,
+        cause: KeyringCause,
     },
     /// The vault exists but cannot be opened; `error.code` says why.
     Failed {
         error: KontorError,
     },
+}
+
+/// Why no keyring answered, as far as Kontor can tell; the UI explains each in the user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyringCause {
+    /// The process has no D-Bus session bus (started under `xvfb-run`, over SSH, in a container), so the
+    /// Secret Service cannot be reached at all; inside a desktop session it would be.
+    NoSessionBus,
+    /// A session bus exists, but the keyring service did not answer or refused; `error` has its words.
+    ServiceFailed,
+}
+
+impl KeyringCause {
+    /// Tells the two apart from the process environment: the session bus is found through
+    /// `DBUS_SESSION_BUS_ADDRESS`, or at its default place `$XDG_RUNTIME_DIR/bus`.
+    pub fn from_environment(bus_address: Option<&std::ffi::OsStr>, runtime_dir: Option<&std::path::Path>) -> Self {
+        let has_address = bus_address.is_some_and(|a| !a.is_empty());
+        let has_default_bus = runtime_dir.is_some_and(|dir| dir.join("bus").exists());
+        if has_address || has_default_bus { Self::ServiceFailed } else { Self::NoSessionBus }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -111,7 +111,10 @@ impl Kontor {
             match self.last_open_error.lock().unwrap_or_else(PoisonError::into_inner).clone() {
                 Some(err) if err.code == ErrorCode::PassphraseRequired => VaultState::NeedsPassphrase,
                 Some(err) if err.code == ErrorCode::KeyringUnavailable && !self.paths.exists() => {
-                    VaultState::KeyringUnavailable { error: err }
+                    let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS");
+                    let runtime = std::env::var_os("XDG_RUNTIME_DIR").map(std::path::PathBuf::from);
+                    let cause = dto::KeyringCause::from_environment(bus.as_deref(), runtime.as_deref());
+                    VaultState::KeyringUnavailable { error: err, cause }
                 }
                 Some(err) => VaultState::Failed { error: err },
                 None => VaultState::Failed {

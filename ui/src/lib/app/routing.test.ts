@@ -13,9 +13,10 @@ describe('screenFor', () => {
     expect(screenFor(status({ state: 'ready' }, true))).toEqual({ kind: 'welcome' });
     expect(screenFor(status({ state: 'ready' }, false))).toEqual({ kind: 'overview' });
     expect(screenFor(status({ state: 'needs_passphrase' }))).toEqual({ kind: 'unlock' });
-    expect(screenFor(status({ state: 'keyring_unavailable', error: err }))).toEqual({
+    expect(screenFor(status({ state: 'keyring_unavailable', error: err, cause: 'no_session_bus' }))).toEqual({
       kind: 'create-passphrase',
       error: err,
+      cause: 'no_session_bus',
     });
     expect(screenFor(status({ state: 'failed', error: { code: 'VaultCorrupt', message: 'x' } }))).toEqual({
       kind: 'vault-error',

@@ -1,4 +1,4 @@
-import type { AppStatus, KontorError } from '../../bindings';
+import type { AppStatus, KeyringCause, KontorError } from '../../bindings';
 
 /** Which screen the app shows, derived from the core's AppStatus. Pure, so it is tested directly. */
 export type Screen =
@@ -6,7 +6,7 @@ export type Screen =
   | { kind: 'welcome' }
   | { kind: 'overview' }
   | { kind: 'unlock' }
-  | { kind: 'create-passphrase'; error: KontorError }
+  | { kind: 'create-passphrase'; error: KontorError; cause: KeyringCause }
   | { kind: 'vault-error'; error: KontorError };
 
 export function screenFor(status: AppStatus): Screen {
@@ -17,7 +17,7 @@ export function screenFor(status: AppStatus): Screen {
     case 'needs_passphrase':
       return { kind: 'unlock' };
     case 'keyring_unavailable':
-      return { kind: 'create-passphrase', error: vault.error };
+      return { kind: 'create-passphrase', error: vault.error, cause: vault.cause };
     case 'failed':
       return { kind: 'vault-error', error: vault.error };
   }

@@ -94,6 +94,7 @@ export function scenario(name: string | null): Partial<FakeState> {
         vault: {
           state: 'keyring_unavailable',
           error: { code: 'KeyringUnavailable', message: 'No system keyring answered (Secret Service is not running).' },
+          cause: 'no_session_bus',
         },
         keySource: null,
       };

@@ -62,6 +62,12 @@ export const de: Messages = {
       strong: 'Stark.',
     },
     keyringDetail: 'Meldung des Systems',
+    causes: {
+      no_session_bus:
+        'Warum: Kontor wurde außerhalb einer Desktop-Sitzung gestartet (kein D-Bus-Sitzungsbus, etwa unter xvfb-run, über SSH oder in einem Container) und erreicht deshalb den Schlüsselbund des Systems nicht. Vom Desktop aus gestartet, legt Kontor den Schlüssel im Schlüsselbund ab und fragt nie nach einer Passphrase.',
+      service_failed:
+        'Warum: In der Desktop-Sitzung hat kein Schlüsselbund-Dienst geantwortet (etwa GNOME Keyring oder KWallet), oder er hat abgelehnt. Starten oder entsperren Sie einen und starten Sie Kontor neu, um den Schlüssel stattdessen im Schlüsselbund abzulegen.',
+    },
   },
   vaultError: {
     unchanged: 'Kontor hat Ihre Tresordatei nicht verändert.',

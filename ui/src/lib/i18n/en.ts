@@ -62,6 +62,12 @@ export const en: Messages = {
       strong: 'Strong.',
     },
     keyringDetail: 'What the system reported',
+    causes: {
+      no_session_bus:
+        'Why: Kontor was started outside a desktop session (no D-Bus session bus, as under xvfb-run, over SSH or in a container), so it cannot reach the system keyring. Started from your desktop, Kontor keeps the key in the keyring and never asks for a passphrase.',
+      service_failed:
+        'Why: the desktop session has no keyring service that answered (such as GNOME Keyring or KWallet), or it refused. Start or unlock one and restart Kontor to keep the key in the keyring instead.',
+    },
   },
   vaultError: {
     unchanged: 'Kontor did not change your vault file.',

@@ -1,4 +1,4 @@
-import type { AccountType, ConnectionStatus, ErrorCode, WorkStep } from '../../bindings';
+import type { AccountType, ConnectionStatus, ErrorCode, KeyringCause, WorkStep } from '../../bindings';
 
 export type Locale = 'en' | 'de';
 
@@ -81,6 +81,8 @@ export interface Messages {
     strengthLabel: string;
     strength: { empty: string; weak: string; fair: string; good: string; strong: string };
     keyringDetail: string;
+    /** Why no keyring answered, by the core's `KeyringCause`. */
+    causes: Record<KeyringCause, string>;
   };
   vaultError: {
     unchanged: string;

@@ -82,7 +82,9 @@ impl Inbox {
 }
 
 pub fn install(app: &AppHandle) {
-    #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
+    #[cfg(target_os = "linux")]
+    register_with_desktop(app);
+    #[cfg(all(debug_assertions, windows))]
     if let Err(err) = app.deep_link().register_all() {
         tracing::warn!("could not register the kontor:// scheme with the desktop: {err}");
     }
@@ -93,6 +95,41 @@ pub fn install(app: &AppHandle) {
     app.deep_link().on_open_url(move |event| {
         accept_urls(&handle, event.urls().into_iter().map(|u| u.to_string()));
     });
+}
+
+/// Makes this program (or the AppImage it runs from) the desktop's handler of `kontor://` addresses.
+#[cfg(target_os = "linux")]
+fn register_with_desktop(app: &AppHandle) {
+    let program = match app.env().appimage.map(std::path::PathBuf::from) {
+        Some(appimage) => appimage,
+        None => match tauri::utils::platform::current_exe() {
+            Ok(exe) => exe,
+            Err(err) => {
+                tracing::warn!("could not register the kontor:// scheme: no program path ({err})");
+                return;
+            }
+        },
+    };
+    let registered = app
+        .path()
+        .data_dir()
+        .map_err(|err| std::io::Error::other(err.to_string()))
+        .and_then(|dir| crate::desktop_entry::register(&dir.join("applications"), &program));
+    if let Err(err) = registered {
+        tracing::warn!("could not register the kontor:// scheme with the desktop: {err}");
+    }
+}
+
+/// A pasted address: only a `kontor://` callback is taken; anything else is refused with a message.
+pub fn accept_pasted(app: &AppHandle, url: &str) -> Result<(), KontorError> {
+    let url = url.trim();
+    if !url.starts_with("kontor://") {
+        return Err(KontorError::invalid_input(
+            "That is not the address your bank sent you back to. Copy the whole address from the browser's address bar; it starts with kontor://",
+        ));
+    }
+    accept_urls(app, [url.to_owned()]);
+    Ok(())
 }
 
 pub fn accept_urls(app: &AppHandle, urls: impl IntoIterator<Item = String>) {

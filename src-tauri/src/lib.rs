@@ -5,9 +5,13 @@
 //! [`kontor_core::api::Kontor`] to the UI through one-line [`commands`]. Everything that matters
 //! happens in kontor-core.
 
+#[cfg(target_os = "linux")]
+mod browser;
 mod commands;
 mod deep_link;
 mod demo;
+#[cfg(target_os = "linux")]
+mod desktop_entry;
 mod events;
 mod logging;
 
@@ -84,6 +88,7 @@ pub fn run() {
             commands::vault::complete_onboarding,
             commands::overview::overview,
             commands::callbacks::take_callback_results,
+            commands::callbacks::paste_callback,
             commands::link::provider_configs,
             commands::link::add_provider_config,
             commands::link::start_finx_link,

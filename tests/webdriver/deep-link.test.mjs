@@ -1,8 +1,9 @@
-// Issue "finX", Done-means 3: the deep link reaches the running app. The app starts a finX flow
-// through the Demo Bank's finX face; the test plays the system browser (the widget, with fetch) until
-// it is sent to `kontor://…`; then a SECOND Kontor is launched with that URL as its argument. It
-// finds the first one over D-Bus (single instance), hands it the URL and exits; the first window's
-// pending flow completes.
+// The deep link reaches the running app. The app starts a finX flow through the Demo Bank's finX face;
+// the test plays the system browser (the widget, with fetch) until it is sent to `kontor://…`, and hands
+// that address to the desktop the way a browser does: `xdg-open` (whose Debian 12 version failed on the
+// quoted Exec line tauri-plugin-deep-link wrote), which starts a SECOND Kontor from the registered desktop
+// entry. It finds the first one over D-Bus (single instance), hands it the URL and exits; the first window's
+// pending flow completes. The second test launches the second instance directly.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -36,11 +37,15 @@ async function startFinx(flow) {
   return url;
 }
 
-/** Launches a second instance with the callback URL; it must forward it and exit quickly. */
-async function secondInstance(callbackUrl) {
-  const name = `second-instance-${Date.now()}`;
+/**
+ * Launches a second instance with the callback URL, directly or through `xdg-open` as a browser would; it
+ * must forward the URL and exit quickly.
+ */
+async function secondInstance(callbackUrl, { through = "direct" } = {}) {
+  const name = `second-instance-${through}-${Date.now()}`;
   const started = Date.now();
-  const child = spawnGroup(APP, [callbackUrl], { name });
+  const [command, args] = through === "xdg-open" ? ["xdg-open", [callbackUrl]] : [APP, [callbackUrl]];
+  const child = spawnGroup(command, args, { name });
   const output = () => readFileSync(logPath(name), "utf8");
   try {
     const code = await new Promise((resolve, reject) => {
@@ -63,7 +68,7 @@ async function secondInstance(callbackUrl) {
   }
 }
 
-test("a kontor:// callback passed to a second instance completes the ongoing finX link in the first", async () => {
+test("xdg-open hands a kontor:// callback to the running app, which completes the ongoing finX link", async () => {
   await session.click('[data-testid="get-started"]');
   await session.click('[data-testid="link-bank"]');
   await chooseProvider(session, "finx");
@@ -74,8 +79,8 @@ test("a kontor:// callback passed to a second instance completes the ongoing fin
   const callback = await playFinxWidget(widget);
   assert.match(callback, /^kontor:\/\/[^?]*\?.*state=.*code=/);
 
-  const second = await secondInstance(callback);
-  assert.equal(second.code, 0, `second instance exit code ${second.code}: ${second.output}`);
+  const second = await secondInstance(callback, { through: "xdg-open" });
+  assert.equal(second.code, 0, `xdg-open exit code ${second.code}: ${second.output}`);
 
   await session.waitFor('[data-testid="link-done"]', 60_000);
   await session.click('[data-testid="link-finish"]');

@@ -10,6 +10,7 @@ use kontor_core::provider::BankSearchHit;
 use kontor_core::sca::UserAnswer;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
+#[cfg(not(target_os = "linux"))]
 use tauri_plugin_opener::OpenerExt;
 
 use super::KontorState;
@@ -125,13 +126,23 @@ pub async fn sync_all(
     with_progress(on_progress, kontor.sync_all()).await
 }
 
-/// Opens a bank's page in the system browser (never inside the webview). Only http(s) URLs.
+/// Opens a bank's page in the system browser (never inside the webview). Only http(s) URLs. On Linux
+/// the opener's exit status is waited for, so a browser that did not open is reported (`crate::browser`).
 #[tauri::command]
-pub fn open_in_browser(app: AppHandle, url: String) -> Result<(), KontorError> {
+pub async fn open_in_browser(app: AppHandle, url: String) -> Result<(), KontorError> {
     let parsed = tauri::Url::parse(url.trim())
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| KontorError::invalid_input("Only web addresses (https://…) can be opened."))?;
+    #[cfg(target_os = "linux")]
+    {
+        let _ = &app;
+        let url = parsed.to_string();
+        tauri::async_runtime::spawn_blocking(move || crate::browser::open_with("xdg-open", &url, crate::browser::GRACE))
+            .await
+            .map_err(|err| KontorError::internal(format!("opening the browser: {err}")))?
+    }
+    #[cfg(not(target_os = "linux"))]
     app.opener().open_url(parsed.as_str(), None::<&str>).map_err(|err| {
         KontorError::new(
             kontor_core::ErrorCode::Io,

@@ -112,6 +112,28 @@ describe('LinkBankDialog', () => {
     expect(await screen.findByTestId('link-done')).toBeInTheDocument();
   });
 
+  it('says so when the browser cannot be opened, and takes the pasted callback address instead', async () => {
+    const { backend, user } = await openDialog();
+    backend.failNext('openInBrowser', { code: 'Io', message: 'xdg-open exited with status 3' });
+    await pickBank(user, 'finAPI Test Redirect Bank');
+    await signIn(user);
+    const step = await screen.findByTestId('step-browser');
+    expect(await within(step).findByTestId('browser-error')).toHaveTextContent('xdg-open exited with status 3');
+    expect(within(step).getByTestId('browser-intro')).toHaveTextContent(en.linkBank.browserNotOpened);
+    expect(within(step).getByTestId('browser-intro')).not.toHaveTextContent(/opened in your web browser/);
+
+    const input = within(step).getByTestId('paste-callback-input');
+    await user.type(input, 'https://example.com/not-a-callback{Enter}');
+    expect(await within(step).findByTestId('paste-callback-error')).toHaveTextContent(/kontor/);
+    expect(screen.getByTestId('step-browser')).toBeInTheDocument();
+
+    const [pending] = await backend.pendingFlows();
+    await user.clear(input);
+    await user.type(input, `  ${backend.linking.callbackUrlFor(pending?.flow_id ?? '')}  {Enter}`);
+    expect(await screen.findByTestId('link-done')).toBeInTheDocument();
+    expect(backend.calls).toContain('pasteCallback');
+  });
+
   it('polls while the user approves in the banking app', async () => {
     const { backend, user } = await openDialog();
     await pickBank(user, 'finAPI Test Decoupled Bank');

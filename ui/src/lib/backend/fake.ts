@@ -312,6 +312,17 @@ export class FakeBackend implements Backend {
     return this.run('takeCallbackResults', () => this.state.inbox.splice(0));
   }
 
+  pasteCallback(url: string): Promise<void> {
+    return this.run('pasteCallback', () => {
+      const trimmed = url.trim();
+      if (!trimmed.startsWith('kontor://')) {
+        throw kontorError('InvalidInput', 'That is not the address your bank sent you back to.');
+      }
+      // like the shell: handled after the call returns, the outcome goes to the inbox
+      queueMicrotask(() => this.deliverCallback(trimmed));
+    });
+  }
+
   onCallbackResult(handler: () => void): Promise<Unsubscribe> {
     return this.run('onCallbackResult', () => {
       this.listeners.add(handler);

@@ -133,6 +133,10 @@ export class TauriBackend implements Backend {
     return this.call('take_callback_results', {});
   }
 
+  async pasteCallback(url: string): Promise<void> {
+    await this.call('paste_callback', { url });
+  }
+
   onCallbackResult(handler: () => void): Promise<Unsubscribe> {
     return this.listen<null>(CALLBACK_RESULT_EVENT, () => handler());
   }

@@ -78,6 +78,11 @@ export interface Backend {
   // kontor:// callbacks (bank redirects), handled by the core; the UI shows the outcome
   /** Drains the outcomes of callbacks handled since the last call (also those from before the UI listened). */
   takeCallbackResults(): Promise<CallbackResult[]>;
+  /**
+   * A `kontor://` address the user pasted because the browser could not hand it back; handled like one from
+   * the desktop (its outcome arrives through `takeCallbackResults`). Rejects anything else with InvalidInput.
+   */
+  pasteCallback(url: string): Promise<void>;
   /** Notified whenever a callback outcome is waiting in the inbox (a nudge to `takeCallbackResults`). */
   onCallbackResult(handler: () => void): Promise<Unsubscribe>;
   /** Progress of work no command started, i.e. a flow continuing after a callback. */
@@ -114,6 +119,7 @@ export interface Commands {
   sync_all: { args: { onProgress: ProgressChannel }; result: FlowUpdate[] };
   open_in_browser: { args: { url: string }; result: null };
   take_callback_results: { args: Record<string, never>; result: CallbackResult[] };
+  paste_callback: { args: { url: string }; result: null };
 }
 
 export type CommandName = keyof Commands;

@@ -172,6 +172,12 @@ export interface Messages {
     browserUrlHint: string;
     copyLink: string;
     linkCopied: string;
+    /** The browser could not be opened: replaces the "opened in your browser" sentence. */
+    browserNotOpened: string;
+    pasteLabel: string;
+    pastePlaceholder: string;
+    pasteSubmit: string;
+    pasteInvalid: string;
     doneOnceNote: string;
     reportTitle: string;
     reportBody: string;

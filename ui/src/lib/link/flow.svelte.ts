@@ -241,6 +241,19 @@ export class LinkFlow {
     }
   }
 
+  /**
+   * The callback address the user pasted (the browser could not hand it back); its outcome arrives like any
+   * callback's. Returns the refusal, or null once the address was taken.
+   */
+  async pasteCallback(url: string): Promise<KontorError | null> {
+    try {
+      await this.backend.pasteCallback(url);
+      return null;
+    } catch (err) {
+      return toKontorError(err);
+    }
+  }
+
   /** After a failure: start the same bank again. */
   async retry(): Promise<void> {
     const bank = this.bank;

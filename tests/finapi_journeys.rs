@@ -925,6 +925,32 @@ async fn demo_provider_is_created_once_and_follows_the_port() -> TestResult {
     Ok(())
 }
 
+/// The Demo Bank's search offers only its own test banks: the real-looking banks of its directory exist for
+/// the sandbox's paging tests and cannot be linked, so a user would pick one and fail.
+#[tokio::test]
+async fn demo_bank_search_offers_only_its_test_banks() -> TestResult {
+    let env = env(Version::V2).await?;
+    let k = &env.kontor;
+    let demo = k.ensure_demo_provider(&env.bank.base_url()).map_err(fail("ensure_demo_provider"))?;
+    let sparkassen = k.search_banks(&demo.id, "Sparkasse").await.map_err(fail("search Sparkasse"))?;
+    if !sparkassen.is_empty() {
+        return Err(format!("the Demo Bank offered banks it cannot link: {sparkassen:?}"));
+    }
+    let demo_banks = k.search_banks(&demo.id, "DEMO").await.map_err(fail("search DEMO"))?;
+    let ids: Vec<&str> = demo_banks.iter().map(|b| b.id.as_str()).collect();
+    if ids != ["280001", "280002", "280003", "280004"] || !demo_banks.iter().all(|b| b.is_test_bank) {
+        return Err(format!("expected the four test banks, got {demo_banks:?}"));
+    }
+    // a real provider's search is not narrowed: the same server, configured as a provider of its own
+    let real = k.search_banks(&env.config_id, "Sparkasse").await.map_err(fail("search as a real provider"))?;
+    if real.is_empty() {
+        return Err("a real provider's search was narrowed to test banks".into());
+    }
+    let _ = env.keyring.delete(&format!("provider-secret:{}", demo.id));
+    let _ = env.keyring.delete(&format!("provider-user:{}", demo.id));
+    Ok(())
+}
+
 /// Start, link, shut down, start again with the same state file (a new port), update the connection.
 #[tokio::test]
 async fn demo_bank_state_survives_a_restart() -> TestResult {

@@ -339,6 +339,7 @@ impl Kontor {
         let mut finapi_config = FinapiConfig::new(config.base_url.clone(), config.client_id.clone(), secret);
         finapi_config.version = version;
         finapi_config.retry = self.link_options().retry;
+        finapi_config.test_banks_only = config.is_demo;
         let client = FinapiClient::new(finapi_config, self.clock().clone())?;
 
         let stored: Option<StoredUser> = self

@@ -97,6 +97,9 @@ pub struct FinapiConfig {
     pub version: ApiVersion,
     pub retry: RetryPolicy,
     pub request_timeout: StdDuration,
+    /// Bank search offers only finAPI's test banks (`isTestBank=true`): set for the Demo Bank, whose other
+    /// banks only look real and cannot be linked.
+    pub test_banks_only: bool,
 }
 
 impl FinapiConfig {
@@ -108,6 +111,7 @@ impl FinapiConfig {
             version: ApiVersion::V2,
             retry: RetryPolicy::default(),
             request_timeout: StdDuration::from_secs(90),
+            test_banks_only: false,
         }
     }
 }
@@ -456,7 +460,10 @@ impl FinapiClient {
     }
 
     pub async fn search_banks(&self, query: &str) -> Result<Vec<BankSearchHit>> {
-        let query = [("search".to_owned(), query.trim().to_owned()), ("perPage".to_owned(), "100".to_owned())];
+        let mut query = vec![("search".to_owned(), query.trim().to_owned()), ("perPage".to_owned(), "100".to_owned())];
+        if self.config.test_banks_only {
+            query.push(("isTestBank".to_owned(), "true".to_owned()));
+        }
         let list: wire::BankList = self.get_json("/banks", &query, Auth::Client, "banks").await?;
         Ok(list.banks.into_iter().map(map::bank).collect())
     }

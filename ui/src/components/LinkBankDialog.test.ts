@@ -189,6 +189,24 @@ describe('LinkBankDialog', () => {
 });
 
 describe('sync on the overview', () => {
+  it('a sync that needs a TAN continues in a dialog of its own: "Sync <bank>", never "Link a bank"', async () => {
+    const backend = new FakeBackend(scenario('accounts'));
+    const [first] = backend.state.connections;
+    backend.syncNeedsTan.add(first?.id ?? '');
+    const user = userEvent.setup();
+    render(App, { props: { backend, locale: 'en', intlLocale: 'en-GB' } });
+    await user.click((await screen.findAllByTestId('sync-connection'))[0] as HTMLElement);
+    const dialog = await screen.findByTestId('link-bank-dialog');
+    expect(within(dialog).getByRole('heading', { level: 2 })).toHaveTextContent(en.linkBank.syncTitle(first?.bank_name ?? ''));
+    expect(dialog).not.toHaveTextContent(en.linkBank.title);
+    const tan = await within(dialog).findByTestId('step-tan');
+    await user.type(within(tan).getByRole('textbox'), `${FAKE_TAN}{Enter}`);
+    const done = await within(dialog).findByTestId('link-done');
+    expect(done).toHaveTextContent(en.linkBank.syncDoneTitle);
+    expect(done).toHaveTextContent(en.linkBank.syncDoneBody(first?.bank_name ?? ''));
+    expect(done).not.toHaveTextContent(/now linked/);
+  });
+
   it('syncs all connections and shows when they were synced', async () => {
     const backend = new FakeBackend(scenario('accounts'));
     const user = userEvent.setup();

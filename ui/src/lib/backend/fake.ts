@@ -79,6 +79,8 @@ export class FakeBackend implements Backend {
   readonly state: FakeState;
   /** Every call in order, e.g. `["appStatus", "completeOnboarding", "overview"]`. */
   readonly calls: FakeMethod[] = [];
+  /** Connections whose next syncs ask for a TAN first (continued in the dialog). */
+  readonly syncNeedsTan = new Set<string>();
   private readonly failures = new Map<FakeMethod, KontorError[]>();
   private readonly listeners = new Set<() => void>();
   private readonly progressListeners = new Set<ProgressHandler>();
@@ -348,6 +350,7 @@ export class FakeBackend implements Backend {
     if (connection.access_kind === 'finx_onetime') {
       throw kontorError('NotSupported', 'This was a one-time access: Kontor kept no access to the bank. Link it again to see new data.');
     }
+    if (this.syncNeedsTan.has(connectionId)) return this.linking.startSyncTan(connection);
     onProgress?.({ status: 'working', flow_id: null, step: 'downloading' });
     connection.last_synced_at = new Date().toISOString();
     return { status: 'done', connection: structuredClone(connection), added: 0, updated: 0, warnings: [] };

@@ -171,6 +171,8 @@ interface FakeFlow {
   createdAt: string;
   /** A finX widget flow (the bank is chosen in the widget). */
   finx?: FinxFlow;
+  /** A sync of this existing connection that needs a TAN, not a new link. */
+  syncOf?: ConnectionSummary;
 }
 
 /** What the fake core needs to record a linked bank. */
@@ -225,6 +227,23 @@ export class FakeLinking {
       pollsLeft: this.approvalPolls,
       state: nextId('state'),
       createdAt: new Date().toISOString(),
+    };
+    this.flows.set(flow.id, flow);
+    return this.ask(flow);
+  }
+
+  /** A sync of `connection` whose bank asks for a TAN first (smsTan); the TAN finishes the sync. */
+  startSyncTan(connection: ConnectionSummary): FlowUpdate {
+    const flow: FakeFlow = {
+      id: nextId('flow'),
+      bank: { ...FINX_BANK, id: connection.id, name: connection.bank_name },
+      stage: 'tan',
+      procedure: FAKE_PROCEDURES[0] ?? null,
+      wrongTans: 0,
+      pollsLeft: 0,
+      state: nextId('state'),
+      createdAt: new Date().toISOString(),
+      syncOf: connection,
     };
     this.flows.set(flow.id, flow);
     return this.ask(flow);
@@ -386,6 +405,10 @@ export class FakeLinking {
 
   private finish(flow: FakeFlow): FlowUpdate {
     this.flows.delete(flow.id);
+    if (flow.syncOf) {
+      flow.syncOf.last_synced_at = new Date().toISOString();
+      return { status: 'done', connection: structuredClone(flow.syncOf), added: 3, updated: 0, warnings: [] };
+    }
     const n = flow.bank.id.slice(-1);
     const connection: ConnectionSummary = {
       id: nextId('con'),

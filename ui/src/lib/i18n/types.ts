@@ -233,6 +233,11 @@ export interface Messages {
     doneTransactions: (n: number) => string;
     toOverview: string;
     failedTitle: string;
+    /** The same dialog continuing a sync that needed the user (a TAN, the login). */
+    syncTitle: (bank: string) => string;
+    syncDoneTitle: string;
+    syncDoneBody: (bank: string) => string;
+    syncFailedTitle: string;
     tryAgain: string;
     otherBank: string;
     bankSays: string;

@@ -33,8 +33,11 @@ fn sqlcipher_ready() -> Result<(), KontorError> {
         .get_or_init(|| {
             let started = Instant::now();
             loop {
-                let probe =
-                    Connection::open_in_memory().and_then(|conn| conn.pragma_update(None, "key", "kontor-probe"));
+                let probe = Connection::open_in_memory().and_then(|conn| {
+                    conn.pragma_update(None, "key", "kontor-probe")?;
+                    quiet_sqlcipher(&conn);
+                    Ok(())
+                });
                 match probe {
                     Ok(()) => return Ok(()),
                     Err(err) if started.elapsed() >= CIPHER_READY_TIMEOUT => return Err(err.to_string()),
@@ -46,6 +49,19 @@ fn sqlcipher_ready() -> Result<(), KontorError> {
         .map_err(|err| {
             KontorError::internal(format!("The encryption library (SQLCipher) could not be initialised: {err}"))
         })
+}
+
+/// SQLCipher writes its own log ("hmac check failed" for every page a wrong key or damage makes
+/// unreadable) to stderr, where the CLI's output belongs to the user. Kontor reports those cases
+/// with its own error codes, so SQLCipher's log stays off unless `KONTOR_LOG` asks for logs. The
+/// level is process-wide.
+fn quiet_sqlcipher(conn: &Connection) {
+    if std::env::var_os("KONTOR_LOG").is_some_and(|f| !f.is_empty()) {
+        return;
+    }
+    if let Err(err) = conn.pragma_update(None, "cipher_log_level", "NONE") {
+        tracing::debug!("SQLCipher's log level could not be set: {err}");
+    }
 }
 
 /// An open, unlocked, migrated vault database.
@@ -86,6 +102,35 @@ fn key_failed(err: &rusqlite::Error, path: &Path) -> KontorError {
     }
 }
 
+/// Reads every page in use through SQLCipher, so that a damaged or truncated file is refused on
+/// open, before anything is written, instead of on the first read that reaches the bad page.
+///
+/// `PRAGMA quick_check` runs in a read transaction (a consistent snapshot, also while another
+/// process writes), and each page it reads is decrypted and its HMAC checked; a bad HMAC or a page
+/// cut short fails the read. Unlike `cipher_integrity_check`, which reads the file without a lock
+/// and could see another process's checkpoint half-written, it never reports damage that is not
+/// there. Pages on the freelist hold no data and are not read. Cost: one read and decryption of
+/// the file, linear in its size: 0.5 s for a 68 MB vault in a debug build, about 8 ms per MB
+/// (`vault_open_cost` in `tests/vault_files.rs` prints it).
+fn check_pages(conn: &Connection, path: &Path) -> Result<(), KontorError> {
+    let mut statement = conn.prepare("PRAGMA quick_check").map_err(|e| classify(&e, path))?;
+    let findings = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|e| classify(&e, path))?;
+    if findings.iter().all(|f| f == "ok") {
+        return Ok(());
+    }
+    tracing::warn!(findings = ?findings, "the vault failed its integrity check");
+    Err(KontorError::new(
+        ErrorCode::VaultCorrupt,
+        format!(
+            "The vault {} is damaged and cannot be read. Your file was left as it is; restore it from a backup or reset Kontor.",
+            path.display()
+        ),
+    ))
+}
+
 impl Store {
     /// Opens (creating if `create`) the database at `path` with `key`, verifies the key, checks the
     /// schema version and migrates. See the module docs for the order and what it guarantees.
@@ -116,6 +161,9 @@ impl Store {
                     migrations::LATEST
                 ),
             ));
+        }
+        if !create {
+            check_pages(&conn, path)?;
         }
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| classify(&e, path))?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| classify(&e, path))?;

@@ -484,6 +484,53 @@ async fn redirect_survives_a_restart_and_foreign_callbacks_change_nothing() {
 }
 
 #[tokio::test]
+async fn callbacks_to_any_other_address_are_refused_even_with_the_right_state() {
+    let bank = start_bank().await;
+    let app = app(&bank).await;
+    let k = &app.kontor;
+    k.set_link_options(LinkOptions { callback_url: "http://127.0.0.1:45678/callback".into(), ..options() });
+    let start = StartLink {
+        provider_config_id: app.config_id.clone(),
+        bank_id: "280002".into(),
+        interface: None,
+        callback_url: None,
+    };
+    let id = flow_id(&must(k.start_link(start)).await);
+    let answer = UserAnswer::Credentials {
+        values: vec![LoginValue { label: "Onlinebanking-ID".into(), value: SecretString::new("demo".into()) }],
+    };
+    let update = must(k.answer(&id, answer)).await;
+    assert!(matches!(&update, FlowUpdate::NeedsInput { request: UserRequest::OpenBrowser { .. }, .. }), "{update:?}");
+    let before = must(async { k.pending_flows() }).await;
+    let calls = bank.lock().unwrap_or_else(|e| e.into_inner()).bodies.len();
+
+    for forged in [
+        "javascript:alert(1)//?state=ctx-1&code=abc",
+        "file:///etc/passwd?state=ctx-1&code=abc",
+        "http://evil.example/callback?state=ctx-1&code=abc",
+        "https://evil.example/?state=ctx-1&code=abc",
+        "http://127.0.0.1:45679/callback?state=ctx-1&code=abc",
+        "http://127.0.0.1:45678/elsewhere?state=ctx-1&code=abc",
+        "kontor://evil?state=ctx-1&code=abc",
+    ] {
+        let error = k.handle_callback(forged).await.err();
+        assert!(
+            matches!(error.as_ref().map(|e| e.code), Some(ErrorCode::InvalidInput | ErrorCode::ScaStateMismatch)),
+            "{forged}: {error:?}"
+        );
+    }
+    assert_eq!(must(async { k.pending_flows() }).await, before);
+    assert_eq!(
+        bank.lock().unwrap_or_else(|e| e.into_inner()).bodies.len(),
+        calls,
+        "a forged callback reached the bank"
+    );
+
+    let update = must(k.handle_callback("http://127.0.0.1:45678/callback?state=ctx-1&code=abc")).await;
+    assert!(matches!(update, FlowUpdate::Done { added: 3, .. }), "{update:?}");
+}
+
+#[tokio::test]
 async fn cancel_ends_a_flow() {
     let bank = start_bank().await;
     let app = app(&bank).await;

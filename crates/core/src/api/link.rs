@@ -74,13 +74,43 @@ impl std::fmt::Debug for LinkOptions {
     }
 }
 
+/// The deep link every Kontor build registers.
+pub const DEEP_LINK_CALLBACK: &str = "kontor://sca-callback";
+
+/// Scheme, host, port and path of a callback address, the parts a callback must match.
+fn callback_origin(url: &url::Url) -> (String, Option<String>, Option<u16>, String) {
+    let path = url.path().trim_end_matches('/').to_owned();
+    (url.scheme().to_owned(), url.host_str().map(str::to_owned), url.port_or_known_default(), path)
+}
+
+fn is_loopback_host(host: Option<url::Host<&str>>) -> bool {
+    match host {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Whether `url` could be addressed to Kontor at all: a `kontor://` link or http(s) on loopback.
+fn is_trusted_callback_base(url: &url::Url) -> bool {
+    url.scheme() == "kontor" || (matches!(url.scheme(), "http" | "https") && is_loopback_host(url.host()))
+}
+
+/// Whether `url` goes to exactly the address `candidate`, itself a trusted callback base.
+fn is_callback_to(url: &url::Url, candidate: &str) -> bool {
+    url::Url::parse(candidate)
+        .ok()
+        .is_some_and(|c| is_trusted_callback_base(&c) && callback_origin(&c) == callback_origin(url))
+}
+
 impl Default for LinkOptions {
     fn default() -> Self {
         Self {
             psu: Psu::default(),
             poll_interval_ms: DEFAULT_POLL_INTERVAL_MS,
             flow_timeout_secs: DEFAULT_FLOW_TIMEOUT_SECS,
-            callback_url: "kontor://sca-callback".to_owned(),
+            callback_url: DEEP_LINK_CALLBACK.to_owned(),
             download_poll_interval: StdDuration::from_secs(2),
             download_max_polls: 150,
             retry: RetryPolicy::default(),
@@ -477,8 +507,23 @@ impl Kontor {
 
     /// Continues the flow a bank redirect belongs to. `url` is the whole callback URL; a `state` that
     /// belongs to no pending flow is refused with `ScaStateMismatch` and changes nothing.
+    ///
+    /// Only these addresses are callbacks, matched exactly on scheme, host, port and path: the
+    /// `kontor://sca-callback` deep link, the callback URL of this process
+    /// ([`LinkOptions::callback_url`], e.g. the CLI's loopback listener) and the one the flow gave
+    /// the bank, each only where it is a `kontor://` link or on a loopback host. Anything else
+    /// (`javascript:`, `file:`, another host, port or path) is `InvalidInput`, whatever `state` it
+    /// carries, and changes nothing.
     pub async fn handle_callback(&self, url: &str) -> Result<FlowUpdate> {
         let parsed = url::Url::parse(url.trim()).map_err(|_| mismatch())?;
+        let not_for_kontor = || {
+            KontorError::invalid_input(
+                "This address is not a callback for Kontor: it must start with kontor://sca-callback or Kontor's own loopback address. Nothing was changed.",
+            )
+        };
+        if !is_trusted_callback_base(&parsed) {
+            return Err(not_for_kontor());
+        }
         let params: Vec<(String, String)> =
             parsed.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let query = parsed.query().unwrap_or_default().to_owned();
@@ -493,6 +538,14 @@ impl Kontor {
             }
         }
         let flow = found.ok_or_else(mismatch)?;
+        let addressed =
+            [Some(DEEP_LINK_CALLBACK), Some(self.link_options().callback_url.as_str()), flow.redirect_url.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|candidate| is_callback_to(&parsed, candidate));
+        if !addressed {
+            return Err(not_for_kontor());
+        }
         let client = self.backend(&flow.provider_config_id).await?;
         let restored =
             !self.link_runtime().sessions.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&flow.id);

@@ -564,7 +564,7 @@ impl Kontor {
             },
         };
         let options = self.link_options();
-        let mut finx_config = FinxConfig::new(config.base_url.clone(), config.client_id.clone(), secret);
+        let mut finx_config = FinxConfig::new(self.base_url_of(&config), config.client_id.clone(), secret);
         finx_config.retry = fx::RetryPolicy {
             max_attempts: options.retry.max_attempts,
             base_delay: options.retry.base_delay,

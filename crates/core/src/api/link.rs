@@ -137,6 +137,10 @@ pub struct LinkRuntime {
     options: Mutex<LinkOptions>,
     /// finX clients, access tokens and one-time grants.
     pub(super) finx: super::finx::FinxRuntime,
+    /// Where this process's Demo Bank listens, per demo configuration. Every process (the app, each
+    /// CLI command) runs its own Demo Bank on its own port, so the address is kept here and never
+    /// written into the configuration the processes share in the vault.
+    demo_urls: Mutex<HashMap<ProviderConfigId, String>>,
 }
 
 /// The provider client a flow runs against.
@@ -196,6 +200,17 @@ impl Kontor {
         &self.link
     }
 
+    /// The address to reach a configuration at: for the Demo Bank, this process's own.
+    pub(super) fn base_url_of(&self, config: &ProviderConfig) -> String {
+        let own = config
+            .is_demo
+            .then(|| {
+                self.link_runtime().demo_urls.lock().unwrap_or_else(PoisonError::into_inner).get(&config.id).cloned()
+            })
+            .flatten();
+        own.unwrap_or_else(|| config.base_url.clone())
+    }
+
     pub(super) fn link_options(&self) -> LinkOptions {
         self.link_runtime().options.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
@@ -234,9 +249,14 @@ impl Kontor {
             ProviderKind::Finx => "finx".to_owned(),
         };
         let base_url = input.base_url.trim().trim_end_matches('/').to_owned();
-        if url::Url::parse(&base_url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
+        let transport_ok = url::Url::parse(&base_url).is_ok_and(|u| match u.scheme() {
+            "https" => true,
+            "http" => input.is_demo || is_loopback_host(u.host()),
+            _ => false,
+        });
+        if !transport_ok {
             return Err(KontorError::invalid_input(
-                "The provider address must start with https:// (or http:// locally).",
+                "The provider address must start with https:// (http:// only for this computer: localhost, 127.0.0.1 or ::1), so that the client secret and your bank data travel encrypted.",
             ));
         }
         if input.client_id.trim().is_empty() {
@@ -280,8 +300,9 @@ impl Kontor {
     }
 
     /// Registers the built-in Demo Bank (`kontor_sandbox`, started in-process on a random port each
-    /// run) as the demo provider configuration: creates it once, and afterwards only points it at
-    /// `base_url` (dropping the cached client of the old address). Its client id and secret are the
+    /// run) as the demo provider configuration: creates it once, and points this process (only) at
+    /// `base_url`, dropping a cached client of another address; other processes on the same vault
+    /// keep their own Demo Bank. Its client id and secret are the
     /// Demo Bank's defaults ([`DEMO_CLIENT_ID`], [`DEMO_CLIENT_SECRET`]); without a keyring the
     /// secret lives in the vault, as it is not a real secret.
     pub fn ensure_demo_provider(&self, base_url: &str) -> Result<ProviderConfigSummary> {
@@ -306,22 +327,33 @@ impl Kontor {
                 ProviderKind::Finapi => (DEMO_PROVIDER_LABEL, Some("v2".to_owned())),
                 ProviderKind::Finx => (DEMO_FINX_PROVIDER_LABEL, None),
             };
-            return self.add_provider_config(NewProviderConfig {
+            let created = self.add_provider_config(NewProviderConfig {
                 kind,
                 label: label.to_owned(),
-                base_url,
+                base_url: base_url.clone(),
                 client_id: DEMO_CLIENT_ID.to_owned(),
                 client_secret: SecretString::new(DEMO_CLIENT_SECRET.to_owned()),
                 api_version,
                 is_demo: true,
-            });
+            })?;
+            self.link_runtime()
+                .demo_urls
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(ProviderConfigId::from(created.id.as_str()), base_url);
+            return Ok(created);
         };
-        if config.base_url != base_url {
-            config.base_url = base_url;
-            self.with_store(|s| s.upsert_provider_config(&config))?;
+        let previous = self
+            .link_runtime()
+            .demo_urls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(config.id.clone(), base_url.clone());
+        if previous.as_deref() != Some(base_url.as_str()) {
             self.link_runtime().providers.lock().unwrap_or_else(PoisonError::into_inner).remove(&config.id);
             self.link_runtime().finx.forget_client(&config.id);
         }
+        config.base_url = base_url;
         let has_secret = matches!(self.keyring().get(&config.secret_key_name()), Ok(Some(_)))
             || self.with_store(|s| s.provider_session(&config.id, DEMO_SECRET_SCOPE))?.is_some();
         if !has_secret {
@@ -341,7 +373,11 @@ impl Kontor {
     }
 
     pub fn provider_configs(&self) -> Result<Vec<ProviderConfigSummary>> {
-        self.with_store(|s| Ok(s.provider_configs()?.iter().map(ProviderConfigSummary::from_domain).collect()))
+        let mut configs = self.with_store(|s| s.provider_configs())?;
+        for config in &mut configs {
+            config.base_url = self.base_url_of(config);
+        }
+        Ok(configs.iter().map(ProviderConfigSummary::from_domain).collect())
     }
 
     /// The finAPI client of a configuration, with its user set up (created on first use).
@@ -366,7 +402,7 @@ impl Kontor {
                 }
             },
         };
-        let mut finapi_config = FinapiConfig::new(config.base_url.clone(), config.client_id.clone(), secret);
+        let mut finapi_config = FinapiConfig::new(self.base_url_of(&config), config.client_id.clone(), secret);
         finapi_config.version = version;
         finapi_config.retry = self.link_options().retry;
         let client = FinapiClient::new(finapi_config, self.clock().clone())?;

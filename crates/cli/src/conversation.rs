@@ -51,11 +51,25 @@ pub enum Played {
     Report(Box<StoredIncomeReport>),
 }
 
+/// One read from stdin.
+#[derive(Debug)]
+enum Input {
+    Line(String),
+    /// A line that is not UTF-8: refused with [`not_text`], and the question is asked again.
+    NotText,
+    End,
+}
+
+/// Answers are text: a line that is not UTF-8 cannot be a PIN, a TAN or JSON.
+fn not_text() -> KontorError {
+    KontorError::invalid_input("That answer is not valid UTF-8 text; type it again.")
+}
+
 /// Lines of stdin, read on demand on a thread of its own (a blocked read cannot hold up the process's exit).
 #[derive(Debug)]
 struct LineInput {
     ask: std::sync::mpsc::Sender<()>,
-    lines: mpsc::UnboundedReceiver<Option<String>>,
+    lines: mpsc::UnboundedReceiver<Input>,
     /// A read was requested and its line not taken yet (its `next` was cancelled, e.g. by the loopback).
     requested: bool,
 }
@@ -67,12 +81,15 @@ impl LineInput {
         std::thread::spawn(move || {
             let stdin = std::io::stdin();
             while asked.recv().is_ok() {
-                let mut line = String::new();
-                let read = match stdin.lock().read_line(&mut line) {
-                    Ok(0) | Err(_) => None,
-                    Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_owned()),
+                let mut bytes = Vec::new();
+                let read = match stdin.lock().read_until(b'\n', &mut bytes) {
+                    Ok(0) | Err(_) => Input::End,
+                    Ok(_) => match String::from_utf8(bytes) {
+                        Ok(line) => Input::Line(line.trim_end_matches(['\r', '\n']).to_owned()),
+                        Err(_) => Input::NotText,
+                    },
                 };
-                let eof = read.is_none();
+                let eof = matches!(read, Input::End);
                 if tx.send(read).is_err() || eof {
                     break;
                 }
@@ -81,15 +98,15 @@ impl LineInput {
         Self { ask, lines, requested: false }
     }
 
-    /// The next line, `None` at the end of input. Cancel-safe.
-    async fn next(&mut self) -> Option<String> {
+    /// The next line. Cancel-safe.
+    async fn next(&mut self) -> Input {
         if !self.requested {
             if self.ask.send(()).is_err() {
-                return None;
+                return Input::End;
             }
             self.requested = true;
         }
-        let line = self.lines.recv().await.flatten();
+        let line = self.lines.recv().await.unwrap_or(Input::End);
         self.requested = false;
         line
     }
@@ -212,9 +229,14 @@ impl Conversation {
             } else {
                 self.input.next().await
             };
-            let Some(line) = line else {
+            let line = match line {
+                Input::Line(line) => line,
                 // The program went away: do not leave a half-done authentication behind.
-                return Ok(Reply::Cancel);
+                Input::End => return Ok(Reply::Cancel),
+                Input::NotText => {
+                    print_json(&RequestLine { line: "request", flow_id, request, error: Some(&not_text()) })?;
+                    continue;
+                }
             };
             if line.trim().is_empty() {
                 continue;
@@ -319,7 +341,14 @@ impl Conversation {
                         },
                         None => self.input.next().await,
                     };
-                    let Some(line) = line else { return Ok(Reply::Cancel) };
+                    let line = match line {
+                        Input::Line(line) => line,
+                        Input::End => return Ok(Reply::Cancel),
+                        Input::NotText => {
+                            note(&format!("! {}", not_text().message));
+                            continue;
+                        }
+                    };
                     let line = line.trim();
                     if line.eq_ignore_ascii_case("cancel") {
                         return Ok(Reply::Cancel);
@@ -339,10 +368,13 @@ impl Conversation {
 
     /// A visible line from the person.
     async fn line(&mut self, prompt: &str) -> Result<SecretString, CommandFailure> {
-        prompt_note(prompt);
-        match self.input.next().await {
-            Some(line) => Ok(SecretString::new(line)),
-            None => Err(cancelled("The input ended.")),
+        loop {
+            prompt_note(prompt);
+            match self.input.next().await {
+                Input::Line(line) => return Ok(SecretString::new(line)),
+                Input::End => return Err(cancelled("The input ended.")),
+                Input::NotText => note(&format!("! {}", not_text().message)),
+            }
         }
     }
 

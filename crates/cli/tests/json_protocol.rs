@@ -162,6 +162,19 @@ fn embedded_link_with_a_tan_then_accounts_and_sync() {
 }
 
 #[test]
+fn an_answer_that_is_not_utf8_is_refused_and_the_request_stands() {
+    let fixture = Fixture::new();
+    let mut kontor = fixture.play(&["link", "--bank", "280001"]);
+    kontor.request("enter_credentials");
+    kontor.send_raw(b"{\"kind\":\"credentials\",\"values\":[{\"label\":\"PIN\",\"value\":\"\xff\xfe\"}]}\n");
+    let again = kontor.request("enter_credentials");
+    assert_eq!(again["error"]["code"], "InvalidInput", "{again}");
+    kontor.send(json!({"kind":"cancel"}));
+    let error = kontor.next();
+    assert_eq!(error["code"], "ScaCancelled", "{error}");
+}
+
+#[test]
 fn redirect_link_with_the_callback_as_an_answer() {
     let fixture = Fixture::new();
     let mut kontor = fixture.play(&["link", "--bank", "280002"]);

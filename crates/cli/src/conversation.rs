@@ -10,6 +10,7 @@
 //! ([`crate::loopback::Loopback`]) is the other input, for bank redirects.
 
 use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kontor_core::api::Kontor;
@@ -118,11 +119,22 @@ pub struct Conversation {
     json: bool,
     input: LineInput,
     loopback: Option<Loopback>,
+    /// photoTAN images written for the person to scan: removed once the TAN was typed, and when the
+    /// conversation ends in any other way.
+    images: Vec<PathBuf>,
+}
+
+impl Drop for Conversation {
+    fn drop(&mut self) {
+        for image in self.images.drain(..) {
+            let _ = std::fs::remove_file(image);
+        }
+    }
 }
 
 impl Conversation {
     pub fn new(json: bool, loopback: Option<Loopback>) -> Self {
-        Self { json, input: LineInput::new(), loopback }
+        Self { json, input: LineInput::new(), loopback, images: Vec::new() }
     }
 
     /// Progress for the facade's sink: `{"type":"progress",…}` lines, or notes on stderr for people.
@@ -314,9 +326,15 @@ impl Conversation {
                 if let Some(prompt) = prompt {
                     note(&strip_tags(prompt));
                 }
-                show_challenge(flow_id, challenge);
+                if let Some(image) = show_challenge(flow_id, challenge) {
+                    self.images.push(image);
+                }
                 let label = label.clone().unwrap_or_else(|| "TAN".to_owned());
-                let tan = self.line(&format!("{label}: ")).await?;
+                let tan = self.line(&format!("{label}: ")).await;
+                for image in self.images.drain(..) {
+                    let _ = std::fs::remove_file(image);
+                }
+                let tan = tan?;
                 if tan.expose().trim().eq_ignore_ascii_case("cancel") {
                     return Ok(Reply::Cancel);
                 }
@@ -421,8 +439,8 @@ fn parse_json_answer(line: &str) -> Result<Reply, KontorError> {
 }
 
 /// Shows a TAN challenge for manual entry: flicker codes as start code and data elements, photoTAN images as a
-/// file.
-fn show_challenge(flow_id: &str, challenge: &TanChallenge) {
+/// file, whose path it returns.
+fn show_challenge(flow_id: &str, challenge: &TanChallenge) -> Option<PathBuf> {
     match challenge {
         TanChallenge::Text => {}
         TanChallenge::Flicker { optical_data, .. } => match tan::decode_optical_data(optical_data, None) {
@@ -443,11 +461,13 @@ fn show_challenge(flow_id: &str, challenge: &TanChallenge) {
                         "image/gif" => "gif",
                         _ => "png",
                     };
-                    let path = std::env::temp_dir().join(format!("kontor-phototan-{flow_id}.{extension}"));
-                    match std::fs::write(&path, &photo.image) {
+                    let path = std::env::temp_dir()
+                        .join(format!("kontor-phototan-{flow_id}-{}.{extension}", std::process::id()));
+                    match write_private(&path, &photo.image) {
                         Ok(()) => {
                             note(&format!("Scan the image with your TAN app or reader: {}", path.display()));
                             let _ = open::that_detached(&path);
+                            return Some(path);
                         }
                         Err(err) => note(&format!("(The image could not be saved: {err}.)")),
                     }
@@ -456,6 +476,18 @@ fn show_challenge(flow_id: &str, challenge: &TanChallenge) {
             }
         }
     }
+    None
+}
+
+/// Writes a new file only this user can read (a photoTAN image shows what the bank asks to authorise); an
+/// existing file or link of that name is an error, never followed.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, bytes)
 }
 
 /// Removes HTML tags from a bank's hint (banks send `<br>` and friends).

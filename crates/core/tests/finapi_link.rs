@@ -591,6 +591,38 @@ async fn a_remote_provider_needs_https() {
 }
 
 #[tokio::test]
+async fn a_flow_past_its_deadline_is_not_listed() {
+    let bank = start_bank().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let clock = Arc::new(clock::ManualClock::new(chrono::Utc::now()));
+    let k = Kontor::new(dir.path(), Arc::new(MemKeyring::default()), clock.clone());
+    assert_eq!(k.start().vault, kontor_core::api::dto::VaultState::Ready);
+    k.set_link_options(LinkOptions { flow_timeout_secs: 600, ..options() });
+    let base = bank.lock().unwrap_or_else(|e| e.into_inner()).base.clone();
+    let config = k
+        .add_provider_config(NewProviderConfig {
+            kind: ProviderKind::Finapi,
+            label: "Test".into(),
+            base_url: base,
+            client_id: "kontor-demo".into(),
+            client_secret: SecretString::new("kontor-demo-secret".into()),
+            api_version: Some("v2".into()),
+            is_demo: false,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let start =
+        StartLink { provider_config_id: config.id, bank_id: "280002".into(), interface: None, callback_url: None };
+    let id = flow_id(&must(k.start_link(start)).await);
+    let answer = UserAnswer::Credentials {
+        values: vec![LoginValue { label: "Onlinebanking-ID".into(), value: SecretString::new("demo".into()) }],
+    };
+    must(k.answer(&id, answer)).await;
+    assert_eq!(must(async { k.pending_flows() }).await.len(), 1);
+    clock.advance(chrono::Duration::seconds(601));
+    assert_eq!(must(async { k.pending_flows() }).await, Vec::new());
+}
+
+#[tokio::test]
 async fn cancel_ends_a_flow() {
     let bank = start_bank().await;
     let app = app(&bank).await;

@@ -610,8 +610,10 @@ impl Kontor {
     }
 
     /// Flows waiting for the user (e.g. a redirect left open before a restart).
+    /// Flows past their deadline are not listed: they cannot be continued any more.
     pub fn pending_flows(&self) -> Result<Vec<PendingFlow>> {
-        self.with_store(|s| Ok(s.flows()?.iter().map(PendingFlow::from_flow).collect()))
+        let now = self.clock().now();
+        self.with_store(|s| Ok(s.flows()?.iter().filter(|f| f.deadline > now).map(PendingFlow::from_flow).collect()))
     }
 
     /// Updates one connection at the bank (the manual sync) and applies the new data. Asks for SCA

@@ -232,6 +232,35 @@ fn two_syncs_at_once_on_one_vault_wait_for_each_other() {
 }
 
 #[test]
+fn sync_all_without_connections_says_so_in_one_line() {
+    let fixture = Fixture::new();
+    let (status, lines) = fixture.run(&["sync", "--all"]);
+    assert!(status.success(), "{lines:?}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    result_of(&lines[0], "nothing_to_sync");
+}
+
+/// SQLCipher's own log ("hmac check failed" for each unreadable page) stays off stderr unless KONTOR_LOG asks
+/// for logs; the error line says what happened.
+#[test]
+fn a_damaged_vault_is_reported_without_sqlcipher_noise() {
+    let fixture = Fixture::new();
+    let (status, _) = fixture.run(&["accounts"]);
+    assert!(status.success());
+    let db = fixture.dir.path().join("kontor.db");
+    let mut bytes = std::fs::read(&db).unwrap_or_else(|err| panic!("{err}"));
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&db, &bytes).unwrap_or_else(|err| panic!("{err}"));
+    let output = fixture.command(&["accounts"]).stdin(Stdio::null()).output().unwrap_or_else(|err| panic!("{err}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("VaultCorrupt"), "{stdout}");
+    assert!(stderr.trim().is_empty(), "stderr: {stderr}");
+}
+
+#[test]
 fn redirect_link_with_the_callback_as_an_answer() {
     let fixture = Fixture::new();
     let mut kontor = fixture.play(&["link", "--bank", "280002"]);

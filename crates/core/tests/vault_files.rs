@@ -262,3 +262,48 @@ fn vault_open_cost() {
         store.close().unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+#[test]
+fn a_migration_keeps_an_encrypted_backup_that_vault_corrupt_offers() {
+    let fx = Fixture::new();
+    fx.vault_with_data();
+    let entry = fx.entry_name().unwrap_or_else(|| panic!("no vault.json"));
+    let stored = fx.keyring.get(&entry).ok().flatten().unwrap_or_else(|| panic!("no keyring entry"));
+    let key = VaultKey::from_hex(&stored).unwrap_or_else(|| panic!("not a key"));
+    let raw = |path: &Path| {
+        let conn = rusqlite::Connection::open(path).unwrap_or_else(|e| panic!("{e}"));
+        conn.pragma_update(None, "key", format!("x'{}'", key.to_hex().expose())).unwrap_or_else(|e| panic!("{e}"));
+        conn
+    };
+    // The vault as an older Kontor (schema 1) left it.
+    raw(&fx.paths.database())
+        .execute_batch("DROP TABLE income_reports; PRAGMA user_version = 1;")
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    assert_eq!(ready_with_marker(&fx.kontor()).as_deref(), Some("still here"));
+    let backups: Vec<PathBuf> = std::fs::read_dir(&fx.paths.dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("kontor.db.before-migration-v1-"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let backup = &backups[0];
+    assert_eq!(mode(backup), 0o600);
+    let bytes = std::fs::read(backup).unwrap_or_default();
+    assert!(!bytes.windows(15).any(|w| w == b"SQLite format 3"), "the backup is not encrypted");
+    let conn = raw(backup);
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(version, 1);
+    let marker: String = conn
+        .query_row("SELECT value FROM settings WHERE key = 'marker'", [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(marker, "still here");
+    drop(conn);
+
+    std::fs::write(fx.paths.database(), b"").unwrap_or_else(|e| panic!("{e}"));
+    let error = failed(&fx.kontor());
+    assert_eq!(error.code, ErrorCode::VaultCorrupt);
+    assert!(error.message.contains("restore the backup from"), "{error}");
+    assert!(error.message.contains(&backup.display().to_string()), "{error}");
+}

@@ -83,10 +83,10 @@ fn open_checked(paths: &VaultPaths, meta: &VaultMeta, key: &VaultKey) -> Result<
         Err(err) => return Err(err.into()),
     };
     if let Some(damage) = damage {
-        return Err(KontorError::new(
-            ErrorCode::VaultCorrupt,
-            format!(
-                "The vault {} {damage}, though its key file {} is there. Kontor does not replace it with an empty vault; restore it from a backup or reset Kontor.",
+        return Err(crate::store::corrupt(
+            &database,
+            &format!(
+                "The vault {} {damage}, though its key file {} is there; Kontor does not replace it with an empty vault.",
                 database.display(),
                 paths.meta().display()
             ),

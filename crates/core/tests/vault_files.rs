@@ -117,10 +117,17 @@ fn staging_files_of_a_start_killed_before_publishing_are_removed() {
     let fx = Fixture::new();
     std::fs::create_dir(&fx.paths.dir).unwrap_or_else(|e| panic!("{e}"));
     std::fs::set_permissions(&fx.paths.dir, std::fs::Permissions::from_mode(0o700)).unwrap_or_else(|e| panic!("{e}"));
-    let staged: Vec<PathBuf> = ["kontor.db.0123abcd.creating", "vault.json.0123abcd.pending"]
-        .iter()
-        .map(|name| fx.paths.dir.join(name))
-        .collect();
+    let staged: Vec<PathBuf> = [
+        "kontor.db.0123abcd.creating",
+        "vault.json.0123abcd.pending",
+        "kontor.db.4567cdef.creating",
+        "kontor.db.4567cdef.creating-wal",
+    ]
+    .iter()
+    .map(|name| fx.paths.dir.join(name))
+    .collect();
+    let orphan_key = "vault-key-4567cdef";
+    fx.keyring.set(orphan_key, &VaultKey::generate().to_hex()).unwrap_or_else(|e| panic!("{e}"));
     let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
     for path in &staged {
         let file = std::fs::File::create(path).unwrap_or_else(|e| panic!("{e}"));
@@ -130,6 +137,7 @@ fn staging_files_of_a_start_killed_before_publishing_are_removed() {
     for path in &staged {
         assert!(!path.exists(), "{} is still there", path.display());
     }
+    assert_eq!(fx.keyring.get(orphan_key).ok().flatten().map(|_| ()), None, "the orphan keyring entry is still there");
 }
 
 #[test]

@@ -52,7 +52,11 @@ pub struct VaultMeta {
 
 impl VaultMeta {
     pub fn keyring_entry_name(&self) -> String {
-        format!("vault-key-{}", self.vault_id)
+        Self::keyring_entry_name_of(&self.vault_id)
+    }
+
+    pub(super) fn keyring_entry_name_of(vault_id: &str) -> String {
+        format!("vault-key-{vault_id}")
     }
 
     pub fn read(path: &Path) -> Result<Option<Self>, KontorError> {

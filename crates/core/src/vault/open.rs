@@ -189,22 +189,31 @@ fn remove_staging(paths: &VaultPaths, vault_id: &str, keyring: Option<&dyn Secre
     }
     let _ = fs::remove_file(paths.staging_meta(vault_id));
     if let Some(keyring) = keyring {
-        let _ = keyring.delete(&format!("vault-key-{vault_id}"));
+        let _ = keyring.delete(&VaultMeta::keyring_entry_name_of(vault_id));
     }
 }
 
-/// Vault ids of the staging key files in the data directory.
+/// Vault ids of the staging files in the data directory, each with its newest modification time.
 fn staged_ids(paths: &VaultPaths) -> Vec<(String, Option<SystemTime>)> {
     let Ok(entries) = fs::read_dir(&paths.dir) else { return Vec::new() };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
-            let id = name.strip_prefix("vault.json.")?.strip_suffix(STAGING_META_SUFFIX)?.to_owned();
-            let modified = entry.metadata().and_then(|m| m.modified()).ok();
-            Some((id, modified))
-        })
-        .collect()
+    let mut staged: Vec<(String, Option<SystemTime>)> = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else { continue };
+        let id =
+            name.strip_prefix("vault.json.").and_then(|rest| rest.strip_suffix(STAGING_META_SUFFIX)).or_else(|| {
+                let rest = name.strip_prefix("kontor.db.")?;
+                ["", "-wal", "-shm"]
+                    .iter()
+                    .find_map(|suffix| rest.strip_suffix(&format!("{STAGING_DB_SUFFIX}{suffix}")))
+            });
+        let Some(id) = id else { continue };
+        let modified = entry.metadata().and_then(|m| m.modified()).ok();
+        match staged.iter_mut().find(|(known, _)| known == id) {
+            Some((_, newest)) => *newest = (*newest).max(modified),
+            None => staged.push((id.to_owned(), modified)),
+        }
+    }
+    staged
 }
 
 /// Finishes or removes what an interrupted first start left, so that it is never mistaken for a
@@ -215,7 +224,8 @@ fn staged_ids(paths: &VaultPaths) -> Vec<(String, Option<SystemTime>)> {
 ///   database is complete, so the key file is renamed into place.
 /// - an empty `kontor.db` (and no `-wal` with content) without `vault.json`: an older Kontor was
 ///   killed during its first start. It holds no data and is removed.
-/// - staging files older than a minute, when no vault uses them: removed with their keyring entry.
+/// - staging files older than a minute (a start killed before publishing), when no vault uses them:
+///   removed with their keyring entry.
 ///
 /// A non-empty `kontor.db` without `vault.json` that matches no staging file is left alone:
 /// opening it reports the missing key file.

@@ -10,6 +10,7 @@
 //! ([`crate::loopback::Loopback`]) is the other input, for bank redirects.
 
 use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kontor_core::api::Kontor;
@@ -51,11 +52,25 @@ pub enum Played {
     Report(Box<StoredIncomeReport>),
 }
 
+/// One read from stdin.
+#[derive(Debug)]
+enum Input {
+    Line(String),
+    /// A line that is not UTF-8: refused with [`not_text`], and the question is asked again.
+    NotText,
+    End,
+}
+
+/// Answers are text: a line that is not UTF-8 cannot be a PIN, a TAN or JSON.
+fn not_text() -> KontorError {
+    KontorError::invalid_input("That answer is not valid UTF-8 text; type it again.")
+}
+
 /// Lines of stdin, read on demand on a thread of its own (a blocked read cannot hold up the process's exit).
 #[derive(Debug)]
 struct LineInput {
     ask: std::sync::mpsc::Sender<()>,
-    lines: mpsc::UnboundedReceiver<Option<String>>,
+    lines: mpsc::UnboundedReceiver<Input>,
     /// A read was requested and its line not taken yet (its `next` was cancelled, e.g. by the loopback).
     requested: bool,
 }
@@ -67,12 +82,15 @@ impl LineInput {
         std::thread::spawn(move || {
             let stdin = std::io::stdin();
             while asked.recv().is_ok() {
-                let mut line = String::new();
-                let read = match stdin.lock().read_line(&mut line) {
-                    Ok(0) | Err(_) => None,
-                    Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_owned()),
+                let mut bytes = Vec::new();
+                let read = match stdin.lock().read_until(b'\n', &mut bytes) {
+                    Ok(0) | Err(_) => Input::End,
+                    Ok(_) => match String::from_utf8(bytes) {
+                        Ok(line) => Input::Line(line.trim_end_matches(['\r', '\n']).to_owned()),
+                        Err(_) => Input::NotText,
+                    },
                 };
-                let eof = read.is_none();
+                let eof = matches!(read, Input::End);
                 if tx.send(read).is_err() || eof {
                     break;
                 }
@@ -81,15 +99,15 @@ impl LineInput {
         Self { ask, lines, requested: false }
     }
 
-    /// The next line, `None` at the end of input. Cancel-safe.
-    async fn next(&mut self) -> Option<String> {
+    /// The next line. Cancel-safe.
+    async fn next(&mut self) -> Input {
         if !self.requested {
             if self.ask.send(()).is_err() {
-                return None;
+                return Input::End;
             }
             self.requested = true;
         }
-        let line = self.lines.recv().await.flatten();
+        let line = self.lines.recv().await.unwrap_or(Input::End);
         self.requested = false;
         line
     }
@@ -101,11 +119,22 @@ pub struct Conversation {
     json: bool,
     input: LineInput,
     loopback: Option<Loopback>,
+    /// photoTAN images written for the person to scan: removed once the TAN was typed, and when the
+    /// conversation ends in any other way.
+    images: Vec<PathBuf>,
+}
+
+impl Drop for Conversation {
+    fn drop(&mut self) {
+        for image in self.images.drain(..) {
+            let _ = std::fs::remove_file(image);
+        }
+    }
 }
 
 impl Conversation {
     pub fn new(json: bool, loopback: Option<Loopback>) -> Self {
-        Self { json, input: LineInput::new(), loopback }
+        Self { json, input: LineInput::new(), loopback, images: Vec::new() }
     }
 
     /// Progress for the facade's sink: `{"type":"progress",…}` lines, or notes on stderr for people.
@@ -212,9 +241,14 @@ impl Conversation {
             } else {
                 self.input.next().await
             };
-            let Some(line) = line else {
+            let line = match line {
+                Input::Line(line) => line,
                 // The program went away: do not leave a half-done authentication behind.
-                return Ok(Reply::Cancel);
+                Input::End => return Ok(Reply::Cancel),
+                Input::NotText => {
+                    print_json(&RequestLine { line: "request", flow_id, request, error: Some(&not_text()) })?;
+                    continue;
+                }
             };
             if line.trim().is_empty() {
                 continue;
@@ -292,9 +326,15 @@ impl Conversation {
                 if let Some(prompt) = prompt {
                     note(&strip_tags(prompt));
                 }
-                show_challenge(flow_id, challenge);
+                if let Some(image) = show_challenge(flow_id, challenge) {
+                    self.images.push(image);
+                }
                 let label = label.clone().unwrap_or_else(|| "TAN".to_owned());
-                let tan = self.line(&format!("{label}: ")).await?;
+                let tan = self.line(&format!("{label}: ")).await;
+                for image in self.images.drain(..) {
+                    let _ = std::fs::remove_file(image);
+                }
+                let tan = tan?;
                 if tan.expose().trim().eq_ignore_ascii_case("cancel") {
                     return Ok(Reply::Cancel);
                 }
@@ -319,7 +359,14 @@ impl Conversation {
                         },
                         None => self.input.next().await,
                     };
-                    let Some(line) = line else { return Ok(Reply::Cancel) };
+                    let line = match line {
+                        Input::Line(line) => line,
+                        Input::End => return Ok(Reply::Cancel),
+                        Input::NotText => {
+                            note(&format!("! {}", not_text().message));
+                            continue;
+                        }
+                    };
                     let line = line.trim();
                     if line.eq_ignore_ascii_case("cancel") {
                         return Ok(Reply::Cancel);
@@ -339,10 +386,13 @@ impl Conversation {
 
     /// A visible line from the person.
     async fn line(&mut self, prompt: &str) -> Result<SecretString, CommandFailure> {
-        prompt_note(prompt);
-        match self.input.next().await {
-            Some(line) => Ok(SecretString::new(line)),
-            None => Err(cancelled("The input ended.")),
+        loop {
+            prompt_note(prompt);
+            match self.input.next().await {
+                Input::Line(line) => return Ok(SecretString::new(line)),
+                Input::End => return Err(cancelled("The input ended.")),
+                Input::NotText => note(&format!("! {}", not_text().message)),
+            }
         }
     }
 
@@ -389,8 +439,8 @@ fn parse_json_answer(line: &str) -> Result<Reply, KontorError> {
 }
 
 /// Shows a TAN challenge for manual entry: flicker codes as start code and data elements, photoTAN images as a
-/// file.
-fn show_challenge(flow_id: &str, challenge: &TanChallenge) {
+/// file, whose path it returns.
+fn show_challenge(flow_id: &str, challenge: &TanChallenge) -> Option<PathBuf> {
     match challenge {
         TanChallenge::Text => {}
         TanChallenge::Flicker { optical_data, .. } => match tan::decode_optical_data(optical_data, None) {
@@ -411,11 +461,13 @@ fn show_challenge(flow_id: &str, challenge: &TanChallenge) {
                         "image/gif" => "gif",
                         _ => "png",
                     };
-                    let path = std::env::temp_dir().join(format!("kontor-phototan-{flow_id}.{extension}"));
-                    match std::fs::write(&path, &photo.image) {
+                    let path = std::env::temp_dir()
+                        .join(format!("kontor-phototan-{flow_id}-{}.{extension}", std::process::id()));
+                    match write_private(&path, &photo.image) {
                         Ok(()) => {
                             note(&format!("Scan the image with your TAN app or reader: {}", path.display()));
                             let _ = open::that_detached(&path);
+                            return Some(path);
                         }
                         Err(err) => note(&format!("(The image could not be saved: {err}.)")),
                     }
@@ -424,6 +476,18 @@ fn show_challenge(flow_id: &str, challenge: &TanChallenge) {
             }
         }
     }
+    None
+}
+
+/// Writes a new file only this user can read (a photoTAN image shows what the bank asks to authorise); an
+/// existing file or link of that name is an error, never followed.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, bytes)
 }
 
 /// Removes HTML tags from a bank's hint (banks send `<br>` and friends).

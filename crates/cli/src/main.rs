@@ -13,6 +13,7 @@ mod conversation;
 mod loopback;
 mod session;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,23 +78,55 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let json_requested = std::env::args().any(|a| a == "--json");
-    let cli = match Cli::try_parse() {
+    // Arguments as the OS gave them: a path need not be UTF-8, and clap refuses text arguments that are
+    // not UTF-8 with a usage error (exit 2) instead of the panic of `std::env::args`.
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let json_requested = prints_json(&args);
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(err) if json_requested && err.use_stderr() => {
-            let failure = CommandFailure::InvalidInput(err.kind().to_string());
+            let failure = CommandFailure::InvalidInput(usage_message(&err));
             let _ = commands::print_error_line(&failure.as_error(), None);
             return ExitCode::from(EXIT_INVALID_INPUT);
         }
         Err(err) => err.exit(),
     };
     init_logging();
-    let globals = Globals { data_dir: cli.data_dir, json: cli.json };
+    // `tan decode` always prints JSON, its errors too (docs/cli.md).
+    let json = cli.json || matches!(cli.command, Command::Tan(_));
+    let globals = Globals { data_dir: cli.data_dir, json };
     let outcome = match cli.command {
         Command::Tan(command) => commands::tan::run(command),
         command => run_async(command, &globals),
     };
     commands::finish(outcome, globals.json)
+}
+
+/// Whether the command line asks for JSON output, read before parsing so that usage errors come as JSON too:
+/// `--json` anywhere, or the `tan` command, which always prints JSON.
+fn prints_json(args: &[OsString]) -> bool {
+    let mut rest = args.iter().skip(1);
+    let mut first_command = None;
+    while let Some(arg) = rest.next() {
+        if arg == "--json" {
+            return true;
+        }
+        if arg == "--data-dir" {
+            rest.next();
+        } else if first_command.is_none() && !arg.as_encoded_bytes().starts_with(b"-") {
+            first_command = Some(arg);
+        }
+    }
+    first_command.is_some_and(|c| c == "tan")
+}
+
+/// clap's first line without its `error: ` prefix and styling, e.g. "invalid UTF-8 was detected in one or more
+/// arguments" or "unexpected argument '--x' found".
+fn usage_message(err: &clap::Error) -> String {
+    let text = err.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first).trim();
+    if first.is_empty() { err.kind().to_string() } else { first.to_owned() }
 }
 
 fn run_async(command: Command, globals: &Globals) -> Result<(), CommandFailure> {

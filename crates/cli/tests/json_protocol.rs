@@ -161,6 +161,105 @@ fn embedded_link_with_a_tan_then_accounts_and_sync() {
 }
 
 #[test]
+fn an_answer_that_is_not_utf8_is_refused_and_the_request_stands() {
+    let fixture = Fixture::new();
+    let mut kontor = fixture.play(&["link", "--bank", "280001"]);
+    kontor.request("enter_credentials");
+    kontor.send_raw(b"{\"kind\":\"credentials\",\"values\":[{\"label\":\"PIN\",\"value\":\"\xff\xfe\"}]}\n");
+    let again = kontor.request("enter_credentials");
+    assert_eq!(again["error"]["code"], "InvalidInput", "{again}");
+    kontor.send(json!({"kind":"cancel"}));
+    let error = kontor.next();
+    assert_eq!(error["code"], "ScaCancelled", "{error}");
+}
+
+/// Two `sync --all` at once on one data directory, each with a Demo Bank of its own (started in-process, as
+/// without `KONTOR_DEMO_BANK_URL`): neither is sent to the other's bank, and the second writer waits for the
+/// first (or reports a busy vault or connection); nothing else fails.
+#[test]
+fn two_syncs_at_once_on_one_vault_wait_for_each_other() {
+    struct Reaped(Option<std::process::Child>);
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            if let Some(mut child) = self.0.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+
+    let fixture = Fixture::new();
+    let mut command = fixture.command(&["link", "--bank", "280001"]);
+    command.env_remove("KONTOR_DEMO_BANK_URL");
+    let mut kontor = Player::spawn(command, &["link", "--bank", "280001"]);
+    kontor.request("enter_credentials");
+    kontor.credentials("demo_no_msa", "demo_no_msa");
+    result_of(&kontor.next(), "linked");
+    assert_eq!(kontor.finish("no-msa").0.code(), Some(0));
+
+    for round in 0..4 {
+        let mut pair: Vec<Reaped> = (0..2)
+            .map(|_| {
+                let child = fixture
+                    .command(&["sync", "--all"])
+                    .env_remove("KONTOR_DEMO_BANK_URL")
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap_or_else(|err| panic!("could not start kontor: {err}"));
+                Reaped(Some(child))
+            })
+            .collect();
+        for reaped in &mut pair {
+            let child = reaped.0.take().unwrap_or_else(|| panic!("no child"));
+            let output = child.wait_with_output().unwrap_or_else(|err| panic!("wait: {err}"));
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let lines: Vec<Value> = stdout.lines().map(|l| parse(l, &stdout)).collect();
+            let busy = lines
+                .iter()
+                .any(|l| l["type"] == "error" && matches!(l["code"].as_str(), Some("VaultBusy" | "ResourceBusy")));
+            let synced = lines.iter().any(|l| l["type"] == "result" && l["kind"] == "synced");
+            assert!(
+                (output.status.success() && synced) || busy,
+                "round {round}: {}\n{stdout}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn sync_all_without_connections_says_so_in_one_line() {
+    let fixture = Fixture::new();
+    let (status, lines) = fixture.run(&["sync", "--all"]);
+    assert!(status.success(), "{lines:?}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    result_of(&lines[0], "nothing_to_sync");
+}
+
+/// SQLCipher's own log ("hmac check failed" for each unreadable page) stays off stderr unless KONTOR_LOG asks
+/// for logs; the error line says what happened.
+#[test]
+fn a_damaged_vault_is_reported_without_sqlcipher_noise() {
+    let fixture = Fixture::new();
+    let (status, _) = fixture.run(&["accounts"]);
+    assert!(status.success());
+    let db = fixture.dir.path().join("kontor.db");
+    let mut bytes = std::fs::read(&db).unwrap_or_else(|err| panic!("{err}"));
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&db, &bytes).unwrap_or_else(|err| panic!("{err}"));
+    let output = fixture.command(&["accounts"]).stdin(Stdio::null()).output().unwrap_or_else(|err| panic!("{err}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("VaultCorrupt"), "{stdout}");
+    assert!(stderr.trim().is_empty(), "stderr: {stderr}");
+}
+
+#[test]
 fn redirect_link_with_the_callback_as_an_answer() {
     let fixture = Fixture::new();
     let mut kontor = fixture.play(&["link", "--bank", "280002"]);

@@ -70,7 +70,7 @@ fn tan_decode_prints_a_photo() {
 }
 
 #[test]
-fn tan_decode_rejects_invalid_input_with_status_2() {
+fn tan_decode_rejects_invalid_input_with_status_2_and_a_json_error_line() {
     for args in [
         vec!["tan", "decode", "Bitte geben Sie die TAN ein"],
         vec!["tan", "decode", "0D85012045201998041234567865X"],
@@ -79,11 +79,10 @@ fn tan_decode_rejects_invalid_input_with_status_2() {
     ] {
         let output = kontor(&args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(output.stdout.is_empty(), "{args:?} printed {}", String::from_utf8_lossy(&output.stdout));
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("error"), "{args:?}: {stderr}");
+        let line = single_json_object(&output);
+        assert_eq!(line["type"], "error", "{args:?}: {line}");
+        assert_eq!(line["code"], "InvalidInput", "{args:?}: {line}");
     }
-    let stderr =
-        String::from_utf8_lossy(&kontor(&["tan", "decode", "Bitte geben Sie die TAN ein"]).stderr).into_owned();
-    assert!(stderr.contains("not flicker data"), "{stderr}");
+    let line = single_json_object(&kontor(&["tan", "decode", "Bitte geben Sie die TAN ein"]));
+    assert!(line["message"].as_str().unwrap_or_default().contains("not flicker data"), "{line}");
 }

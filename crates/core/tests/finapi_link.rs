@@ -484,6 +484,145 @@ async fn redirect_survives_a_restart_and_foreign_callbacks_change_nothing() {
 }
 
 #[tokio::test]
+async fn callbacks_to_any_other_address_are_refused_even_with_the_right_state() {
+    let bank = start_bank().await;
+    let app = app(&bank).await;
+    let k = &app.kontor;
+    k.set_link_options(LinkOptions { callback_url: "http://127.0.0.1:45678/callback".into(), ..options() });
+    let start = StartLink {
+        provider_config_id: app.config_id.clone(),
+        bank_id: "280002".into(),
+        interface: None,
+        callback_url: None,
+    };
+    let id = flow_id(&must(k.start_link(start)).await);
+    let answer = UserAnswer::Credentials {
+        values: vec![LoginValue { label: "Onlinebanking-ID".into(), value: SecretString::new("demo".into()) }],
+    };
+    let update = must(k.answer(&id, answer)).await;
+    assert!(matches!(&update, FlowUpdate::NeedsInput { request: UserRequest::OpenBrowser { .. }, .. }), "{update:?}");
+    let before = must(async { k.pending_flows() }).await;
+    let calls = bank.lock().unwrap_or_else(|e| e.into_inner()).bodies.len();
+
+    for forged in [
+        "javascript:alert(1)//?state=ctx-1&code=abc",
+        "file:///etc/passwd?state=ctx-1&code=abc",
+        "http://evil.example/callback?state=ctx-1&code=abc",
+        "https://evil.example/?state=ctx-1&code=abc",
+        "http://127.0.0.1:45679/callback?state=ctx-1&code=abc",
+        "http://127.0.0.1:45678/elsewhere?state=ctx-1&code=abc",
+        "kontor://evil?state=ctx-1&code=abc",
+    ] {
+        let error = k.handle_callback(forged).await.err();
+        assert!(
+            matches!(error.as_ref().map(|e| e.code), Some(ErrorCode::InvalidInput | ErrorCode::ScaStateMismatch)),
+            "{forged}: {error:?}"
+        );
+    }
+    assert_eq!(must(async { k.pending_flows() }).await, before);
+    assert_eq!(
+        bank.lock().unwrap_or_else(|e| e.into_inner()).bodies.len(),
+        calls,
+        "a forged callback reached the bank"
+    );
+
+    let update = must(k.handle_callback("http://127.0.0.1:45678/callback?state=ctx-1&code=abc")).await;
+    assert!(matches!(update, FlowUpdate::Done { added: 3, .. }), "{update:?}");
+}
+
+/// Two processes on one vault (the app and the CLI, or two CLI commands), each with its own Demo
+/// Bank: the second registering its address must not send the first to it.
+#[tokio::test]
+async fn each_process_on_one_vault_reaches_its_own_demo_bank() {
+    let (first_bank, second_bank) = (start_bank().await, start_bank().await);
+    let base = |bank: &Arc<Mutex<Bank>>| bank.lock().unwrap_or_else(|e| e.into_inner()).base.clone();
+    let requests = |bank: &Arc<Mutex<Bank>>| bank.lock().unwrap_or_else(|e| e.into_inner()).bodies.len();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let keyring = Arc::new(MemKeyring::default());
+    let first = open(dir.path(), keyring.clone());
+    let config = must(async { first.ensure_demo_provider(&base(&first_bank)) }).await;
+    let second = open(dir.path(), keyring.clone());
+    let seen_by_second = must(async { second.ensure_demo_provider(&base(&second_bank)) }).await;
+    assert_eq!(seen_by_second.id, config.id);
+    assert_eq!(seen_by_second.base_url, base(&second_bank));
+
+    let start = StartLink {
+        provider_config_id: config.id.clone(),
+        bank_id: "280001".into(),
+        interface: None,
+        callback_url: None,
+    };
+    let update = must(first.start_link(start)).await;
+    assert!(matches!(update, FlowUpdate::NeedsInput { .. }), "{update:?}");
+    assert!(requests(&first_bank) > 0, "the first process did not reach its Demo Bank");
+    assert_eq!(requests(&second_bank), 0, "the first process reached the second one's Demo Bank");
+    let listed = must(async { first.provider_configs() }).await;
+    assert_eq!(listed.iter().find(|c| c.id == config.id).map(|c| c.base_url.clone()), Some(base(&first_bank)));
+}
+
+#[tokio::test]
+async fn a_remote_provider_needs_https() {
+    let bank = start_bank().await;
+    let app = app(&bank).await;
+    let new = |base_url: &str| NewProviderConfig {
+        kind: ProviderKind::Finapi,
+        label: "Bank".into(),
+        base_url: base_url.into(),
+        client_id: "id".into(),
+        client_secret: SecretString::new("secret".into()),
+        api_version: None,
+        is_demo: false,
+    };
+    for refused in
+        ["http://bank.example.com", "http://10.0.0.1:8080", "ftp://bank.example.com", "http://127.0.0.1.evil.example"]
+    {
+        let error = app.kontor.add_provider_config(new(refused)).err();
+        assert_eq!(error.map(|e| e.code), Some(ErrorCode::InvalidInput), "{refused}");
+    }
+    for accepted in [
+        "https://bank.example.com",
+        "http://127.0.0.1:9000",
+        "http://127.1.2.3",
+        "http://localhost:8080",
+        "http://[::1]:8080",
+    ] {
+        must(async { app.kontor.add_provider_config(new(accepted)) }).await;
+    }
+}
+
+#[tokio::test]
+async fn a_flow_past_its_deadline_is_not_listed() {
+    let bank = start_bank().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let clock = Arc::new(clock::ManualClock::new(chrono::Utc::now()));
+    let k = Kontor::new(dir.path(), Arc::new(MemKeyring::default()), clock.clone());
+    assert_eq!(k.start().vault, kontor_core::api::dto::VaultState::Ready);
+    k.set_link_options(LinkOptions { flow_timeout_secs: 600, ..options() });
+    let base = bank.lock().unwrap_or_else(|e| e.into_inner()).base.clone();
+    let config = k
+        .add_provider_config(NewProviderConfig {
+            kind: ProviderKind::Finapi,
+            label: "Test".into(),
+            base_url: base,
+            client_id: "kontor-demo".into(),
+            client_secret: SecretString::new("kontor-demo-secret".into()),
+            api_version: Some("v2".into()),
+            is_demo: false,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let start =
+        StartLink { provider_config_id: config.id, bank_id: "280002".into(), interface: None, callback_url: None };
+    let id = flow_id(&must(k.start_link(start)).await);
+    let answer = UserAnswer::Credentials {
+        values: vec![LoginValue { label: "Onlinebanking-ID".into(), value: SecretString::new("demo".into()) }],
+    };
+    must(k.answer(&id, answer)).await;
+    assert_eq!(must(async { k.pending_flows() }).await.len(), 1);
+    clock.advance(chrono::Duration::seconds(601));
+    assert_eq!(must(async { k.pending_flows() }).await, Vec::new());
+}
+
+#[tokio::test]
 async fn cancel_ends_a_flow() {
     let bank = start_bank().await;
     let app = app(&bank).await;

@@ -66,9 +66,30 @@ pub fn write_atomically(path: &Path, json: &str) -> std::io::Result<()> {
     }
     let tmp = sibling(path, &format!("tmp-{}", std::process::id()));
     {
-        let mut file = std::fs::File::create(&tmp)?;
+        // The Demo Bank's users and connections sit next to the vault: readable by this user only.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
         file.write_all(json.as_bytes())?;
         file.sync_all()?;
     }
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    #[test]
+    fn the_state_file_is_readable_by_its_owner_only() {
+        let dir = std::env::temp_dir().join(format!("kontor-sandbox-persist-{}", std::process::id()));
+        let path = dir.join("demo-bank.json");
+        let written = super::write_atomically(&path, "{}");
+        let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777);
+        let _ = std::fs::remove_dir_all(&dir);
+        written.unwrap_or_else(|err| panic!("write: {err}"));
+        assert_eq!(mode.ok(), Some(0o600));
+    }
 }

@@ -78,6 +78,11 @@ pub struct SyncArgs {
 }
 
 #[derive(Debug, Serialize)]
+struct NothingToSync {
+    message: &'static str,
+}
+
+#[derive(Debug, Serialize)]
 struct CancelledBody<'a> {
     flow_id: &'a str,
 }
@@ -184,8 +189,13 @@ pub async fn sync(args: SyncArgs, globals: &Globals) -> Result<(), CommandFailur
             Some(id) => vec![id],
             None => session.kontor.overview()?.connections.into_iter().map(|c| c.id).collect(),
         };
-        if args.all && ids.is_empty() && !globals.json {
-            print_text("No bank is linked yet.")?;
+        if args.all && ids.is_empty() {
+            const NONE_LINKED: &str = "No bank is linked yet.";
+            if globals.json {
+                print_result("nothing_to_sync", &NothingToSync { message: NONE_LINKED })?;
+            } else {
+                print_text(NONE_LINKED)?;
+            }
         }
         let single = ids.len() == 1 && !args.all;
         let mut last_failure = None;

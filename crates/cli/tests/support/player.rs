@@ -19,7 +19,8 @@ pub fn parse(line: &str, all: &str) -> Value {
     value
 }
 
-/// A running `kontor --json …` with its conversation.
+/// A running `kontor --json …` with its conversation; killed and reaped when dropped, so a failing test
+/// leaves no process behind.
 pub struct Player {
     child: ChildGuard,
     stdin: Option<ChildStdin>,
@@ -74,6 +75,14 @@ impl Player {
         writeln!(stdin, "{text}").and_then(|()| stdin.flush()).unwrap_or_else(|err| panic!("write: {err}"));
     }
 
+    /// Sends bytes as they are, e.g. a line that is not UTF-8.
+    #[allow(dead_code, reason = "only the JSON protocol tests send raw bytes")]
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.transcript.push(format!("> {}", String::from_utf8_lossy(bytes).trim_end()));
+        let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("stdin closed"));
+        stdin.write_all(bytes).and_then(|()| stdin.flush()).unwrap_or_else(|err| panic!("write: {err}"));
+    }
+
     #[allow(dead_code, reason = "the finX test binary answers other login fields")]
     pub fn credentials(&mut self, id: &str, pin: &str) {
         self.send(json!({"kind":"credentials","values":[
@@ -104,5 +113,12 @@ impl Player {
             );
         }
         (status, rest)
+    }
+}
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

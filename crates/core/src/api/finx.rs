@@ -37,8 +37,10 @@
 //!   so a refresh token is never sent twice. A `ProviderAuthFailed` on a bearer call refreshes once
 //!   and repeats the call.
 //!
-//! Test hook: with `KONTOR_TEST_ABORT_AFTER=token-persisted` ([`TEST_ABORT_ENV`]) the process aborts
-//! right after a rotated refresh token was committed, for the crash journey. Nothing else reads it.
+//! Test hook, compiled only with the `test-hooks` feature (which only the journeys' dev-dependency
+//! turns on, so no release build has it): with `KONTOR_TEST_ABORT_AFTER=token-persisted`
+//! (`TEST_ABORT_ENV`) the process aborts right after a rotated refresh token was committed, for the
+//! crash journey. Nothing else reads it.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -77,7 +79,8 @@ pub const USER_SCOPE: &str = "finx-user";
 /// `provider_sessions` scope of the finX refresh token (one per finX user).
 pub const TOKEN_SCOPE: &str = "finx-refresh-token";
 /// Test-only crash hook: `token-persisted` aborts the process right after a rotated refresh token
-/// was committed (the crash journey). Never set it outside tests.
+/// was committed (the crash journey).
+#[cfg(feature = "test-hooks")]
 pub const TEST_ABORT_ENV: &str = "KONTOR_TEST_ABORT_AFTER";
 /// The login fields asked for when finX needs the bank login for a sync (error 1011).
 pub const LOGIN_ID_LABEL: &str = "Online banking ID";
@@ -150,12 +153,16 @@ fn relink() -> KontorError {
     )
 }
 
-/// Aborts the process at a named point when the test hook asks for it (see [`TEST_ABORT_ENV`]).
+/// Aborts the process at a named point when the test hook asks for it (`TEST_ABORT_ENV`); without
+/// the `test-hooks` feature it does nothing and reads nothing.
 fn test_abort_point(point: &str) {
+    #[cfg(feature = "test-hooks")]
     if std::env::var(TEST_ABORT_ENV).is_ok_and(|v| v == point) {
         tracing::warn!(point, "test hook: aborting the process");
         std::process::abort();
     }
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = point;
 }
 
 /// The stored refresh token's deadline (the 90-day inactivity rule) of a provider configuration.
@@ -564,7 +571,7 @@ impl Kontor {
             },
         };
         let options = self.link_options();
-        let mut finx_config = FinxConfig::new(config.base_url.clone(), config.client_id.clone(), secret);
+        let mut finx_config = FinxConfig::new(self.base_url_of(&config), config.client_id.clone(), secret);
         finx_config.retry = fx::RetryPolicy {
             max_attempts: options.retry.max_attempts,
             base_delay: options.retry.base_delay,

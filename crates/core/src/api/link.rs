@@ -74,13 +74,43 @@ impl std::fmt::Debug for LinkOptions {
     }
 }
 
+/// The deep link every Kontor build registers.
+pub const DEEP_LINK_CALLBACK: &str = "kontor://sca-callback";
+
+/// Scheme, host, port and path of a callback address, the parts a callback must match.
+fn callback_origin(url: &url::Url) -> (String, Option<String>, Option<u16>, String) {
+    let path = url.path().trim_end_matches('/').to_owned();
+    (url.scheme().to_owned(), url.host_str().map(str::to_owned), url.port_or_known_default(), path)
+}
+
+fn is_loopback_host(host: Option<url::Host<&str>>) -> bool {
+    match host {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Whether `url` could be addressed to Kontor at all: a `kontor://` link or http(s) on loopback.
+fn is_trusted_callback_base(url: &url::Url) -> bool {
+    url.scheme() == "kontor" || (matches!(url.scheme(), "http" | "https") && is_loopback_host(url.host()))
+}
+
+/// Whether `url` goes to exactly the address `candidate`, itself a trusted callback base.
+fn is_callback_to(url: &url::Url, candidate: &str) -> bool {
+    url::Url::parse(candidate)
+        .ok()
+        .is_some_and(|c| is_trusted_callback_base(&c) && callback_origin(&c) == callback_origin(url))
+}
+
 impl Default for LinkOptions {
     fn default() -> Self {
         Self {
             psu: Psu::default(),
             poll_interval_ms: DEFAULT_POLL_INTERVAL_MS,
             flow_timeout_secs: DEFAULT_FLOW_TIMEOUT_SECS,
-            callback_url: "kontor://sca-callback".to_owned(),
+            callback_url: DEEP_LINK_CALLBACK.to_owned(),
             download_poll_interval: StdDuration::from_secs(2),
             download_max_polls: 150,
             retry: RetryPolicy::default(),
@@ -107,6 +137,10 @@ pub struct LinkRuntime {
     options: Mutex<LinkOptions>,
     /// finX clients, access tokens and one-time grants.
     pub(super) finx: super::finx::FinxRuntime,
+    /// Where this process's Demo Bank listens, per demo configuration. Every process (the app, each
+    /// CLI command) runs its own Demo Bank on its own port, so the address is kept here and never
+    /// written into the configuration the processes share in the vault.
+    demo_urls: Mutex<HashMap<ProviderConfigId, String>>,
 }
 
 /// The provider client a flow runs against.
@@ -166,6 +200,17 @@ impl Kontor {
         &self.link
     }
 
+    /// The address to reach a configuration at: for the Demo Bank, this process's own.
+    pub(super) fn base_url_of(&self, config: &ProviderConfig) -> String {
+        let own = config
+            .is_demo
+            .then(|| {
+                self.link_runtime().demo_urls.lock().unwrap_or_else(PoisonError::into_inner).get(&config.id).cloned()
+            })
+            .flatten();
+        own.unwrap_or_else(|| config.base_url.clone())
+    }
+
     pub(super) fn link_options(&self) -> LinkOptions {
         self.link_runtime().options.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
@@ -204,9 +249,14 @@ impl Kontor {
             ProviderKind::Finx => "finx".to_owned(),
         };
         let base_url = input.base_url.trim().trim_end_matches('/').to_owned();
-        if url::Url::parse(&base_url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
+        let transport_ok = url::Url::parse(&base_url).is_ok_and(|u| match u.scheme() {
+            "https" => true,
+            "http" => input.is_demo || is_loopback_host(u.host()),
+            _ => false,
+        });
+        if !transport_ok {
             return Err(KontorError::invalid_input(
-                "The provider address must start with https:// (or http:// locally).",
+                "The provider address must start with https:// (http:// only for this computer: localhost, 127.0.0.1 or ::1), so that the client secret and your bank data travel encrypted.",
             ));
         }
         if input.client_id.trim().is_empty() {
@@ -250,8 +300,9 @@ impl Kontor {
     }
 
     /// Registers the built-in Demo Bank (`kontor_sandbox`, started in-process on a random port each
-    /// run) as the demo provider configuration: creates it once, and afterwards only points it at
-    /// `base_url` (dropping the cached client of the old address). Its client id and secret are the
+    /// run) as the demo provider configuration: creates it once, and points this process (only) at
+    /// `base_url`, dropping a cached client of another address; other processes on the same vault
+    /// keep their own Demo Bank. Its client id and secret are the
     /// Demo Bank's defaults ([`DEMO_CLIENT_ID`], [`DEMO_CLIENT_SECRET`]); without a keyring the
     /// secret lives in the vault, as it is not a real secret.
     pub fn ensure_demo_provider(&self, base_url: &str) -> Result<ProviderConfigSummary> {
@@ -276,22 +327,33 @@ impl Kontor {
                 ProviderKind::Finapi => (DEMO_PROVIDER_LABEL, Some("v2".to_owned())),
                 ProviderKind::Finx => (DEMO_FINX_PROVIDER_LABEL, None),
             };
-            return self.add_provider_config(NewProviderConfig {
+            let created = self.add_provider_config(NewProviderConfig {
                 kind,
                 label: label.to_owned(),
-                base_url,
+                base_url: base_url.clone(),
                 client_id: DEMO_CLIENT_ID.to_owned(),
                 client_secret: SecretString::new(DEMO_CLIENT_SECRET.to_owned()),
                 api_version,
                 is_demo: true,
-            });
+            })?;
+            self.link_runtime()
+                .demo_urls
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(ProviderConfigId::from(created.id.as_str()), base_url);
+            return Ok(created);
         };
-        if config.base_url != base_url {
-            config.base_url = base_url;
-            self.with_store(|s| s.upsert_provider_config(&config))?;
+        let previous = self
+            .link_runtime()
+            .demo_urls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(config.id.clone(), base_url.clone());
+        if previous.as_deref() != Some(base_url.as_str()) {
             self.link_runtime().providers.lock().unwrap_or_else(PoisonError::into_inner).remove(&config.id);
             self.link_runtime().finx.forget_client(&config.id);
         }
+        config.base_url = base_url;
         let has_secret = matches!(self.keyring().get(&config.secret_key_name()), Ok(Some(_)))
             || self.with_store(|s| s.provider_session(&config.id, DEMO_SECRET_SCOPE))?.is_some();
         if !has_secret {
@@ -311,7 +373,11 @@ impl Kontor {
     }
 
     pub fn provider_configs(&self) -> Result<Vec<ProviderConfigSummary>> {
-        self.with_store(|s| Ok(s.provider_configs()?.iter().map(ProviderConfigSummary::from_domain).collect()))
+        let mut configs = self.with_store(|s| s.provider_configs())?;
+        for config in &mut configs {
+            config.base_url = self.base_url_of(config);
+        }
+        Ok(configs.iter().map(ProviderConfigSummary::from_domain).collect())
     }
 
     /// The finAPI client of a configuration, with its user set up (created on first use).
@@ -336,7 +402,7 @@ impl Kontor {
                 }
             },
         };
-        let mut finapi_config = FinapiConfig::new(config.base_url.clone(), config.client_id.clone(), secret);
+        let mut finapi_config = FinapiConfig::new(self.base_url_of(&config), config.client_id.clone(), secret);
         finapi_config.version = version;
         finapi_config.retry = self.link_options().retry;
         finapi_config.test_banks_only = config.is_demo;
@@ -478,8 +544,23 @@ impl Kontor {
 
     /// Continues the flow a bank redirect belongs to. `url` is the whole callback URL; a `state` that
     /// belongs to no pending flow is refused with `ScaStateMismatch` and changes nothing.
+    ///
+    /// Only these addresses are callbacks, matched exactly on scheme, host, port and path: the
+    /// `kontor://sca-callback` deep link, the callback URL of this process
+    /// ([`LinkOptions::callback_url`], e.g. the CLI's loopback listener) and the one the flow gave
+    /// the bank, each only where it is a `kontor://` link or on a loopback host. Anything else
+    /// (`javascript:`, `file:`, another host, port or path) is `InvalidInput`, whatever `state` it
+    /// carries, and changes nothing.
     pub async fn handle_callback(&self, url: &str) -> Result<FlowUpdate> {
         let parsed = url::Url::parse(url.trim()).map_err(|_| mismatch())?;
+        let not_for_kontor = || {
+            KontorError::invalid_input(
+                "This address is not a callback for Kontor: it must start with kontor://sca-callback or Kontor's own loopback address. Nothing was changed.",
+            )
+        };
+        if !is_trusted_callback_base(&parsed) {
+            return Err(not_for_kontor());
+        }
         let params: Vec<(String, String)> =
             parsed.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let query = parsed.query().unwrap_or_default().to_owned();
@@ -494,6 +575,14 @@ impl Kontor {
             }
         }
         let flow = found.ok_or_else(mismatch)?;
+        let addressed =
+            [Some(DEEP_LINK_CALLBACK), Some(self.link_options().callback_url.as_str()), flow.redirect_url.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|candidate| is_callback_to(&parsed, candidate));
+        if !addressed {
+            return Err(not_for_kontor());
+        }
         let client = self.backend(&flow.provider_config_id).await?;
         let restored =
             !self.link_runtime().sessions.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&flow.id);
@@ -522,8 +611,10 @@ impl Kontor {
     }
 
     /// Flows waiting for the user (e.g. a redirect left open before a restart).
+    /// Flows past their deadline are not listed: they cannot be continued any more.
     pub fn pending_flows(&self) -> Result<Vec<PendingFlow>> {
-        self.with_store(|s| Ok(s.flows()?.iter().map(PendingFlow::from_flow).collect()))
+        let now = self.clock().now();
+        self.with_store(|s| Ok(s.flows()?.iter().filter(|f| f.deadline > now).map(PendingFlow::from_flow).collect()))
     }
 
     /// Updates one connection at the bank (the manual sync) and applies the new data. Asks for SCA

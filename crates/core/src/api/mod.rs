@@ -85,14 +85,13 @@ impl Kontor {
     /// Failures are remembered and reported by [`Kontor::status`].
     pub fn start(&self) -> AppStatus {
         if self.lock_store().is_none() {
-            let outcome = match self.paths.read_meta() {
+            let settled = vault::finish_interrupted_start(&self.paths, Some(self.keyring.as_ref()));
+            let outcome = match settled.and_then(|()| self.paths.read_meta()) {
                 Ok(Some(meta)) if meta.key_source == KeySource::Passphrase => {
                     Err(KontorError::new(ErrorCode::PassphraseRequired, "Enter your passphrase to unlock Kontor."))
                 }
                 Ok(Some(_)) => vault::open_with_keyring(&self.paths, self.keyring.as_ref()),
-                Ok(None) if self.paths.database().exists() => {
-                    vault::open_with_keyring(&self.paths, self.keyring.as_ref())
-                }
+                Ok(None) if self.paths.exists() => vault::open_with_keyring(&self.paths, self.keyring.as_ref()),
                 Ok(None) => vault::create_with_keyring(&self.paths, self.keyring.as_ref()),
                 Err(err) => Err(err),
             };

@@ -23,3 +23,4 @@ mod rows;
 pub mod sync_queries;
 
 pub use open::Store;
+pub(crate) use open::corrupt;

@@ -1,10 +1,10 @@
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use super::files::write_private_file;
 use crate::error::{ErrorCode, KontorError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,16 +52,25 @@ pub struct VaultMeta {
 
 impl VaultMeta {
     pub fn keyring_entry_name(&self) -> String {
-        format!("vault-key-{}", self.vault_id)
+        Self::keyring_entry_name_of(&self.vault_id)
+    }
+
+    pub(super) fn keyring_entry_name_of(vault_id: &str) -> String {
+        format!("vault-key-{vault_id}")
     }
 
     pub fn read(path: &Path) -> Result<Option<Self>, KontorError> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
+        let bytes = match fs::read(path) {
+            Ok(bytes) => bytes,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(err.into()),
+            Err(err) => {
+                return Err(KontorError::new(
+                    ErrorCode::Io,
+                    format!("Kontor cannot read the vault's key file {}: {err}", path.display()),
+                ));
+            }
         };
-        serde_json::from_str(&text).map(Some).map_err(|_| {
+        serde_json::from_slice(&bytes).map(Some).map_err(|_| {
             KontorError::new(
                 ErrorCode::VaultCorrupt,
                 format!(
@@ -72,17 +81,22 @@ impl VaultMeta {
         })
     }
 
-    /// Writes atomically: a temporary file, fsync, rename.
+    /// Writes atomically: a temporary private file, fsync, rename.
     pub fn write(&self, path: &Path) -> Result<(), KontorError> {
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|err| KontorError::internal(format!("Could not encode vault.json: {err}")))?;
         let tmp = path.with_extension("json.tmp");
-        {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
+        match fs::remove_file(&tmp) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err.into()),
+            _ => {}
         }
+        self.write_new(&tmp)?;
         fs::rename(&tmp, path)?;
         Ok(())
+    }
+
+    /// Writes to a file that must not exist yet (0600), flushed to disk.
+    pub(super) fn write_new(&self, path: &Path) -> Result<(), KontorError> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|err| KontorError::internal(format!("Could not encode vault.json: {err}")))?;
+        write_private_file(path, text.as_bytes())
     }
 }

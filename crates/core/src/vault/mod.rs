@@ -14,7 +14,13 @@
 //!   an unreachable keyring, a damaged file or a newer schema each end in their own
 //!   [`crate::ErrorCode`] with the file left byte-identical.
 //! - A keyring entry is never replaced while a database exists that the old key opens.
+//! - `vault.json` present means `kontor.db` is complete: a first start publishes the finished
+//!   database before its key file, so an interrupted one is finished or removed by the next start,
+//!   and a missing or empty `kontor.db` next to a `vault.json` is damage (`VaultCorrupt`), never
+//!   replaced by an empty vault.
+//! - Files are private to the user ([`files`]).
 
+mod files;
 mod key;
 mod keyring;
 mod meta;
@@ -24,5 +30,6 @@ pub use key::VaultKey;
 pub use keyring::{OsKeyring, SecretStore, SecretStoreError};
 pub use meta::{Argon2Params, KeySource, VaultMeta};
 pub use open::{
-    VaultPaths, create_with_keyring, create_with_passphrase, open_with_keyring, rekey, unlock_with_passphrase,
+    VaultPaths, create_with_keyring, create_with_passphrase, finish_interrupted_start, open_with_keyring, rekey,
+    unlock_with_passphrase,
 };

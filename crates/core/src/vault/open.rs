@@ -1,12 +1,19 @@
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
+use super::files;
 use super::key::VaultKey;
 use super::keyring::{SecretStore, SecretStoreError};
 use super::meta::{Argon2Params, KeySource, VaultMeta};
 use crate::error::{ErrorCode, KontorError, Result};
 use crate::secret::SecretString;
 use crate::store::Store;
+
+const STAGING_DB_SUFFIX: &str = ".creating";
+const STAGING_META_SUFFIX: &str = ".pending";
+/// Staging files this old belong to no first start still running; younger ones may.
+const STALE_STAGING: Duration = Duration::from_secs(60);
 
 /// The files of one vault inside a data directory.
 #[derive(Debug, Clone)]
@@ -27,8 +34,18 @@ impl VaultPaths {
         self.dir.join("vault.json")
     }
 
+    /// Whether a vault is here: its key file, or a database with something in it. A lone empty
+    /// database is what an interrupted first start of an older Kontor left ([`finish_interrupted_start`]).
     pub fn exists(&self) -> bool {
-        self.database().exists() || self.meta().exists()
+        self.meta().exists() || fs::metadata(self.database()).is_ok_and(|m| m.len() > 0)
+    }
+
+    fn staging_database(&self, vault_id: &str) -> PathBuf {
+        self.dir.join(format!("kontor.db.{vault_id}{STAGING_DB_SUFFIX}"))
+    }
+
+    fn staging_meta(&self, vault_id: &str) -> PathBuf {
+        self.dir.join(format!("vault.json.{vault_id}{STAGING_META_SUFFIX}"))
     }
 
     pub fn read_meta(&self) -> Result<Option<VaultMeta>> {
@@ -52,23 +69,31 @@ fn wrong_key() -> KontorError {
     )
 }
 
-fn prepare_dir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
-}
-
 /// Opens the database after the key was matched against vault.json's check value. A key that
 /// matches but does not open the file means the file is damaged.
 fn open_checked(paths: &VaultPaths, meta: &VaultMeta, key: &VaultKey) -> Result<Store> {
     if key.check_value() != meta.key_check {
         return Err(wrong_key());
     }
-    Store::open_encrypted(&paths.database(), key, false)
+    let database = paths.database();
+    let damage = match fs::metadata(&database) {
+        Ok(found) if found.len() > 0 => None,
+        Ok(_) => Some("is empty"),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Some("is missing"),
+        Err(err) => return Err(err.into()),
+    };
+    if let Some(damage) = damage {
+        return Err(crate::store::corrupt(
+            &database,
+            &format!(
+                "The vault {} {damage}, though its key file {} is there; Kontor does not replace it with an empty vault.",
+                database.display(),
+                paths.meta().display()
+            ),
+        ));
+    }
+    files::restrict_file(&database)?;
+    Store::open_encrypted(&database, key, false)
 }
 
 fn require_meta(paths: &VaultPaths) -> Result<VaultMeta> {
@@ -117,39 +142,150 @@ pub fn create_with_passphrase(paths: &VaultPaths, passphrase: &SecretString) -> 
     create(paths, &key, &meta, None)
 }
 
-/// Creates the database file exclusively, so two processes starting for the first time at the same
-/// moment cannot each create a vault under their own key; on any failure removes what it created, so
-/// a failed first start leaves nothing that a later start would mistake for a damaged vault.
+/// Builds the vault under staging names and publishes it in two steps, each atomic: the finished,
+/// closed database is hard-linked to `kontor.db` (which fails if one exists, so of two processes
+/// starting at the same moment only one publishes), then its `vault.json` is renamed into place.
+/// The keyring entry is written before either. A crash before the link leaves only staging files;
+/// a crash between the two steps is finished by the next start ([`finish_interrupted_start`]).
 fn create(paths: &VaultPaths, key: &VaultKey, meta: &VaultMeta, keyring: Option<&dyn SecretStore>) -> Result<Store> {
-    prepare_dir(&paths.dir)?;
-    let database = paths.database();
-    match fs::OpenOptions::new().write(true).create_new(true).open(&database) {
-        Ok(_) => {}
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(KontorError::new(
-                ErrorCode::VaultBusy,
-                "Another Kontor process is creating the vault right now. Wait a moment and try again.",
-            ));
-        }
-        Err(err) => return Err(err.into()),
+    files::prepare_dir(&paths.dir)?;
+    finish_interrupted_start(paths, keyring)?;
+    if paths.exists() {
+        return Err(KontorError::invalid_input("A vault already exists here."));
     }
-    let created = (|| {
+    let staging_db = paths.staging_database(&meta.vault_id);
+    let staging_meta = paths.staging_meta(&meta.vault_id);
+    let published = (|| {
         if let Some(keyring) = keyring {
             keyring.set(&meta.keyring_entry_name(), &key.to_hex()).map_err(|e| keyring_unavailable(&e))?;
         }
-        let store = Store::open_encrypted(&database, key, true)?;
-        meta.write(&paths.meta())?;
-        Ok(store)
-    })();
-    if created.is_err() {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = fs::remove_file(format!("{}{suffix}", database.display()));
+        drop(files::create_private_file(&staging_db)?);
+        Store::open_encrypted(&staging_db, key, true)?.close()?;
+        meta.write_new(&staging_meta)?;
+        match fs::hard_link(&staging_db, paths.database()) {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Err(KontorError::new(
+                ErrorCode::VaultBusy,
+                "Another Kontor process is creating the vault right now. Wait a moment and try again.",
+            )),
+            Err(err) => Err(err.into()),
         }
-        if let Some(keyring) = keyring {
-            let _ = keyring.delete(&meta.keyring_entry_name());
+    })();
+    if let Err(err) = published {
+        remove_staging(paths, &meta.vault_id, keyring);
+        return Err(err);
+    }
+    files::sync_dir(&paths.dir);
+    fs::rename(&staging_meta, paths.meta())?;
+    files::sync_dir(&paths.dir);
+    let _ = fs::remove_file(&staging_db);
+    open_checked(paths, meta, key)
+}
+
+fn remove_staging(paths: &VaultPaths, vault_id: &str, keyring: Option<&dyn SecretStore>) {
+    let staging_db = paths.staging_database(vault_id);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = fs::remove_file(format!("{}{suffix}", staging_db.display()));
+    }
+    let _ = fs::remove_file(paths.staging_meta(vault_id));
+    if let Some(keyring) = keyring {
+        let _ = keyring.delete(&VaultMeta::keyring_entry_name_of(vault_id));
+    }
+}
+
+/// Vault ids of the staging files in the data directory, each with its newest modification time.
+fn staged_ids(paths: &VaultPaths) -> Vec<(String, Option<SystemTime>)> {
+    let Ok(entries) = fs::read_dir(&paths.dir) else { return Vec::new() };
+    let mut staged: Vec<(String, Option<SystemTime>)> = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else { continue };
+        let id =
+            name.strip_prefix("vault.json.").and_then(|rest| rest.strip_suffix(STAGING_META_SUFFIX)).or_else(|| {
+                let rest = name.strip_prefix("kontor.db.")?;
+                ["", "-wal", "-shm"]
+                    .iter()
+                    .find_map(|suffix| rest.strip_suffix(&format!("{STAGING_DB_SUFFIX}{suffix}")))
+            });
+        let Some(id) = id else { continue };
+        let modified = entry.metadata().and_then(|m| m.modified()).ok();
+        match staged.iter_mut().find(|(known, _)| known == id) {
+            Some((_, newest)) => *newest = (*newest).max(modified),
+            None => staged.push((id.to_owned(), modified)),
         }
     }
-    created
+    staged
+}
+
+/// Finishes or removes what an interrupted first start left, so that it is never mistaken for a
+/// damaged vault:
+///
+/// - `kontor.db` without `vault.json`, where `kontor.db` is a hard link of a staging database whose
+///   staging key file is there: this version was killed between its two publishing steps. The
+///   database is complete, so the key file is renamed into place.
+/// - an empty `kontor.db` (and no `-wal` with content) without `vault.json`: an older Kontor was
+///   killed during its first start. It holds no data and is removed.
+/// - staging files older than a minute (a start killed before publishing), when no vault uses them:
+///   removed with their keyring entry.
+///
+/// A non-empty `kontor.db` without `vault.json` that matches no staging file is left alone:
+/// opening it reports the missing key file.
+///
+/// Also refuses a data directory other users could change ([`files::prepare_dir`]).
+pub fn finish_interrupted_start(paths: &VaultPaths, keyring: Option<&dyn SecretStore>) -> Result<()> {
+    if !paths.dir.exists() {
+        return Ok(());
+    }
+    files::prepare_dir(&paths.dir)?;
+    let database = paths.database();
+    let meta_exists = paths.meta().exists();
+    let staged = staged_ids(paths);
+    if !meta_exists && database.exists() {
+        for (id, _) in &staged {
+            let staging_db = paths.staging_database(id);
+            if files::same_file(&staging_db, &database).unwrap_or(false) {
+                match fs::rename(paths.staging_meta(id), paths.meta()) {
+                    Ok(()) => files::sync_dir(&paths.dir),
+                    // Another process finished it first.
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound && paths.meta().exists() => {}
+                    Err(err) => return Err(err.into()),
+                }
+                let _ = fs::remove_file(&staging_db);
+                return Ok(());
+            }
+        }
+        let empty = |path: PathBuf| fs::metadata(path).map_or(true, |m| m.len() == 0);
+        let wal = PathBuf::from(format!("{}-wal", database.display()));
+        if empty(database.clone()) && empty(wal) {
+            tracing::info!("removing the empty database an interrupted first start left at {}", database.display());
+            for suffix in ["", "-wal", "-shm"] {
+                match fs::remove_file(format!("{}{suffix}", database.display())) {
+                    Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err.into()),
+                    _ => {}
+                }
+            }
+        }
+        return Ok(());
+    }
+    let now = SystemTime::now();
+    for (id, modified) in staged {
+        let stale = modified.and_then(|m| now.duration_since(m).ok()).is_some_and(|age| age >= STALE_STAGING);
+        let published = database.exists() && files::same_file(&paths.staging_database(&id), &database).unwrap_or(false);
+        if stale && !published {
+            remove_staging(paths, &id, keyring);
+        }
+    }
+    if meta_exists {
+        // A link left by a start killed after publishing: just a second name of the vault.
+        for entry in fs::read_dir(&paths.dir)?.flatten() {
+            let name = entry.file_name();
+            let is_staging_db =
+                name.to_str().is_some_and(|n| n.starts_with("kontor.db.") && n.ends_with(STAGING_DB_SUFFIX));
+            if is_staging_db && files::same_file(&entry.path(), &database).unwrap_or(false) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn validate_passphrase(passphrase: &SecretString) -> Result<()> {
@@ -161,6 +297,7 @@ fn validate_passphrase(passphrase: &SecretString) -> Result<()> {
 
 /// Opens an existing keyring-protected vault.
 pub fn open_with_keyring(paths: &VaultPaths, keyring: &dyn SecretStore) -> Result<Store> {
+    finish_interrupted_start(paths, Some(keyring))?;
     let meta = require_meta(paths)?;
     if meta.key_source == KeySource::Passphrase {
         return Err(KontorError::new(ErrorCode::PassphraseRequired, "Enter your passphrase to unlock Kontor."));
@@ -178,6 +315,7 @@ pub fn open_with_keyring(paths: &VaultPaths, keyring: &dyn SecretStore) -> Resul
 
 /// Opens an existing passphrase-protected vault.
 pub fn unlock_with_passphrase(paths: &VaultPaths, passphrase: &SecretString) -> Result<Store> {
+    finish_interrupted_start(paths, None)?;
     let meta = require_meta(paths)?;
     let Some(params) = meta.argon2.as_ref().filter(|_| meta.key_source == KeySource::Passphrase) else {
         return Err(KontorError::invalid_input("This vault is protected by the system keyring, not a passphrase."));

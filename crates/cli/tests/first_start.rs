@@ -1,0 +1,94 @@
+//! The very first start, interrupted: the real `kontor` binary is started on a fresh data directory
+//! with the OS keyring (run inside `tests/support/desktop-session.sh`) and killed at many moments
+//! spread over the time a first start takes; the start after each kill must open or create a vault,
+//! never report `VaultCorrupt`.
+
+use std::os::unix::process::ExitStatusExt as _;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A spawned `kontor` that is killed and reaped however the test ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn kontor(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kontor"));
+    command
+        .args(["--json", "--data-dir"])
+        .arg(dir)
+        .arg("connections")
+        .stdin(Stdio::null())
+        .env_remove("KONTOR_PASSPHRASE")
+        .env_remove("KONTOR_LOG");
+    command
+}
+
+fn run(dir: &Path) -> Output {
+    kontor(dir).output().unwrap_or_else(|err| panic!("could not start kontor: {err}"))
+}
+
+fn describe(output: &Output) -> String {
+    format!("{}: {}{}", output.status, String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[test]
+fn a_first_start_killed_at_any_moment_is_followed_by_a_start_that_opens_the_vault() {
+    let root = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
+    let mut window = Duration::ZERO;
+    for round in 0..3 {
+        let dir = root.path().join(format!("whole-{round}"));
+        let started = Instant::now();
+        let output = run(&dir);
+        window = window.max(started.elapsed());
+        assert!(output.status.success(), "an uninterrupted first start failed: {}", describe(&output));
+    }
+
+    let points: u32 = 64;
+    let mut interrupted = 0;
+    let mut failures = Vec::new();
+    for point in 0..points {
+        let dir = root.path().join(format!("killed-{point}"));
+        let signal = match point % 8 {
+            0 => "INT",
+            4 => "TERM",
+            _ => "KILL",
+        };
+        let delay = window * point / points;
+        let mut child = Reaped(
+            kontor(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|err| panic!("could not start kontor: {err}")),
+        );
+        std::thread::sleep(delay);
+        if signal == "KILL" {
+            let _ = child.0.kill();
+        } else {
+            let _ = Command::new("kill").arg(format!("-{signal}")).arg(child.0.id().to_string()).status();
+        }
+        let status = child.0.wait().unwrap_or_else(|err| panic!("wait: {err}"));
+        if status.signal().is_some() {
+            interrupted += 1;
+        }
+        drop(child);
+
+        let next = run(&dir);
+        let stdout = String::from_utf8_lossy(&next.stdout);
+        if !next.status.success() || stdout.contains("VaultCorrupt") {
+            failures.push(format!("SIG{signal} after {delay:?}: the next start said {}", describe(&next)));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {points} interrupted first starts:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        interrupted >= 50,
+        "only {interrupted} of {points} starts were interrupted (a first start takes {window:?}); the test proves too little"
+    );
+}

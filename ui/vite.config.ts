@@ -45,5 +45,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     setupFiles: ['src/test/setup.ts'],
     restoreMocks: true,
+    // Whole dialog journeys take ~3 s on an idle 2-core machine; the default 5 s fails them under load.
+    testTimeout: 20_000,
   },
 });

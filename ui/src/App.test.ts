@@ -71,6 +71,8 @@ describe('first run', () => {
     expect(screen.getByText(en.welcome.demoHint)).toBeInTheDocument();
     await user.click(button);
     expect(await screen.findByTestId('overview-empty')).toBeInTheDocument();
+    // focus lands on the next step, not on the page
+    await waitFor(() => expect(screen.getByTestId('link-bank')).toHaveFocus());
     expect(backend.calls).toEqual([
       'onCallbackResult',
       'onFlowProgress',

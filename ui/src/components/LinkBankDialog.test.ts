@@ -69,6 +69,8 @@ describe('LinkBankDialog', () => {
     await user.click(within(done).getByTestId('link-finish'));
     await waitFor(() => expect(screen.queryByTestId('link-bank-dialog')).not.toBeInTheDocument());
     expect(await screen.findAllByTestId('account-row')).toHaveLength(3);
+    // the button that opened the dialog is gone: focus goes to the overview's primary action
+    await waitFor(() => expect(screen.getByTestId('sync-all')).toHaveFocus());
     expect(backend.calls).not.toContain('cancelFlow');
   });
 

@@ -10,7 +10,9 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
+use kontor_testkit::output_within;
 use serde_json::Value;
 
 fn kontor(data_dir: &Path) -> Command {
@@ -24,7 +26,7 @@ fn kontor(data_dir: &Path) -> Command {
 }
 
 fn output(command: &mut Command) -> Output {
-    command.output().unwrap_or_else(|err| panic!("could not run kontor: {err}"))
+    output_within(command, Duration::from_secs(60)).unwrap_or_else(|err| panic!("kontor: {err}"))
 }
 
 /// The single JSON line on stdout; fails on anything else, and on a panic.

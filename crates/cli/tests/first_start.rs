@@ -5,18 +5,10 @@
 
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A spawned `kontor` that is killed and reaped however the test ends.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use kontor_testkit::{ChildGuard, output_within};
 
 fn kontor(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kontor"));
@@ -31,7 +23,7 @@ fn kontor(dir: &Path) -> Command {
 }
 
 fn run(dir: &Path) -> Output {
-    kontor(dir).output().unwrap_or_else(|err| panic!("could not start kontor: {err}"))
+    output_within(&mut kontor(dir), Duration::from_secs(60)).unwrap_or_else(|err| panic!("kontor: {err}"))
 }
 
 fn describe(output: &Output) -> String {
@@ -61,7 +53,7 @@ fn a_first_start_killed_at_any_moment_is_followed_by_a_start_that_opens_the_vaul
             _ => "KILL",
         };
         let delay = window * point / points;
-        let mut child = Reaped(
+        let mut child = ChildGuard::from(
             kontor(&dir)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -70,11 +62,11 @@ fn a_first_start_killed_at_any_moment_is_followed_by_a_start_that_opens_the_vaul
         );
         std::thread::sleep(delay);
         if signal == "KILL" {
-            let _ = child.0.kill();
+            let _ = child.kill();
         } else {
-            let _ = Command::new("kill").arg(format!("-{signal}")).arg(child.0.id().to_string()).status();
+            let _ = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
         }
-        let status = child.0.wait().unwrap_or_else(|err| panic!("wait: {err}"));
+        let status = child.wait().unwrap_or_else(|err| panic!("wait: {err}"));
         if status.signal().is_some() {
             interrupted += 1;
         }

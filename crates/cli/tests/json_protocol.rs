@@ -178,16 +178,6 @@ fn an_answer_that_is_not_utf8_is_refused_and_the_request_stands() {
 /// first (or reports a busy vault or connection); nothing else fails.
 #[test]
 fn two_syncs_at_once_on_one_vault_wait_for_each_other() {
-    struct Reaped(Option<std::process::Child>);
-    impl Drop for Reaped {
-        fn drop(&mut self) {
-            if let Some(mut child) = self.0.take() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
-
     let fixture = Fixture::new();
     let mut command = fixture.command(&["link", "--bank", "280001"]);
     command.env_remove("KONTOR_DEMO_BANK_URL");
@@ -198,22 +188,22 @@ fn two_syncs_at_once_on_one_vault_wait_for_each_other() {
     assert_eq!(kontor.finish("no-msa").0.code(), Some(0));
 
     for round in 0..4 {
-        let mut pair: Vec<Reaped> = (0..2)
+        let pair: Vec<ChildGuard> = (0..2)
             .map(|_| {
-                let child = fixture
-                    .command(&["sync", "--all"])
-                    .env_remove("KONTOR_DEMO_BANK_URL")
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap_or_else(|err| panic!("could not start kontor: {err}"));
-                Reaped(Some(child))
+                ChildGuard::spawn(
+                    fixture
+                        .command(&["sync", "--all"])
+                        .env_remove("KONTOR_DEMO_BANK_URL")
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped()),
+                )
+                .unwrap_or_else(|err| panic!("could not start kontor: {err}"))
             })
             .collect();
-        for reaped in &mut pair {
-            let child = reaped.0.take().unwrap_or_else(|| panic!("no child"));
-            let output = child.wait_with_output().unwrap_or_else(|err| panic!("wait: {err}"));
+        for child in pair {
+            let output =
+                child.output_within(Duration::from_secs(120)).unwrap_or_else(|err| panic!("round {round}: {err}"));
             let stdout = String::from_utf8_lossy(&output.stdout);
             let lines: Vec<Value> = stdout.lines().map(|l| parse(l, &stdout)).collect();
             let busy = lines

@@ -4,20 +4,11 @@
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kontor_sandbox::{DemoBank, DemoBankConfig};
-
-/// A spawned `kontor` that is killed and reaped however the test ends.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use kontor_testkit::ChildGuard;
 
 fn phototan_images(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
@@ -43,7 +34,7 @@ fn a_phototan_image_is_private_and_deleted_once_the_tan_is_typed() {
     let data = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
     let tmp = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
 
-    let mut kontor = Reaped(
+    let mut kontor = ChildGuard::from(
         Command::new(env!("CARGO_BIN_EXE_kontor"))
             .args(["link", "--bank", "280001"])
             .env("KONTOR_DATA_DIR", data.path())
@@ -60,7 +51,7 @@ fn a_phototan_image_is_private_and_deleted_once_the_tan_is_typed() {
             .spawn()
             .unwrap_or_else(|err| panic!("could not start kontor: {err}")),
     );
-    let mut stdin = kontor.0.stdin.take().unwrap_or_else(|| panic!("no stdin"));
+    let mut stdin = kontor.stdin.take().unwrap_or_else(|| panic!("no stdin"));
     stdin.write_all(b"demo\ndemo\nDEMO-TSP-04\n").unwrap_or_else(|err| panic!("write: {err}"));
     stdin.flush().unwrap_or_else(|err| panic!("flush: {err}"));
 
@@ -70,7 +61,7 @@ fn a_phototan_image_is_private_and_deleted_once_the_tan_is_typed() {
             break image;
         }
         assert!(started.elapsed() < Duration::from_secs(60), "no photoTAN image appeared");
-        assert!(kontor.0.try_wait().ok().flatten().is_none(), "kontor ended before asking for the TAN");
+        assert!(kontor.try_wait().ok().flatten().is_none(), "kontor ended before asking for the TAN");
         std::thread::sleep(Duration::from_millis(20));
     };
     let mode = std::fs::metadata(&image).map(|m| m.permissions().mode() & 0o777).unwrap_or_default();
@@ -78,7 +69,7 @@ fn a_phototan_image_is_private_and_deleted_once_the_tan_is_typed() {
 
     stdin.write_all(b"123456\n").unwrap_or_else(|err| panic!("write: {err}"));
     drop(stdin);
-    let status = kontor.0.wait().unwrap_or_else(|err| panic!("wait: {err}"));
+    let status = kontor.wait().unwrap_or_else(|err| panic!("wait: {err}"));
     assert!(status.success(), "{status}");
     assert_eq!(phototan_images(tmp.path()), Vec::<PathBuf>::new());
     runtime.block_on(bank.shutdown());

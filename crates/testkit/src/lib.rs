@@ -137,16 +137,25 @@ fn collect(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
 /// Like [`Command::output`] (stdin closed, stdout and stderr captured), but the child is killed once
 /// `limit` has passed; the child never outlives the call.
 pub fn output_within(command: &mut Command, limit: Duration) -> Result<Output, BoundedError> {
-    let mut child = ChildGuard::spawn(command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()))
-        .map_err(BoundedError::Io)?;
-    let stdout = collect(child.stdout.take());
-    let stderr = collect(child.stderr.take());
-    let status = child.wait_within(limit).map_err(BoundedError::Io)?;
-    child.end().map_err(BoundedError::Io)?;
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    match status {
-        Some(status) => Ok(Output { status, stdout, stderr }),
-        None => Err(BoundedError::TimedOut { limit, stdout, stderr }),
+    ChildGuard::spawn(command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()))
+        .map_err(BoundedError::Io)?
+        .output_within(limit)
+}
+
+impl ChildGuard {
+    /// Like [`Child::wait_with_output`] for a child started with piped stdout and stderr, but killed once
+    /// `limit` has passed.
+    pub fn output_within(mut self, limit: Duration) -> Result<Output, BoundedError> {
+        let child = &mut self;
+        let stdout = collect(child.stdout.take());
+        let stderr = collect(child.stderr.take());
+        let status = child.wait_within(limit).map_err(BoundedError::Io)?;
+        child.end().map_err(BoundedError::Io)?;
+        let stdout = stdout.join().unwrap_or_default();
+        let stderr = stderr.join().unwrap_or_default();
+        match status {
+            Some(status) => Ok(Output { status, stdout, stderr }),
+            None => Err(BoundedError::TimedOut { limit, stdout, stderr }),
+        }
     }
 }

@@ -115,10 +115,3 @@ impl Player {
         (status, rest)
     }
 }
-
-impl Drop for Player {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}

@@ -30,7 +30,7 @@ end_session() {
   # forked itself away from us, so it is ended here.
   local pid
   for pid in $(pgrep -x gnome-keyring-d || true); do
-    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "KONTOR_TEST_SESSION=$KONTOR_TEST_SESSION"; then
+    if { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qxF "KONTOR_TEST_SESSION=$KONTOR_TEST_SESSION"; then
       kill -TERM "$pid" 2>/dev/null || true
     fi
   done

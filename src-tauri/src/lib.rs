@@ -86,6 +86,8 @@ pub fn run() {
             commands::vault::unlock_vault,
             commands::vault::change_key_source,
             commands::vault::complete_onboarding,
+            commands::vault::preferences,
+            commands::vault::set_preferences,
             commands::overview::overview,
             commands::callbacks::take_callback_results,
             commands::callbacks::paste_callback,

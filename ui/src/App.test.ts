@@ -78,6 +78,7 @@ describe('first run', () => {
       'onFlowProgress',
       'takeCallbackResults',
       'appStatus',
+      'preferences',
       'completeOnboarding',
       'overview',
     ]);

@@ -25,6 +25,12 @@ export type AppStatus = { vault: VaultState,
  */
 first_run: boolean, data_dir: string, key_source: KeySourceDto | null, };
 
+export type LanguagePreference = "system" | "de" | "en";
+
+export type ThemePreference = "system" | "light" | "dark";
+
+export type Preferences = { language: LanguagePreference, theme: ThemePreference, };
+
 export type AccountSummary = { id: string, connection_id: string, bank_name: string, name: string, iban: string | null, account_type: AccountType, currency: string, balance_booked: string | null, balance_booked_date: string | null, balance_available: string | null, };
 
 export type ConnectionSummary = { id: string, bank_name: string, status: ConnectionStatus, consent_expires_at: string | null, last_synced_at: string | null, 

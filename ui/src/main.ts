@@ -1,14 +1,19 @@
 import { mount } from 'svelte';
 import './app.css';
 import App from './App.svelte';
+import { applyTheme, cachedPreferences, resolveLocale } from './lib/app/appearance';
 import { createBackend } from './lib/backend';
 import { detectLocale } from './lib/i18n';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('#app missing from index.html');
 
-const locale = detectLocale();
+// The last choice the vault held, so the first paint is already in the user's language and theme.
+const preferences = cachedPreferences(globalThis.localStorage);
+const systemLocale = detectLocale();
+const locale = resolveLocale(preferences.language, [systemLocale]);
 document.documentElement.lang = locale;
+applyTheme(preferences.theme);
 
 const backend = await createBackend();
-mount(App, { target, props: { backend, locale } });
+mount(App, { target, props: { backend, locale, systemLocale, preferences } });

@@ -400,3 +400,21 @@ fn keyring_cause_tells_a_missing_session_bus_from_a_failed_service() {
     std::fs::write(runtime.path().join("bus"), b"").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(KeyringCause::from_environment(None, Some(runtime.path())), KeyringCause::ServiceFailed);
 }
+
+#[test]
+fn preferences_live_in_the_vault_and_survive_a_restart() {
+    use kontor_core::api::preferences::{LanguagePreference, Preferences, ThemePreference};
+    let fx = Fixture::new();
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let kontor = Kontor::new(&fx.paths.dir, Arc::new(fx.keyring.clone()), clock.clone());
+    assert_eq!(kontor.start().vault, VaultState::Ready);
+    assert_eq!(kontor.preferences().unwrap_or_else(|e| panic!("{e}")), Preferences::default());
+    let chosen = Preferences { language: LanguagePreference::De, theme: ThemePreference::Dark };
+    assert_eq!(kontor.set_preferences(chosen).unwrap_or_else(|e| panic!("{e}")), chosen);
+    kontor.close().unwrap_or_else(|e| panic!("{e}"));
+
+    let again = Kontor::new(&fx.paths.dir, Arc::new(fx.keyring.clone()), clock);
+    assert_eq!(again.start().vault, VaultState::Ready);
+    assert_eq!(again.preferences().unwrap_or_else(|e| panic!("{e}")), chosen);
+    again.close().unwrap_or_else(|e| panic!("{e}"));
+}

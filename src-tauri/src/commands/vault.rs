@@ -1,5 +1,6 @@
 use kontor_core::KontorError;
 use kontor_core::api::dto::{AppStatus, KeySourceDto};
+use kontor_core::api::preferences::Preferences;
 use kontor_core::secret::SecretString;
 
 use super::KontorState;
@@ -41,4 +42,14 @@ pub fn change_key_source(
 #[tauri::command]
 pub fn complete_onboarding(kontor: KontorState<'_>) -> Result<AppStatus, KontorError> {
     kontor.complete_onboarding()
+}
+
+#[tauri::command]
+pub fn preferences(kontor: KontorState<'_>) -> Result<Preferences, KontorError> {
+    kontor.preferences()
+}
+
+#[tauri::command]
+pub fn set_preferences(kontor: KontorState<'_>, preferences: Preferences) -> Result<Preferences, KontorError> {
+    kontor.set_preferences(preferences)
 }

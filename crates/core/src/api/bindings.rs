@@ -34,6 +34,9 @@ pub fn typescript() -> String {
     decl::<dto::KeyringCause>(&cfg, &mut out);
     decl::<dto::VaultState>(&cfg, &mut out);
     decl::<dto::AppStatus>(&cfg, &mut out);
+    decl::<super::preferences::LanguagePreference>(&cfg, &mut out);
+    decl::<super::preferences::ThemePreference>(&cfg, &mut out);
+    decl::<super::preferences::Preferences>(&cfg, &mut out);
     decl::<dto::AccountSummary>(&cfg, &mut out);
     decl::<dto::ConnectionSummary>(&cfg, &mut out);
     decl::<dto::CurrencyTotal>(&cfg, &mut out);

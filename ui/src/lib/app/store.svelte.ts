@@ -1,4 +1,5 @@
 import type {
+  Preferences,
   AppStatus,
   FlowUpdate,
   KeySourceDto,
@@ -13,6 +14,7 @@ import type { LinkIntent } from '../link/flow.svelte';
 import type { Backend, CallbackResult, ProgressHandler, Unsubscribe } from '../backend/types';
 import { toKontorError } from '../backend/errors';
 import { screenFor, type Screen } from './routing';
+import { DEFAULT_PREFERENCES } from './appearance';
 
 export type Loadable<T> =
   | { state: 'idle' }
@@ -74,8 +76,35 @@ export class AppStore {
   private progressHandlers: ProgressHandler[] = [];
   private unlisten: Unsubscribe[] = [];
 
-  constructor(backend: Backend) {
+  /** Language and theme: the cached copy at first, the vault's once read. */
+  preferences = $state<Preferences>(DEFAULT_PREFERENCES);
+  /** Whether `preferences` came from the vault (only then are they cached for the next start). */
+  preferencesLoaded = $state(false);
+
+  constructor(backend: Backend, preferences?: Preferences) {
     this.backend = backend;
+    if (preferences) this.preferences = preferences;
+  }
+
+  /** Reads the vault's preferences; a failure keeps the ones in force. */
+  async loadPreferences(): Promise<void> {
+    try {
+      this.preferences = await this.backend.preferences();
+      this.preferencesLoaded = true;
+    } catch {
+      // the vault is not open, or the settings cannot be read: keep the cached choice
+    }
+  }
+
+  /** Stores new preferences; resolves with the error to show, or null when they took effect. */
+  async savePreferences(preferences: Preferences): Promise<KontorError | null> {
+    try {
+      this.preferences = await this.backend.setPreferences(preferences);
+      this.preferencesLoaded = true;
+      return null;
+    } catch (err) {
+      return toKontorError(err);
+    }
   }
 
   /** Startup: listen for callbacks first, then ask the core where we stand. */
@@ -269,6 +298,7 @@ export class AppStore {
     const next = screenFor(status);
     this.screen = next;
     if (next.kind === 'overview' && this.overview.state !== 'ready') void this.loadOverview();
+    if ((next.kind === 'overview' || next.kind === 'welcome') && !this.preferencesLoaded) void this.loadPreferences();
   }
 
   private async act(body: () => Promise<void>): Promise<KontorError | null> {

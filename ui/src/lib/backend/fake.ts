@@ -1,4 +1,5 @@
 import type {
+  Preferences,
   AccountSummary,
   AppStatus,
   BankSearchHit,
@@ -41,6 +42,8 @@ export interface FakeState {
   reports: StoredIncomeReport[];
   /** Client secrets passed to `addProviderConfig`, by provider id (the keyring, in the fake). */
   secrets: Record<string, string>;
+  /** The vault's language and theme settings. */
+  preferences: Preferences;
 }
 
 export type FakeMethod = Exclude<keyof Backend, 'kind'>;
@@ -66,6 +69,7 @@ export function defaultFakeState(): FakeState {
     opened: [],
     reports: [],
     secrets: {},
+    preferences: { language: 'system', theme: 'system' },
   };
 }
 
@@ -178,6 +182,21 @@ export class FakeBackend implements Backend {
       this.requireReady();
       this.state.firstRun = false;
       return this.status();
+    });
+  }
+
+  preferences(): Promise<Preferences> {
+    return this.run('preferences', () => {
+      this.requireReady();
+      return structuredClone(this.state.preferences);
+    });
+  }
+
+  setPreferences(preferences: Preferences): Promise<Preferences> {
+    return this.run('setPreferences', () => {
+      this.requireReady();
+      this.state.preferences = structuredClone(preferences);
+      return structuredClone(this.state.preferences);
     });
   }
 

@@ -1,6 +1,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
+  Preferences,
   AppStatus,
   BankSearchHit,
   FlowUpdate,
@@ -71,6 +72,14 @@ export class TauriBackend implements Backend {
 
   completeOnboarding(): Promise<AppStatus> {
     return this.call('complete_onboarding', {});
+  }
+
+  preferences(): Promise<Preferences> {
+    return this.call('preferences', {});
+  }
+
+  setPreferences(preferences: Preferences): Promise<Preferences> {
+    return this.call('set_preferences', { preferences });
   }
 
   overview(): Promise<Overview> {

@@ -1,4 +1,5 @@
 import type {
+  Preferences,
   AppStatus,
   BankSearchHit,
   FlowUpdate,
@@ -50,6 +51,9 @@ export interface Backend {
    */
   changeKeySource(target: KeySourceDto, passphrase?: string): Promise<AppStatus>;
   completeOnboarding(): Promise<AppStatus>;
+  /** Language and theme, stored in the vault (needs the open vault). */
+  preferences(): Promise<Preferences>;
+  setPreferences(preferences: Preferences): Promise<Preferences>;
 
   // Data
   overview(): Promise<Overview>;
@@ -104,6 +108,8 @@ export interface Commands {
   unlock_vault: { args: { passphrase: string }; result: AppStatus };
   change_key_source: { args: { target: KeySourceDto; passphrase: string | null }; result: AppStatus };
   complete_onboarding: { args: Record<string, never>; result: AppStatus };
+  preferences: { args: Record<string, never>; result: Preferences };
+  set_preferences: { args: { preferences: Preferences }; result: Preferences };
   overview: { args: Record<string, never>; result: Overview };
   provider_configs: { args: Record<string, never>; result: ProviderConfigSummary[] };
   add_provider_config: { args: { config: NewProviderConfig }; result: ProviderConfigSummary };

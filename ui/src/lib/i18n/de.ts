@@ -347,6 +347,15 @@ export const de: Messages = {
   },
   settings: {
     title: 'Einstellungen',
+    appearance: {
+      title: 'Sprache und Darstellung',
+      language: 'Sprache',
+      languageSystem: 'Wie im System',
+      theme: 'Farbschema',
+      themeSystem: 'Wie im System',
+      themeLight: 'Hell',
+      themeDark: 'Dunkel',
+    },
     providersTitle: 'Anbieter für den Bankzugang',
     providersIntro: 'Kontor erreicht Banken über einen Anbieter (finAPI oder finX) mit Ihren eigenen Zugangsdaten. Sobald Sie einen hinzufügen, ersetzt er die eingebaute Demo Bank.',
     demoBadge: 'Demo',

@@ -347,6 +347,15 @@ export const en: Messages = {
   },
   settings: {
     title: 'Settings',
+    appearance: {
+      title: 'Language and appearance',
+      language: 'Language',
+      languageSystem: 'Same as the system',
+      theme: 'Theme',
+      themeSystem: 'Same as the system',
+      themeLight: 'Light',
+      themeDark: 'Dark',
+    },
     providersTitle: 'Bank access providers',
     providersIntro: 'Kontor reaches banks through a provider (finAPI or finX) with your own client credentials. Once you add one, it replaces the built-in Demo Bank.',
     demoBadge: 'Demo',

@@ -62,12 +62,18 @@ export function intlLocaleFor(locale: Locale): string {
 
 const KEY = Symbol('i18n');
 
-export function setI18n(i18n: I18n): void {
-  setContext(KEY, i18n);
+/** What the context holds: the current dictionary, replaced when the user picks another language. */
+export interface I18nBox {
+  current: I18n;
 }
 
+export function setI18n(i18n: I18n | I18nBox): void {
+  setContext(KEY, 'current' in i18n ? i18n : { current: i18n });
+}
+
+/** The dictionary in force when the calling component is created (App re-creates the page on a change). */
 export function getI18n(): I18n {
-  const i18n = getContext<I18n | undefined>(KEY);
-  if (!i18n) throw new Error('i18n context missing: render inside <App>');
-  return i18n;
+  const box = getContext<I18nBox | undefined>(KEY);
+  if (!box) throw new Error('i18n context missing: render inside <App>');
+  return box.current;
 }

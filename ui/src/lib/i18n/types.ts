@@ -283,6 +283,15 @@ export interface Messages {
   };
   settings: {
     title: string;
+    appearance: {
+      title: string;
+      language: string;
+      languageSystem: string;
+      theme: string;
+      themeSystem: string;
+      themeLight: string;
+      themeDark: string;
+    };
     providersTitle: string;
     providersIntro: string;
     demoBadge: string;

@@ -229,7 +229,7 @@ impl Store {
             self.exec(
                 "UPDATE transactions SET provider_id = ?2, booking_date = ?3, value_date = ?4, amount = ?5, currency = ?6,
                        counterparty_name = ?7, counterparty_iban = ?8, counterparty_bic = ?9, purpose = ?10, kind = ?11,
-                       status = ?12, raw = ?13, updated_at = ?14
+                       status = ?12, raw_z = ?13, raw = NULL, updated_at = ?14, amount_minor = ?15
                      WHERE id = ?1",
                     rusqlite::params_from_iter(transaction_params(row_id.0, t, now)),
                 )?;

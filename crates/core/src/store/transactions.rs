@@ -1,0 +1,424 @@
+//! Reading transactions: keyset pages, full-text search, exact totals and monthly sums.
+//!
+//! Concepts and invariants:
+//!
+//! - **Order and cursor.** Lists run newest first by `(booking_date, id)`, a total order (ids are
+//!   unique). A page continues strictly below the last row of the previous one ([`Keyset`]), so rows
+//!   inserted between two fetches cause no duplicates and hide no row that existed before.
+//! - **Seeks, not scans.** The WHERE clause is built per query from the filters that are set: no
+//!   `? IS NULL OR …` terms, which stop SQLite from using an index. Account and dates seek on
+//!   `transactions_by_account_date` or `transactions_by_date` (schema 3); status, amount and in/out
+//!   are checked on those indexes' trailing columns. Several accounts are paged one seek per account
+//!   and merged here. A search drives the query from the FTS index and reads matching rows by id.
+//!   `tests/transaction_queries.rs` checks the plans of every combination with `EXPLAIN QUERY PLAN`.
+//! - **Exact money.** `amount_minor` holds the amount in hundredths of the currency unit as an
+//!   integer, for every currency; SQL sums integers and the result is turned back into a
+//!   `Decimal`. An amount with more than two decimal places has no minor units (`NULL`): aggregates
+//!   add such rows from the decimal text in Rust, and amount-range filters do not match them.
+//! - **Search.** `transactions_fts` (FTS5, `unicode61 remove_diacritics 2`) indexes counterparty name
+//!   and IBAN, purpose and kind inside the encrypted file; triggers keep it in step with every write.
+//!   User text never reaches FTS syntax: it is split into words of letters and digits, each quoted
+//!   and matched as a prefix; a word with an umlaut or its transcription (ü / ue, ß / ss) also
+//!   matches the other spelling. Results are ordered like every list: newest first.
+//! - **Raw data.** The provider's JSON is stored deflated in `raw_z` (rows from before schema 3 were
+//!   converted by the migration) and only read for a single transaction.
+
+use std::cmp::Reverse;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{OptionalExtension, params_from_iter};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::Store;
+use super::rows::{LIST_COLUMNS, TRANSACTION_COLUMNS, parse_ts, transaction_from_row};
+use crate::domain::{AccountId, BookingStatus, Currency, Direction, Transaction, TransactionId};
+use crate::error::{KontorError, Result};
+
+/// The largest raw JSON Kontor inflates (a guard against a damaged blob).
+const RAW_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Which transactions a list, a total or a chart covers. Unset fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransactionFilter {
+    /// Only these accounts; empty means all.
+    pub accounts: Vec<AccountId>,
+    /// Booked on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Booked on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Amount at least this (signed: `-50` includes `-20`).
+    pub min_amount: Option<Decimal>,
+    /// Amount at most this.
+    pub max_amount: Option<Decimal>,
+    pub direction: Option<Direction>,
+    pub status: Option<BookingStatus>,
+    /// Words the counterparty, IBAN, purpose or kind must contain (as word prefixes).
+    pub text: Option<String>,
+}
+
+/// The position after which a page continues: the last row's booking date and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Keyset {
+    pub booking_date: NaiveDate,
+    pub id: TransactionId,
+}
+
+/// Count and exact sum of a filtered set in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencySum {
+    pub currency: Currency,
+    pub count: u64,
+    pub sum: Decimal,
+}
+
+/// Money in and out of one account in one calendar month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlySum {
+    pub account_id: AccountId,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub currency: Currency,
+    pub count: u64,
+    /// The sum of the credits (≥ 0).
+    pub income: Decimal,
+    /// The sum of the debits (≤ 0).
+    pub spending: Decimal,
+}
+
+/// One transaction with everything stored about it, the raw provider JSON included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTransaction {
+    pub id: TransactionId,
+    pub transaction: Transaction,
+    pub first_seen_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// `amount` in hundredths, if that is an exact `i64`.
+pub fn minor_units(amount: Decimal) -> Option<i64> {
+    let scaled = amount.checked_mul(Decimal::ONE_HUNDRED)?;
+    if !scaled.fract().is_zero() {
+        return None;
+    }
+    scaled.to_i64()
+}
+
+/// Hundredths back to a decimal with two places.
+pub fn from_minor_units(minor: i64) -> Decimal {
+    Decimal::new(minor, 2)
+}
+
+/// The stored form of a transaction's raw JSON.
+pub fn compress_raw(raw: &str) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec(raw.as_bytes(), 6)
+}
+
+/// The raw JSON back from its stored form; `None` if the blob is damaged.
+pub fn inflate_raw(blob: &[u8]) -> Option<String> {
+    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(blob, RAW_LIMIT).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Reads the stored raw JSON: deflated (`raw_z`) or, before schema 3, text.
+pub(super) fn raw_from_value(value: ValueRef<'_>) -> Option<String> {
+    match value {
+        ValueRef::Blob(blob) => inflate_raw(blob),
+        ValueRef::Text(text) => String::from_utf8(text.to_vec()).ok(),
+        _ => None,
+    }
+}
+
+/// User text as an FTS5 query: each word quoted and matched as a prefix, all words required;
+/// `None` when the text has no word.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|word| {
+            let word = word.to_lowercase();
+            let mut spellings = vec![word.clone()];
+            let transcribed = word.replace('ä', "ae").replace('ö', "oe").replace('ü', "ue").replace('ß', "ss");
+            let umlauts = word.replace("ae", "ä").replace("oe", "ö").replace("ue", "ü").replace("ss", "ß");
+            for other in [transcribed, umlauts] {
+                if !spellings.contains(&other) {
+                    spellings.push(other);
+                }
+            }
+            let quoted: Vec<String> = spellings.iter().map(|s| format!("\"{}\"*", s.replace('"', "\"\""))).collect();
+            if quoted.len() == 1 { quoted.concat() } else { format!("({})", quoted.join(" OR ")) }
+        })
+        .collect();
+    (!words.is_empty()).then(|| words.join(" AND "))
+}
+
+/// A query's FROM clause, conditions and parameters.
+struct Sql {
+    from: &'static str,
+    conditions: Vec<String>,
+    params: Vec<Value>,
+}
+
+impl Sql {
+    fn condition(&mut self, sql: &str, values: impl IntoIterator<Item = Value>) {
+        self.conditions.push(sql.to_owned());
+        self.params.extend(values);
+    }
+
+    fn where_clause(&self) -> String {
+        if self.conditions.is_empty() { String::new() } else { format!("WHERE {}", self.conditions.join(" AND ")) }
+    }
+}
+
+fn text(value: impl ToString) -> Value {
+    Value::Text(value.to_string())
+}
+
+/// Hundredths for an amount bound: `ceil` for a lower bound, `floor` for an upper one, so the
+/// integer comparison is the exact decimal one.
+fn bound(amount: Decimal, lower: bool) -> Result<i64> {
+    let scaled = amount
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .map(|d| if lower { d.ceil() } else { d.floor() })
+        .and_then(|d| d.to_i64());
+    scaled.ok_or_else(|| KontorError::invalid_input(format!("The amount {amount} is too large.")))
+}
+
+/// The conditions of `filter` for `accounts` (a subset of the filter's accounts, or all when empty).
+fn build(filter: &TransactionFilter, accounts: &[AccountId], after: Option<Keyset>) -> Result<Sql> {
+    let search = filter.text.as_deref().and_then(fts_query);
+    let mut sql = Sql {
+        from: if search.is_some() {
+            "transactions_fts f CROSS JOIN transactions t ON t.id = f.rowid"
+        } else {
+            "transactions t"
+        },
+        conditions: Vec::new(),
+        params: Vec::new(),
+    };
+    if let Some(query) = search {
+        sql.condition("transactions_fts MATCH ?", [Value::Text(query)]);
+    }
+    match accounts {
+        [] => {}
+        [one] => sql.condition("t.account_id = ?", [text(one)]),
+        many => {
+            let marks = vec!["?"; many.len()].join(", ");
+            sql.condition(&format!("t.account_id IN ({marks})"), many.iter().map(text));
+        }
+    }
+    if let Some(from) = filter.from {
+        sql.condition("t.booking_date >= ?", [text(from)]);
+    }
+    if let Some(to) = filter.to {
+        sql.condition("t.booking_date <= ?", [text(to)]);
+    }
+    if let Some(after) = after {
+        sql.condition("(t.booking_date, t.id) < (?, ?)", [text(after.booking_date), Value::Integer(after.id.0)]);
+    }
+    if let Some(status) = filter.status {
+        sql.condition("t.status = ?", [text(status.as_str())]);
+    }
+    if let Some(min) = filter.min_amount {
+        sql.condition("t.amount_minor >= ?", [Value::Integer(bound(min, true)?)]);
+    }
+    if let Some(max) = filter.max_amount {
+        sql.condition("t.amount_minor <= ?", [Value::Integer(bound(max, false)?)]);
+    }
+    match filter.direction {
+        Some(Direction::Incoming) => sql.condition("t.amount_minor > 0", []),
+        Some(Direction::Outgoing) => sql.condition("t.amount_minor < 0", []),
+        None => {}
+    }
+    Ok(sql)
+}
+
+/// Whether a page over several accounts is read as one seek per account (see the module docs).
+fn per_account(filter: &TransactionFilter) -> bool {
+    filter.accounts.len() > 1 && filter.text.as_deref().and_then(fts_query).is_none()
+}
+
+fn page_sql(sql: &Sql) -> String {
+    format!(
+        "SELECT {LIST_COLUMNS} FROM {} {} ORDER BY t.booking_date DESC, t.id DESC LIMIT ?",
+        sql.from,
+        sql.where_clause()
+    )
+}
+
+fn totals_sql(sql: &Sql) -> String {
+    format!(
+        "SELECT t.currency, count(*), sum(t.amount_minor), count(*) - count(t.amount_minor)
+         FROM {} {} GROUP BY t.currency ORDER BY t.currency",
+        sql.from,
+        sql.where_clause()
+    )
+}
+
+fn monthly_sql(sql: &Sql) -> String {
+    format!(
+        "SELECT t.account_id, substr(t.booking_date, 1, 7), t.currency, count(*),
+                sum(CASE WHEN t.amount_minor > 0 THEN t.amount_minor END),
+                sum(CASE WHEN t.amount_minor < 0 THEN t.amount_minor END),
+                count(*) - count(t.amount_minor)
+         FROM {} {} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        sql.from,
+        sql.where_clause()
+    )
+}
+
+/// The rows of an aggregate that have no minor units, with their decimal text (see the module
+/// docs): `(account, month, currency, amount)`. Run only when an aggregate counted such rows; the
+/// partial index `transactions_inexact` finds them without reading the others.
+fn inexact_sql(sql: &Sql) -> String {
+    format!(
+        "SELECT t.account_id, substr(t.booking_date, 1, 7), t.currency, t.amount FROM {} {} {} t.amount_minor IS NULL",
+        sql.from,
+        sql.where_clause(),
+        if sql.conditions.is_empty() { "WHERE" } else { "AND" }
+    )
+}
+
+impl Store {
+    /// A page of `filter`'s transactions, newest first, after `after` (from the start when `None`).
+    /// The rows carry no raw JSON; [`Store::transaction`] has it.
+    pub fn transactions(
+        &self,
+        filter: &TransactionFilter,
+        after: Option<Keyset>,
+        limit: u32,
+    ) -> Result<Vec<(TransactionId, Transaction)>> {
+        let mut rows = Vec::new();
+        if per_account(filter) {
+            for account in &filter.accounts {
+                rows.extend(self.page(filter, std::slice::from_ref(account), after, limit)?);
+            }
+            rows.sort_by_key(|(id, t)| Reverse((t.booking_date, *id)));
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        } else {
+            rows = self.page(filter, &filter.accounts, after, limit)?;
+        }
+        Ok(rows)
+    }
+
+    fn page(
+        &self,
+        filter: &TransactionFilter,
+        accounts: &[AccountId],
+        after: Option<Keyset>,
+        limit: u32,
+    ) -> Result<Vec<(TransactionId, Transaction)>> {
+        let mut sql = build(filter, accounts, after)?;
+        sql.params.push(Value::Integer(i64::from(limit)));
+        self.query_all(&page_sql(&sql), params_from_iter(sql.params), transaction_from_row)
+    }
+
+    /// Count and exact sum of every transaction `filter` matches, per currency.
+    pub fn transaction_totals(&self, filter: &TransactionFilter) -> Result<Vec<CurrencySum>> {
+        let sql = build(filter, &filter.accounts, None)?;
+        let mut inexact_rows = 0;
+        let mut sums = self.query_all(&totals_sql(&sql), params_from_iter(sql.params.clone()), |r| {
+            inexact_rows += r.get::<_, i64>(3)?;
+            Ok(CurrencySum {
+                currency: Currency::parse(&r.get::<_, String>(0)?).unwrap_or(Currency::EUR),
+                count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or_default(),
+                sum: from_minor_units(r.get::<_, Option<i64>>(2)?.unwrap_or_default()),
+            })
+        })?;
+        if inexact_rows > 0 {
+            for (_, _, currency, amount) in self.inexact(&sql)? {
+                if let Some(sum) = sums.iter_mut().find(|s| s.currency == currency) {
+                    sum.sum += amount;
+                }
+            }
+        }
+        Ok(sums)
+    }
+
+    /// Credits and debits per account and calendar month of `filter`'s transactions, oldest first.
+    pub fn monthly_sums(&self, filter: &TransactionFilter) -> Result<Vec<MonthlySum>> {
+        let sql = build(filter, &filter.accounts, None)?;
+        let mut inexact_rows = 0;
+        let mut sums = self.query_all(&monthly_sql(&sql), params_from_iter(sql.params.clone()), |r| {
+            inexact_rows += r.get::<_, i64>(6)?;
+            Ok(MonthlySum {
+                account_id: AccountId(r.get(0)?),
+                month: r.get(1)?,
+                currency: Currency::parse(&r.get::<_, String>(2)?).unwrap_or(Currency::EUR),
+                count: u64::try_from(r.get::<_, i64>(3)?).unwrap_or_default(),
+                income: from_minor_units(r.get::<_, Option<i64>>(4)?.unwrap_or_default()),
+                spending: from_minor_units(r.get::<_, Option<i64>>(5)?.unwrap_or_default()),
+            })
+        })?;
+        if inexact_rows > 0 {
+            for (account, month, currency, amount) in self.inexact(&sql)? {
+                let group =
+                    sums.iter_mut().find(|m| m.account_id == account && m.month == month && m.currency == currency);
+                if let Some(group) = group {
+                    if amount.is_sign_positive() { group.income += amount } else { group.spending += amount }
+                }
+            }
+        }
+        Ok(sums)
+    }
+
+    fn inexact(&self, sql: &Sql) -> Result<Vec<(AccountId, String, Currency, Decimal)>> {
+        let rows = self.query_all(&inexact_sql(sql), params_from_iter(sql.params.clone()), |r| {
+            Ok((AccountId(r.get(0)?), r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(account, month, currency, amount)| {
+                Some((account, month, Currency::parse(&currency).ok()?, amount.trim().parse().ok()?))
+            })
+            .collect())
+    }
+
+    /// One transaction with its raw JSON and timestamps.
+    pub fn transaction(&self, id: TransactionId) -> Result<Option<StoredTransaction>> {
+        self.conn()
+            .query_row(
+                &format!(
+                    "SELECT {TRANSACTION_COLUMNS}, t.first_seen_at, t.updated_at FROM transactions t WHERE t.id = ?1"
+                ),
+                [id.0],
+                |r| {
+                    let (id, transaction) = transaction_from_row(r)?;
+                    Ok(StoredTransaction {
+                        id,
+                        transaction,
+                        first_seen_at: parse_ts(r.get(14)?),
+                        updated_at: parse_ts(r.get(15)?),
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// `EXPLAIN QUERY PLAN` of the page and the totals query for `filter`: one line per plan step,
+    /// each query's lines after a `-- page` / `-- totals` header. For tests and diagnostics.
+    pub fn transaction_query_plans(&self, filter: &TransactionFilter, after: Option<Keyset>) -> Result<Vec<String>> {
+        let mut lines = Vec::new();
+        let page_accounts: Vec<&[AccountId]> = if per_account(filter) {
+            filter.accounts.iter().map(std::slice::from_ref).collect()
+        } else {
+            vec![&filter.accounts]
+        };
+        for accounts in page_accounts {
+            let mut sql = build(filter, accounts, after)?;
+            sql.params.push(Value::Integer(50));
+            lines.push("-- page".to_owned());
+            lines.extend(self.explain(&page_sql(&sql), sql.params)?);
+        }
+        let sql = build(filter, &filter.accounts, None)?;
+        lines.push("-- totals".to_owned());
+        lines.extend(self.explain(&totals_sql(&sql), sql.params)?);
+        Ok(lines)
+    }
+
+    fn explain(&self, sql: &str, params: Vec<Value>) -> Result<Vec<String>> {
+        self.query_all(&format!("EXPLAIN QUERY PLAN {sql}"), params_from_iter(params), |r| r.get::<_, String>(3))
+    }
+}

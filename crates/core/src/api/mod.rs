@@ -10,6 +10,7 @@ pub mod dto;
 pub mod finx;
 pub mod link;
 pub mod link_dto;
+pub mod transactions;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -280,6 +280,30 @@ fn inexact_sql(sql: &Sql) -> String {
     )
 }
 
+/// A statement as the store runs it: SQL text and parameters.
+pub type Statement = (String, Vec<Value>);
+
+/// The page query [`Store::transactions`] runs for `filter` (one statement; a filter on several
+/// accounts without text runs this once per account), so a benchmark can run the very same
+/// statement against another database.
+pub fn page_statement(filter: &TransactionFilter, after: Option<Keyset>, limit: u32) -> Result<Statement> {
+    let mut sql = build(filter, &filter.accounts, after)?;
+    sql.params.push(Value::Integer(i64::from(limit)));
+    Ok((page_sql(&sql), sql.params))
+}
+
+/// The totals query of [`Store::transaction_totals`] (see [`page_statement`]).
+pub fn totals_statement(filter: &TransactionFilter) -> Result<Statement> {
+    let sql = build(filter, &filter.accounts, None)?;
+    Ok((totals_sql(&sql), sql.params))
+}
+
+/// The query of [`Store::monthly_sums`] (see [`page_statement`]).
+pub fn monthly_statement(filter: &TransactionFilter) -> Result<Statement> {
+    let sql = build(filter, &filter.accounts, None)?;
+    Ok((monthly_sql(&sql), sql.params))
+}
+
 impl Store {
     /// A page of `filter`'s transactions, newest first, after `after` (from the start when `None`).
     /// The rows carry no raw JSON; [`Store::transaction`] has it.

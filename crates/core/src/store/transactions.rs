@@ -20,6 +20,9 @@
 //!   User text never reaches FTS syntax: it is split into words of letters and digits, each quoted
 //!   and matched as a prefix; a word with an umlaut or its transcription (ü / ue, ß / ss) also
 //!   matches the other spelling. Results are ordered like every list: newest first.
+//! - **Monthly summary.** `transaction_months` holds count, credits and debits per account, month,
+//!   currency and status, kept by triggers; totals and monthly sums of filters it can answer exactly
+//!   (no search, no amount range, dates on month boundaries) read it instead of the transactions.
 //! - **Raw data.** The provider's JSON is stored deflated in `raw_z`, primed with a dictionary of
 //!   typical provider JSON ([`compress_raw`]; rows from before schema 3 were converted by the
 //!   migration), and only read for a single transaction.
@@ -27,7 +30,7 @@
 use std::cell::RefCell;
 use std::cmp::Reverse;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use miniz_oxide::deflate::core::{
     CompressorOxide, TDEFLFlush, TDEFLStatus, compress, create_comp_flags_from_zip_params,
 };
@@ -362,6 +365,51 @@ fn inexact_sql(sql: &Sql) -> String {
     )
 }
 
+/// Which columns of `transaction_months` a summary reads for a direction: count, sum of credits,
+/// sum of debits, rows without minor units.
+fn summary_columns(direction: Option<Direction>) -> [&'static str; 4] {
+    match direction {
+        None => ["count", "income_minor", "spending_minor", "inexact"],
+        Some(Direction::Incoming) => ["count_in", "income_minor", "0", "0"],
+        Some(Direction::Outgoing) => ["count_out", "0", "spending_minor", "0"],
+    }
+}
+
+/// The conditions on `transaction_months` equivalent to `filter`, if it has any: no search, no
+/// amount range, and dates on month boundaries (from a 1st, to a month's last day).
+fn summary(filter: &TransactionFilter) -> Option<Sql> {
+    let searching = filter.text.as_deref().and_then(fts_query).is_some();
+    if searching || filter.min_amount.is_some() || filter.max_amount.is_some() {
+        return None;
+    }
+    let month = |d: NaiveDate| format!("{:04}-{:02}", d.year(), d.month());
+    let mut sql = Sql { from: "transaction_months m", conditions: Vec::new(), params: Vec::new() };
+    match filter.accounts.as_slice() {
+        [] => {}
+        [one] => sql.condition("m.account_id = ?", [text(one)]),
+        many => {
+            let marks = vec!["?"; many.len()].join(", ");
+            sql.condition(&format!("m.account_id IN ({marks})"), many.iter().map(text));
+        }
+    }
+    if let Some(status) = filter.status {
+        sql.condition("m.status = ?", [text(status.as_str())]);
+    }
+    if let Some(from) = filter.from {
+        if from.day() != 1 {
+            return None;
+        }
+        sql.condition("m.month >= ?", [text(month(from))]);
+    }
+    if let Some(to) = filter.to {
+        if to.succ_opt().is_some_and(|next| next.day() != 1) {
+            return None;
+        }
+        sql.condition("m.month <= ?", [text(month(to))]);
+    }
+    Some(sql)
+}
+
 /// A statement as the store runs it: SQL text and parameters.
 pub type Statement = (String, Vec<Value>);
 
@@ -374,15 +422,43 @@ pub fn page_statement(filter: &TransactionFilter, after: Option<Keyset>, limit: 
     Ok((page_sql(&sql), sql.params))
 }
 
-/// The totals query of [`Store::transaction_totals`] (see [`page_statement`]).
+/// The totals query of [`Store::transaction_totals`] (see [`page_statement`]): on
+/// `transaction_months` when it can answer the filter, else on the transactions. Either way the
+/// columns are currency, count, sum in minor units, rows without minor units.
 pub fn totals_statement(filter: &TransactionFilter) -> Result<Statement> {
+    if let Some(months) = summary(filter) {
+        let [count, income, spending, inexact] = summary_columns(filter.direction);
+        let query = format!(
+            "SELECT m.currency, sum({count}), sum({income}) + sum({spending}), sum({inexact})
+             FROM {} {} GROUP BY m.currency HAVING sum({count}) > 0 ORDER BY m.currency",
+            months.from,
+            months.where_clause()
+        );
+        return Ok((query, months.params));
+    }
     let sql = build(filter, &filter.accounts, None)?;
     Ok((totals_sql(&sql), sql.params))
 }
 
-/// The query of [`Store::monthly_sums`] (see [`page_statement`]).
+/// The query of [`Store::monthly_sums`] (see [`totals_statement`]): account, month, currency, count,
+/// credits, debits, rows without minor units.
 pub fn monthly_statement(filter: &TransactionFilter) -> Result<Statement> {
-    let sql = build(filter, &filter.accounts, None)?;
+    if let Some(months) = summary(filter) {
+        let [count, income, spending, inexact] = summary_columns(filter.direction);
+        let query = format!(
+            "SELECT m.account_id, m.month, m.currency, sum({count}), sum({income}), sum({spending}), sum({inexact})
+             FROM {} {} GROUP BY 1, 2, 3 HAVING sum({count}) > 0 ORDER BY 1, 2, 3",
+            months.from,
+            months.where_clause()
+        );
+        return Ok((query, months.params));
+    }
+    let mut sql = build(filter, &filter.accounts, None)?;
+    if sql.from == "transactions t" && filter.accounts.is_empty() && (filter.from.is_some() || filter.to.is_some()) {
+        // Grouping by account would lead SQLite to walk the account index in full; the date range
+        // is the seek.
+        sql.from = "transactions t INDEXED BY transactions_by_date";
+    }
     Ok((monthly_sql(&sql), sql.params))
 }
 
@@ -420,18 +496,21 @@ impl Store {
         self.query_all(&page_sql(&sql), params_from_iter(sql.params), transaction_from_row)
     }
 
-    /// Count and exact sum of every transaction `filter` matches, per currency.
+    /// Count and exact sum of every transaction `filter` matches, per currency. Month-aligned
+    /// filters without search or amounts read `transaction_months`; others the transactions.
     pub fn transaction_totals(&self, filter: &TransactionFilter) -> Result<Vec<CurrencySum>> {
         let sql = build(filter, &filter.accounts, None)?;
         let mut inexact_rows = 0;
-        let mut sums = self.query_all(&totals_sql(&sql), params_from_iter(sql.params.clone()), |r| {
-            inexact_rows += r.get::<_, i64>(3)?;
+        let read = |r: &rusqlite::Row<'_>, inexact_rows: &mut i64| {
+            *inexact_rows += r.get::<_, i64>(3)?;
             Ok(CurrencySum {
                 currency: Currency::parse(&r.get::<_, String>(0)?).unwrap_or(Currency::EUR),
                 count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or_default(),
                 sum: from_minor_units(r.get::<_, Option<i64>>(2)?.unwrap_or_default()),
             })
-        })?;
+        };
+        let (query, params) = totals_statement(filter)?;
+        let mut sums = self.query_all(&query, params_from_iter(params), |r| read(r, &mut inexact_rows))?;
         if inexact_rows > 0 {
             for (_, _, currency, amount) in self.inexact(&sql)? {
                 if let Some(sum) = sums.iter_mut().find(|s| s.currency == currency) {
@@ -442,12 +521,13 @@ impl Store {
         Ok(sums)
     }
 
-    /// Credits and debits per account and calendar month of `filter`'s transactions, oldest first.
+    /// Credits and debits per account and calendar month of `filter`'s transactions, oldest first
+    /// (from `transaction_months` where the filter allows, see [`Store::transaction_totals`]).
     pub fn monthly_sums(&self, filter: &TransactionFilter) -> Result<Vec<MonthlySum>> {
         let sql = build(filter, &filter.accounts, None)?;
         let mut inexact_rows = 0;
-        let mut sums = self.query_all(&monthly_sql(&sql), params_from_iter(sql.params.clone()), |r| {
-            inexact_rows += r.get::<_, i64>(6)?;
+        let read = |r: &rusqlite::Row<'_>, inexact_rows: &mut i64| {
+            *inexact_rows += r.get::<_, i64>(6)?;
             Ok(MonthlySum {
                 account_id: AccountId(r.get(0)?),
                 month: r.get(1)?,
@@ -456,7 +536,9 @@ impl Store {
                 income: from_minor_units(r.get::<_, Option<i64>>(4)?.unwrap_or_default()),
                 spending: from_minor_units(r.get::<_, Option<i64>>(5)?.unwrap_or_default()),
             })
-        })?;
+        };
+        let (query, params) = monthly_statement(filter)?;
+        let mut sums = self.query_all(&query, params_from_iter(params), |r| read(r, &mut inexact_rows))?;
         if inexact_rows > 0 {
             for (account, month, currency, amount) in self.inexact(&sql)? {
                 let group =
@@ -503,8 +585,9 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// `EXPLAIN QUERY PLAN` of the page and the totals query for `filter`: one line per plan step,
-    /// each query's lines after a `-- page` / `-- totals` header. For tests and diagnostics.
+    /// `EXPLAIN QUERY PLAN` of the page, totals and monthly queries for `filter`: one line per plan
+    /// step, each query's lines after a `-- page` / `-- totals` / `-- monthly` header. For tests and
+    /// diagnostics.
     pub fn transaction_query_plans(&self, filter: &TransactionFilter, after: Option<Keyset>) -> Result<Vec<String>> {
         let mut lines = Vec::new();
         let page_accounts: Vec<&[AccountId]> = if per_account(filter) {
@@ -518,9 +601,11 @@ impl Store {
             lines.push("-- page".to_owned());
             lines.extend(self.explain(&page_sql(&sql), sql.params)?);
         }
-        let sql = build(filter, &filter.accounts, None)?;
-        lines.push("-- totals".to_owned());
-        lines.extend(self.explain(&totals_sql(&sql), sql.params)?);
+        for (name, (query, params)) in [("totals", totals_statement(filter)?), ("monthly", monthly_statement(filter)?)]
+        {
+            lines.push(format!("-- {name}"));
+            lines.extend(self.explain(&query, params)?);
+        }
         Ok(lines)
     }
 

@@ -45,3 +45,68 @@ CREATE TRIGGER transactions_fts_update
 END;
 
 INSERT INTO transactions_fts (transactions_fts) VALUES ('rebuild');
+
+-- Counts and sums per account, month, currency and status, kept by triggers in the transaction of every
+-- write, so charts and the totals of month-aligned filters read a few hundred rows instead of every
+-- transaction. `inexact` counts rows without minor units (their amounts are added from the text).
+CREATE TABLE transaction_months (
+    account_id     TEXT NOT NULL,
+    month          TEXT NOT NULL,
+    currency       TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    count          INTEGER NOT NULL,
+    count_in       INTEGER NOT NULL,
+    count_out      INTEGER NOT NULL,
+    income_minor   INTEGER NOT NULL,
+    spending_minor INTEGER NOT NULL,
+    inexact        INTEGER NOT NULL,
+    PRIMARY KEY (account_id, month, currency, status)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO transaction_months
+    SELECT account_id, substr(booking_date, 1, 7), currency, status, count(*),
+           count(CASE WHEN amount_minor > 0 THEN 1 END), count(CASE WHEN amount_minor < 0 THEN 1 END),
+           coalesce(sum(CASE WHEN amount_minor > 0 THEN amount_minor END), 0),
+           coalesce(sum(CASE WHEN amount_minor < 0 THEN amount_minor END), 0),
+           count(*) - count(amount_minor)
+    FROM transactions GROUP BY 1, 2, 3, 4;
+
+CREATE TRIGGER transaction_months_insert AFTER INSERT ON transactions BEGIN
+    INSERT INTO transaction_months
+        VALUES (new.account_id, substr(new.booking_date, 1, 7), new.currency, new.status, 1,
+                coalesce(new.amount_minor > 0, 0), coalesce(new.amount_minor < 0, 0),
+                max(coalesce(new.amount_minor, 0), 0), min(coalesce(new.amount_minor, 0), 0),
+                new.amount_minor IS NULL)
+        ON CONFLICT DO UPDATE SET count = count + 1, count_in = count_in + excluded.count_in,
+            count_out = count_out + excluded.count_out, income_minor = income_minor + excluded.income_minor,
+            spending_minor = spending_minor + excluded.spending_minor, inexact = inexact + excluded.inexact;
+END;
+
+CREATE TRIGGER transaction_months_delete AFTER DELETE ON transactions BEGIN
+    UPDATE transaction_months SET count = count - 1, count_in = count_in - coalesce(old.amount_minor > 0, 0),
+            count_out = count_out - coalesce(old.amount_minor < 0, 0),
+            income_minor = income_minor - max(coalesce(old.amount_minor, 0), 0),
+            spending_minor = spending_minor - min(coalesce(old.amount_minor, 0), 0),
+            inexact = inexact - (old.amount_minor IS NULL)
+        WHERE account_id = old.account_id AND month = substr(old.booking_date, 1, 7)
+          AND currency = old.currency AND status = old.status;
+END;
+
+CREATE TRIGGER transaction_months_update
+    AFTER UPDATE OF account_id, booking_date, currency, status, amount_minor ON transactions BEGIN
+    UPDATE transaction_months SET count = count - 1, count_in = count_in - coalesce(old.amount_minor > 0, 0),
+            count_out = count_out - coalesce(old.amount_minor < 0, 0),
+            income_minor = income_minor - max(coalesce(old.amount_minor, 0), 0),
+            spending_minor = spending_minor - min(coalesce(old.amount_minor, 0), 0),
+            inexact = inexact - (old.amount_minor IS NULL)
+        WHERE account_id = old.account_id AND month = substr(old.booking_date, 1, 7)
+          AND currency = old.currency AND status = old.status;
+    INSERT INTO transaction_months
+        VALUES (new.account_id, substr(new.booking_date, 1, 7), new.currency, new.status, 1,
+                coalesce(new.amount_minor > 0, 0), coalesce(new.amount_minor < 0, 0),
+                max(coalesce(new.amount_minor, 0), 0), min(coalesce(new.amount_minor, 0), 0),
+                new.amount_minor IS NULL)
+        ON CONFLICT DO UPDATE SET count = count + 1, count_in = count_in + excluded.count_in,
+            count_out = count_out + excluded.count_out, income_minor = income_minor + excluded.income_minor,
+            spending_minor = spending_minor + excluded.spending_minor, inexact = inexact + excluded.inexact;
+END;

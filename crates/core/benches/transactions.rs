@@ -130,14 +130,19 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, String), String> {
     let (small, small_rows) = counts.iter().min_by_key(|(_, c)| *c).cloned().ok_or("no accounts")?;
     let small_filter = TransactionFilter { accounts: vec![small], ..TransactionFilter::default() };
 
-    // Random positions and rare words, drawn once and used by both sides.
+    // Random positions and rare words (a booking's 8-digit reference), drawn once, used by both sides.
     let mut keysets = Vec::new();
     let mut rare_words = Vec::new();
     for _ in 0..200 {
         let id = 1 + rng.below(rows.max(1)) as i64;
         if let Some(found) = store.transaction(TransactionId(id)).map_err(fail("sample"))? {
             keysets.push(Keyset { booking_date: found.transaction.booking_date, id: found.id });
-            if let Some(word) = found.transaction.purpose.as_deref().and_then(|p| p.split(' ').find(|w| w.len() == 8)) {
+            if let Some(word) = found
+                .transaction
+                .purpose
+                .as_deref()
+                .and_then(|p| p.split(' ').find(|w| w.len() == 8 && w.bytes().all(|b| b.is_ascii_digit())))
+            {
                 rare_words.push(word.to_owned());
             }
         }
@@ -209,6 +214,24 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, String), String> {
         &mut |_| store.transaction_totals(&all).map(drop).map_err(e),
         &|_| totals_statement(&all).map_err(e),
         50,
+    )?;
+    let ranges: Vec<TransactionFilter> = (0..50)
+        .map(|_| {
+            let from = until - chrono::Duration::days(90 + rng.below(5 * 365 - 90) as i64);
+            TransactionFilter {
+                accounts: vec![report.accounts[0].clone()],
+                from: Some(from),
+                to: Some(from + chrono::Duration::days(89)),
+                min_amount: Some(rust_decimal::Decimal::new(-10_000, 2)),
+                ..TransactionFilter::default()
+            }
+        })
+        .collect();
+    line(
+        "count and sum: largest account, random 90 days, amount ≥ -100".into(),
+        &mut |i| store.transaction_totals(&ranges[pick(i, ranges.len())]).map(drop).map_err(e),
+        &|i| totals_statement(&ranges[pick(i, ranges.len())]).map_err(e),
+        200,
     )?;
     line(
         "monthly sums per account, all years".into(),

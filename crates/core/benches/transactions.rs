@@ -10,7 +10,7 @@
 //! For each size a vault is filled through the real sync path ([`kontor_core::seed`]) and a plain,
 //! unencrypted SQLite file with the same schema gets the same rows (copied through `ATTACH … KEY`).
 //! Each line of issue 9's table is measured on both in the same run: the vault through the store's
-//! own methods, the floor by running the very same SQL statement ([`page_statement`] and friends)
+//! own methods, the floor by running the very same SQL statement (`Store::page_statement` and friends)
 //! with the same page cache size. Parameters are random per repetition (seeded, so runs compare);
 //! p50 and p95 are reported, warm (every query runs once before timing). Output: a markdown table.
 
@@ -20,9 +20,7 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, TimeZone, Utc};
 use kontor_core::domain::{AccountId, TransactionId};
 use kontor_core::seed::{self, SeedSpec};
-use kontor_core::store::transactions::{
-    Keyset, Statement, TransactionFilter, monthly_statement, page_statement, totals_statement,
-};
+use kontor_core::store::transactions::{Keyset, Statement, TransactionFilter};
 use kontor_core::store::{Store, migrations};
 use kontor_core::vault::VaultKey;
 use rusqlite::{Connection, params_from_iter};
@@ -170,49 +168,49 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, String), String> {
     line(
         "newest 50, all accounts".into(),
         &mut |_| store.transactions(&all, None, PAGE).map(drop).map_err(e),
-        &|_| page_statement(&all, None, PAGE).map_err(e),
+        &|_| store.page_statement(&all, None, PAGE).map_err(e),
         500,
     )?;
     line(
         format!("newest 50 of the smallest account ({small_rows} rows)"),
         &mut |_| store.transactions(&small_filter, None, PAGE).map(drop).map_err(e),
-        &|_| page_statement(&small_filter, None, PAGE).map_err(e),
+        &|_| store.page_statement(&small_filter, None, PAGE).map_err(e),
         500,
     )?;
     line(
         "a page at a random depth".into(),
         &mut |i| store.transactions(&all, Some(keysets[pick(i, keysets.len())]), PAGE).map(drop).map_err(e),
-        &|i| page_statement(&all, Some(keysets[pick(i, keysets.len())]), PAGE).map_err(e),
+        &|i| store.page_statement(&all, Some(keysets[pick(i, keysets.len())]), PAGE).map_err(e),
         500,
     )?;
     line(
         "search a rare word (first page)".into(),
         &mut |i| store.transactions(&search(&rare_words[pick(i, rare_words.len())]), None, PAGE).map(drop).map_err(e),
-        &|i| page_statement(&search(&rare_words[pick(i, rare_words.len())]), None, PAGE).map_err(e),
+        &|i| store.page_statement(&search(&rare_words[pick(i, rare_words.len())]), None, PAGE).map_err(e),
         500,
     )?;
     line(
         "count and sum of a rare word's matches".into(),
         &mut |i| store.transaction_totals(&search(&rare_words[pick(i, rare_words.len())])).map(drop).map_err(e),
-        &|i| totals_statement(&search(&rare_words[pick(i, rare_words.len())])).map_err(e),
+        &|i| store.totals_statement(&search(&rare_words[pick(i, rare_words.len())])).map_err(e),
         500,
     )?;
     line(
         "search a common word (\"rewe\", first page)".into(),
         &mut |_| store.transactions(&common, None, PAGE).map(drop).map_err(e),
-        &|_| page_statement(&common, None, PAGE).map_err(e),
+        &|_| store.page_statement(&common, None, PAGE).map_err(e),
         50,
     )?;
     line(
         "count and sum of a common word's matches".into(),
         &mut |_| store.transaction_totals(&common).map(drop).map_err(e),
-        &|_| totals_statement(&common).map_err(e),
+        &|_| store.totals_statement(&common).map_err(e),
         50,
     )?;
     line(
         "count and sum of everything".into(),
         &mut |_| store.transaction_totals(&all).map(drop).map_err(e),
-        &|_| totals_statement(&all).map_err(e),
+        &|_| store.totals_statement(&all).map_err(e),
         50,
     )?;
     let ranges: Vec<TransactionFilter> = (0..50)
@@ -230,13 +228,13 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, String), String> {
     line(
         "count and sum: largest account, random 90 days, amount ≥ -100".into(),
         &mut |i| store.transaction_totals(&ranges[pick(i, ranges.len())]).map(drop).map_err(e),
-        &|i| totals_statement(&ranges[pick(i, ranges.len())]).map_err(e),
+        &|i| store.totals_statement(&ranges[pick(i, ranges.len())]).map_err(e),
         200,
     )?;
     line(
         "monthly sums per account, all years".into(),
         &mut |_| store.monthly_sums(&all).map(drop).map_err(e),
-        &|_| monthly_statement(&all).map_err(e),
+        &|_| store.monthly_statement(&all).map_err(e),
         50,
     )?;
     let notes = format!(

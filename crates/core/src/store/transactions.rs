@@ -9,7 +9,9 @@
 //!   `? IS NULL OR …` terms, which stop SQLite from using an index. Account and dates seek on
 //!   `transactions_by_account_date` or `transactions_by_date` (schema 3); status, amount and in/out
 //!   are checked on those indexes' trailing columns. Several accounts are paged one seek per account
-//!   and merged here. A search drives the query from the FTS index and reads matching rows by id.
+//!   and merged here. A search with few matches drives the query from the FTS index and reads the
+//!   matches by id; one with many (a short prefix as the user starts typing) walks the date index
+//!   in order and keeps the ids in the FTS match set, so a page stops after its rows.
 //!   `tests/transaction_queries.rs` checks the plans of every combination with `EXPLAIN QUERY PLAN`.
 //! - **Exact money.** `amount_minor` holds the amount in hundredths of the currency unit as an
 //!   integer, for every currency; SQL sums integers and the result is turned back into a
@@ -270,20 +272,43 @@ fn bound(amount: Decimal, lower: bool) -> Result<i64> {
     scaled.ok_or_else(|| KontorError::invalid_input(format!("The amount {amount} is too large.")))
 }
 
+/// How a search takes part in a query (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Search {
+    None,
+    /// Few matches: the FTS index drives, each match is read by id, then sorted.
+    Drive(String),
+    /// Many matches: an index walks the transactions in date order and keeps those whose id is in
+    /// the set of matches, so a page stops after its rows and totals read only the index.
+    Filter(String),
+}
+
+/// The most matches a search may have and still drive the query: a sixteenth of the vault, at most
+/// 4,096 rows (reading that many rows by id costs about what a walk over the date index does).
+fn drives(matches: i64, rows: i64) -> bool {
+    matches <= (rows / 16).min(4096)
+}
+
 /// The conditions of `filter` for `accounts` (a subset of the filter's accounts, or all when empty).
-fn build(filter: &TransactionFilter, accounts: &[AccountId], after: Option<Keyset>) -> Result<Sql> {
-    let search = filter.text.as_deref().and_then(fts_query);
-    let mut sql = Sql {
-        from: if search.is_some() {
-            "transactions_fts f CROSS JOIN transactions t ON t.id = f.rowid"
-        } else {
-            "transactions t"
-        },
-        conditions: Vec::new(),
-        params: Vec::new(),
-    };
-    if let Some(query) = search {
-        sql.condition("transactions_fts MATCH ?", [Value::Text(query)]);
+fn build(filter: &TransactionFilter, accounts: &[AccountId], after: Option<Keyset>, search: &Search) -> Result<Sql> {
+    let mut sql = Sql { from: "transactions t", conditions: Vec::new(), params: Vec::new() };
+    match search {
+        Search::None => {}
+        Search::Drive(query) => {
+            sql.from = "transactions_fts f CROSS JOIN transactions t ON t.id = f.rowid";
+            sql.condition("transactions_fts MATCH ?", [Value::Text(query.clone())]);
+        }
+        Search::Filter(query) => {
+            sql.from = if accounts.is_empty() {
+                "transactions t INDEXED BY transactions_by_date"
+            } else {
+                "transactions t INDEXED BY transactions_by_account_date"
+            };
+            sql.condition(
+                "t.id IN (SELECT rowid FROM transactions_fts WHERE transactions_fts MATCH ?)",
+                [Value::Text(query.clone())],
+            );
+        }
     }
     match accounts {
         [] => {}
@@ -320,8 +345,8 @@ fn build(filter: &TransactionFilter, accounts: &[AccountId], after: Option<Keyse
 }
 
 /// Whether a page over several accounts is read as one seek per account (see the module docs).
-fn per_account(filter: &TransactionFilter) -> bool {
-    filter.accounts.len() > 1 && filter.text.as_deref().and_then(fts_query).is_none()
+fn per_account(filter: &TransactionFilter, search: &Search) -> bool {
+    filter.accounts.len() > 1 && !matches!(search, Search::Drive(_))
 }
 
 fn page_sql(sql: &Sql) -> String {
@@ -413,56 +438,73 @@ fn summary(filter: &TransactionFilter) -> Option<Sql> {
 /// A statement as the store runs it: SQL text and parameters.
 pub type Statement = (String, Vec<Value>);
 
-/// The page query [`Store::transactions`] runs for `filter` (one statement; a filter on several
-/// accounts without text runs this once per account), so a benchmark can run the very same
-/// statement against another database.
-pub fn page_statement(filter: &TransactionFilter, after: Option<Keyset>, limit: u32) -> Result<Statement> {
-    let mut sql = build(filter, &filter.accounts, after)?;
-    sql.params.push(Value::Integer(i64::from(limit)));
-    Ok((page_sql(&sql), sql.params))
-}
-
-/// The totals query of [`Store::transaction_totals`] (see [`page_statement`]): on
-/// `transaction_months` when it can answer the filter, else on the transactions. Either way the
-/// columns are currency, count, sum in minor units, rows without minor units.
-pub fn totals_statement(filter: &TransactionFilter) -> Result<Statement> {
-    if let Some(months) = summary(filter) {
-        let [count, income, spending, inexact] = summary_columns(filter.direction);
-        let query = format!(
-            "SELECT m.currency, sum({count}), sum({income}) + sum({spending}), sum({inexact})
-             FROM {} {} GROUP BY m.currency HAVING sum({count}) > 0 ORDER BY m.currency",
-            months.from,
-            months.where_clause()
-        );
-        return Ok((query, months.params));
-    }
-    let sql = build(filter, &filter.accounts, None)?;
-    Ok((totals_sql(&sql), sql.params))
-}
-
-/// The query of [`Store::monthly_sums`] (see [`totals_statement`]): account, month, currency, count,
-/// credits, debits, rows without minor units.
-pub fn monthly_statement(filter: &TransactionFilter) -> Result<Statement> {
-    if let Some(months) = summary(filter) {
-        let [count, income, spending, inexact] = summary_columns(filter.direction);
-        let query = format!(
-            "SELECT m.account_id, m.month, m.currency, sum({count}), sum({income}), sum({spending}), sum({inexact})
-             FROM {} {} GROUP BY 1, 2, 3 HAVING sum({count}) > 0 ORDER BY 1, 2, 3",
-            months.from,
-            months.where_clause()
-        );
-        return Ok((query, months.params));
-    }
-    let mut sql = build(filter, &filter.accounts, None)?;
-    if sql.from == "transactions t" && filter.accounts.is_empty() && (filter.from.is_some() || filter.to.is_some()) {
-        // Grouping by account would lead SQLite to walk the account index in full; the date range
-        // is the seek.
-        sql.from = "transactions t INDEXED BY transactions_by_date";
-    }
-    Ok((monthly_sql(&sql), sql.params))
-}
-
 impl Store {
+    /// How `filter`'s search takes part in its queries: the number of matches (counted in the FTS
+    /// index alone) against the number of transactions (from the monthly summary).
+    fn search(&self, filter: &TransactionFilter) -> Result<Search> {
+        let Some(query) = filter.text.as_deref().and_then(fts_query) else { return Ok(Search::None) };
+        let matches: i64 = self
+            .conn()
+            .query_row("SELECT count(*) FROM transactions_fts WHERE transactions_fts MATCH ?1", [&query], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let rows: i64 = self
+            .conn()
+            .query_row("SELECT coalesce(sum(count), 0) FROM transaction_months", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(if drives(matches, rows) { Search::Drive(query) } else { Search::Filter(query) })
+    }
+
+    /// The page query [`Store::transactions`] runs for `filter` (one statement; a filter on several
+    /// accounts that the search does not drive runs it once per account), so a benchmark can run
+    /// the very same statement against another database.
+    pub fn page_statement(&self, filter: &TransactionFilter, after: Option<Keyset>, limit: u32) -> Result<Statement> {
+        let mut sql = build(filter, &filter.accounts, after, &self.search(filter)?)?;
+        sql.params.push(Value::Integer(i64::from(limit)));
+        Ok((page_sql(&sql), sql.params))
+    }
+
+    /// The totals query of [`Store::transaction_totals`] (see [`Store::page_statement`]): on
+    /// `transaction_months` when it can answer the filter, else on the transactions. Either way the
+    /// columns are currency, count, sum in minor units, rows without minor units.
+    pub fn totals_statement(&self, filter: &TransactionFilter) -> Result<Statement> {
+        if let Some(months) = summary(filter) {
+            let [count, income, spending, inexact] = summary_columns(filter.direction);
+            let query = format!(
+                "SELECT m.currency, sum({count}), sum({income}) + sum({spending}), sum({inexact})
+                 FROM {} {} GROUP BY m.currency HAVING sum({count}) > 0 ORDER BY m.currency",
+                months.from,
+                months.where_clause()
+            );
+            return Ok((query, months.params));
+        }
+        let sql = build(filter, &filter.accounts, None, &self.search(filter)?)?;
+        Ok((totals_sql(&sql), sql.params))
+    }
+
+    /// The query of [`Store::monthly_sums`] (see [`Store::totals_statement`]): account, month,
+    /// currency, count, credits, debits, rows without minor units.
+    pub fn monthly_statement(&self, filter: &TransactionFilter) -> Result<Statement> {
+        if let Some(months) = summary(filter) {
+            let [count, income, spending, inexact] = summary_columns(filter.direction);
+            let query = format!(
+                "SELECT m.account_id, m.month, m.currency, sum({count}), sum({income}), sum({spending}),
+                        sum({inexact})
+                 FROM {} {} GROUP BY 1, 2, 3 HAVING sum({count}) > 0 ORDER BY 1, 2, 3",
+                months.from,
+                months.where_clause()
+            );
+            return Ok((query, months.params));
+        }
+        let mut sql = build(filter, &filter.accounts, None, &self.search(filter)?)?;
+        if sql.from == "transactions t" && filter.accounts.is_empty() && (filter.from.is_some() || filter.to.is_some())
+        {
+            // Grouping by account would lead SQLite to walk the account index in full; the date
+            // range is the seek.
+            sql.from = "transactions t INDEXED BY transactions_by_date";
+        }
+        Ok((monthly_sql(&sql), sql.params))
+    }
+
     /// A page of `filter`'s transactions, newest first, after `after` (from the start when `None`).
     /// The rows carry no raw JSON; [`Store::transaction`] has it.
     pub fn transactions(
@@ -471,15 +513,16 @@ impl Store {
         after: Option<Keyset>,
         limit: u32,
     ) -> Result<Vec<(TransactionId, Transaction)>> {
+        let search = self.search(filter)?;
         let mut rows = Vec::new();
-        if per_account(filter) {
+        if per_account(filter, &search) {
             for account in &filter.accounts {
-                rows.extend(self.page(filter, std::slice::from_ref(account), after, limit)?);
+                rows.extend(self.page(filter, std::slice::from_ref(account), after, limit, &search)?);
             }
             rows.sort_by_key(|(id, t)| Reverse((t.booking_date, *id)));
             rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         } else {
-            rows = self.page(filter, &filter.accounts, after, limit)?;
+            rows = self.page(filter, &filter.accounts, after, limit, &search)?;
         }
         Ok(rows)
     }
@@ -490,8 +533,9 @@ impl Store {
         accounts: &[AccountId],
         after: Option<Keyset>,
         limit: u32,
+        search: &Search,
     ) -> Result<Vec<(TransactionId, Transaction)>> {
-        let mut sql = build(filter, accounts, after)?;
+        let mut sql = build(filter, accounts, after, search)?;
         sql.params.push(Value::Integer(i64::from(limit)));
         self.query_all(&page_sql(&sql), params_from_iter(sql.params), transaction_from_row)
     }
@@ -499,7 +543,6 @@ impl Store {
     /// Count and exact sum of every transaction `filter` matches, per currency. Month-aligned
     /// filters without search or amounts read `transaction_months`; others the transactions.
     pub fn transaction_totals(&self, filter: &TransactionFilter) -> Result<Vec<CurrencySum>> {
-        let sql = build(filter, &filter.accounts, None)?;
         let mut inexact_rows = 0;
         let read = |r: &rusqlite::Row<'_>, inexact_rows: &mut i64| {
             *inexact_rows += r.get::<_, i64>(3)?;
@@ -509,10 +552,10 @@ impl Store {
                 sum: from_minor_units(r.get::<_, Option<i64>>(2)?.unwrap_or_default()),
             })
         };
-        let (query, params) = totals_statement(filter)?;
+        let (query, params) = self.totals_statement(filter)?;
         let mut sums = self.query_all(&query, params_from_iter(params), |r| read(r, &mut inexact_rows))?;
         if inexact_rows > 0 {
-            for (_, _, currency, amount) in self.inexact(&sql)? {
+            for (_, _, currency, amount) in self.inexact(filter)? {
                 if let Some(sum) = sums.iter_mut().find(|s| s.currency == currency) {
                     sum.sum += amount;
                 }
@@ -524,7 +567,6 @@ impl Store {
     /// Credits and debits per account and calendar month of `filter`'s transactions, oldest first
     /// (from `transaction_months` where the filter allows, see [`Store::transaction_totals`]).
     pub fn monthly_sums(&self, filter: &TransactionFilter) -> Result<Vec<MonthlySum>> {
-        let sql = build(filter, &filter.accounts, None)?;
         let mut inexact_rows = 0;
         let read = |r: &rusqlite::Row<'_>, inexact_rows: &mut i64| {
             *inexact_rows += r.get::<_, i64>(6)?;
@@ -537,10 +579,10 @@ impl Store {
                 spending: from_minor_units(r.get::<_, Option<i64>>(5)?.unwrap_or_default()),
             })
         };
-        let (query, params) = monthly_statement(filter)?;
+        let (query, params) = self.monthly_statement(filter)?;
         let mut sums = self.query_all(&query, params_from_iter(params), |r| read(r, &mut inexact_rows))?;
         if inexact_rows > 0 {
-            for (account, month, currency, amount) in self.inexact(&sql)? {
+            for (account, month, currency, amount) in self.inexact(filter)? {
                 let group =
                     sums.iter_mut().find(|m| m.account_id == account && m.month == month && m.currency == currency);
                 if let Some(group) = group {
@@ -551,8 +593,10 @@ impl Store {
         Ok(sums)
     }
 
-    fn inexact(&self, sql: &Sql) -> Result<Vec<(AccountId, String, Currency, Decimal)>> {
-        let rows = self.query_all(&inexact_sql(sql), params_from_iter(sql.params.clone()), |r| {
+    /// `filter`'s rows without minor units (see [`inexact_sql`]).
+    fn inexact(&self, filter: &TransactionFilter) -> Result<Vec<(AccountId, String, Currency, Decimal)>> {
+        let sql = build(filter, &filter.accounts, None, &self.search(filter)?)?;
+        let rows = self.query_all(&inexact_sql(&sql), params_from_iter(sql.params.clone()), |r| {
             Ok((AccountId(r.get(0)?), r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
         })?;
         Ok(rows
@@ -590,18 +634,20 @@ impl Store {
     /// diagnostics.
     pub fn transaction_query_plans(&self, filter: &TransactionFilter, after: Option<Keyset>) -> Result<Vec<String>> {
         let mut lines = Vec::new();
-        let page_accounts: Vec<&[AccountId]> = if per_account(filter) {
+        let search = self.search(filter)?;
+        let page_accounts: Vec<&[AccountId]> = if per_account(filter, &search) {
             filter.accounts.iter().map(std::slice::from_ref).collect()
         } else {
             vec![&filter.accounts]
         };
         for accounts in page_accounts {
-            let mut sql = build(filter, accounts, after)?;
+            let mut sql = build(filter, accounts, after, &search)?;
             sql.params.push(Value::Integer(50));
             lines.push("-- page".to_owned());
             lines.extend(self.explain(&page_sql(&sql), sql.params)?);
         }
-        for (name, (query, params)) in [("totals", totals_statement(filter)?), ("monthly", monthly_statement(filter)?)]
+        for (name, (query, params)) in
+            [("totals", self.totals_statement(filter)?), ("monthly", self.monthly_statement(filter)?)]
         {
             lines.push(format!("-- {name}"));
             lines.extend(self.explain(&query, params)?);

@@ -57,6 +57,53 @@ export type CurrencyTotal = { currency: string, amount: string, };
 
 export type Overview = { accounts: Array<AccountSummary>, totals: Array<CurrencyTotal>, connections: Array<ConnectionSummary>, };
 
+export type BookingStatus = "booked" | "pending";
+
+export type Direction = "incoming" | "outgoing";
+
+export type TransactionQuery = { 
+/**
+ * Only these accounts (ids from the overview); empty or absent: all.
+ */
+accounts?: Array<string>, from?: string, to?: string, min_amount?: string, max_amount?: string, direction?: Direction, status?: BookingStatus, 
+/**
+ * Search words (prefixes of words in counterparty, IBAN, purpose, kind).
+ */
+text?: string, after?: string, 
+/**
+ * Rows per page (default 100, at most 1000).
+ */
+limit?: number, };
+
+export type TransactionRow = { id: number, account_id: string, booking_date: string, value_date: string | null, amount: string, currency: string, status: BookingStatus, counterparty_name: string | null, counterparty_iban: string | null, purpose: string | null, kind: string | null, };
+
+export type TransactionTotal = { currency: string, count: number, sum: string, };
+
+export type TransactionPage = { transactions: Array<TransactionRow>, 
+/**
+ * Pass as `after` for the next page; absent on the last page.
+ */
+next: string | null, 
+/**
+ * Count and sum of the whole filtered set per currency (not only this page); computed for the
+ * first page (no `after`) and absent on later pages, whose set is the same.
+ */
+totals: Array<TransactionTotal> | null, };
+
+export type TransactionDetail = { id: number, account_id: string, account_name: string | null, bank_name: string | null, provider_id: string, booking_date: string, value_date: string | null, amount: string, currency: string, status: BookingStatus, counterparty_name: string | null, counterparty_iban: string | null, counterparty_bic: string | null, purpose: string | null, kind: string | null, 
+/**
+ * The provider's JSON for this booking, as received.
+ */
+raw: string | null, first_seen_at: string | null, updated_at: string | null, };
+
+export type MonthlyFlow = { account_id: string, month: string, currency: string, count: number, income: string, spending: string, };
+
+export type BalancePoint = { date: string, balance: string, };
+
+export type ExportFormat = "csv" | "json";
+
+export type ExportLocale = "de" | "en";
+
 export type ProviderKind = "finapi" | "finx";
 
 export type LoginField = { label: string, 

@@ -56,8 +56,13 @@ enum Command {
     Connections,
     /// List the accounts with their balances.
     Accounts,
-    /// List transactions, newest first.
+    /// List transactions, newest first, with filters; prints the count and sum of the filtered set.
     Transactions(commands::data::TransactionsArgs),
+    /// Export the transactions the filters match as CSV or JSON.
+    Export(commands::data::ExportArgs),
+    /// Developer tools (e.g. `dev seed`: a vault full of made-up transactions).
+    #[command(subcommand)]
+    Dev(commands::dev::DevCommand),
     /// List bank authentications waiting for the user (e.g. an unfinished redirect).
     Flows,
     /// finX income reports stored in the vault: all of them, or one in full.
@@ -143,6 +148,8 @@ fn run_async(command: Command, globals: &Globals) -> Result<(), CommandFailure> 
             Command::Connections => commands::data::connections(globals),
             Command::Accounts => commands::data::accounts(globals),
             Command::Transactions(args) => commands::data::transactions(args, globals),
+            Command::Export(args) => commands::data::export(args, globals),
+            Command::Dev(command) => commands::dev::run(command, globals),
             Command::Flows => commands::data::flows(globals),
             Command::IncomeReport { id } => commands::data::income_report(id.as_deref(), globals),
             Command::Callback { url } => commands::flows::callback(&url, globals).await,

@@ -10,6 +10,7 @@
 //! - [`sca`]: the strong-customer-authentication state machine shared by every provider and front end.
 //! - [`tan`]: chipTAN flicker (HHD 1.3/1.4), photoTAN and chipTAN-QR.
 //! - [`sync`]: plan, reconcile, apply in one transaction.
+//! - [`seed`]: a vault of any size with realistic bookings, through the sync path, for tests and benchmarks.
 //!
 //! Time comes from an injected [`clock::Clock`]; money is `rust_decimal`; secrets are wrapped in
 //! [`secret::Sensitive`], which cannot be printed or serialized.
@@ -22,6 +23,7 @@ pub mod paths;
 pub mod provider;
 pub mod sca;
 pub mod secret;
+pub mod seed;
 pub mod store;
 pub mod sync;
 pub mod tan;

@@ -172,7 +172,7 @@ fn a_marker_in_a_purpose_is_in_no_file_and_the_file_needs_the_key() {
 
     // With the key from the keyring it reads back.
     let store = vault::open_with_keyring(&fx.paths, &fx.keyring).unwrap_or_else(|e| panic!("{e}"));
-    let rows = store.transactions_page(None, None, 10).unwrap_or_else(|e| panic!("{e}"));
+    let rows = store.transactions(&Default::default(), None, 10).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].1.purpose.as_deref(), Some(marker));
     assert_eq!(rows[0].1.amount.amount.to_string(), "-42.10");
@@ -272,7 +272,7 @@ fn moving_between_keyring_and_passphrase_keeps_the_data() {
     vault::rekey(&fx.paths, &store, &fx.keyring, vault::KeySource::Keyring, None).unwrap_or_else(|e| panic!("{e}"));
     store.close().unwrap_or_else(|e| panic!("{e}"));
     let store = vault::open_with_keyring(&fx.paths, &fx.keyring).unwrap_or_else(|e| panic!("{e}"));
-    let rows = store.transactions_page(None, None, 10).unwrap_or_else(|e| panic!("{e}"));
+    let rows = store.transactions(&Default::default(), None, 10).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rows[0].1.purpose.as_deref(), Some("survives rekeying"));
 }
 
@@ -307,7 +307,7 @@ fn unreachable_keyring_falls_back_to_a_passphrase() {
     let paths = VaultPaths::new(dir.path());
     let store = vault::unlock_with_passphrase(&paths, &SecretString::new("correct horse battery".into()))
         .unwrap_or_else(|e| panic!("{e}"));
-    let rows = store.transactions_page(None, None, 10).unwrap_or_else(|e| panic!("{e}"));
+    let rows = store.transactions(&Default::default(), None, 10).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rows.len(), 1);
 }
 

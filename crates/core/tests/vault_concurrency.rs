@@ -93,9 +93,9 @@ fn child_first_opens() {
 
 /// A vault at schema 1, as an older Kontor left it.
 fn old_vault(path: &Path, key: &VaultKey) {
-    must(must(Store::open_encrypted(path, key, true)).close());
     let conn = raw_conn(path, key);
-    conn.execute_batch("DROP TABLE income_reports; PRAGMA user_version = 1;").unwrap_or_else(|e| panic!("{e}"));
+    conn.execute_batch(migrations::MIGRATIONS[0]).unwrap_or_else(|e| panic!("{e}"));
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA user_version = 1;").unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// The app and the CLI open a vault an older Kontor wrote, at the same moment: one of them migrates

@@ -1,24 +1,120 @@
-//! `kontor connections`, `accounts`, `transactions`, `flows`: what is in the vault. These commands never
-//! talk to a bank.
+//! `kontor connections`, `accounts`, `transactions`, `export`, `flows`: what is in the vault. These commands
+//! never talk to a bank.
 
 use clap::Args;
-use kontor_core::api::dto::{AccountSummary, ConnectionSummary};
+use std::path::PathBuf;
+
+use kontor_core::api::dto::{AccountSummary, ConnectionSummary, TransactionQuery, TransactionRow, TransactionTotal};
 use kontor_core::api::link_dto::{PendingFlow, StoredIncomeReport};
-use kontor_core::domain::{AccountId, BookingStatus};
+use kontor_core::api::transactions::{ExportFormat, ExportLocale};
+use kontor_core::domain::{BookingStatus, Direction};
 use kontor_core::provider::finx::{ReportFigures, ReportGroup};
+use kontor_core::{ErrorCode, KontorError};
 use serde::Serialize;
 
 use super::{CommandFailure, print_result, print_text};
 use crate::session::{Globals, Session};
 
+/// The filters `transactions` and `export` share.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Only this account (an id from `kontor accounts`); repeat for several.
+    #[arg(long, value_name = "ID")]
+    account: Vec<String>,
+    /// Booked on or after this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// Booked on or before this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
+    /// Amount at least this (signed: `--min -50` keeps debits up to 50).
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    min: Option<String>,
+    /// Amount at most this.
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    max: Option<String>,
+    /// Only credits (`in`) or debits (`out`).
+    #[arg(long, value_enum)]
+    direction: Option<DirectionArg>,
+    /// Only booked or only pending transactions.
+    #[arg(long, value_enum)]
+    status: Option<StatusArg>,
+    /// Words to find in counterparty, IBAN, purpose or kind (word prefixes, umlauts folded).
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DirectionArg {
+    In,
+    Out,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StatusArg {
+    Booked,
+    Pending,
+}
+
+impl FilterArgs {
+    fn query(&self) -> TransactionQuery {
+        TransactionQuery {
+            accounts: (!self.account.is_empty()).then(|| self.account.clone()),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            min_amount: self.min.clone(),
+            max_amount: self.max.clone(),
+            direction: self.direction.map(|d| match d {
+                DirectionArg::In => Direction::Incoming,
+                DirectionArg::Out => Direction::Outgoing,
+            }),
+            status: self.status.map(|s| match s {
+                StatusArg::Booked => BookingStatus::Booked,
+                StatusArg::Pending => BookingStatus::Pending,
+            }),
+            text: self.search.clone(),
+            after: None,
+            limit: None,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct TransactionsArgs {
-    /// Only this account (an id from `kontor accounts`).
-    #[arg(long, value_name = "ID")]
-    account: Option<String>,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Continue after this cursor (the `next` value a previous page printed).
+    #[arg(long, value_name = "CURSOR")]
+    after: Option<String>,
     /// At most this many, newest first.
-    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
     limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
+    #[arg(long, value_enum)]
+    format: FormatArg,
+    /// CSV dialect: `de` (`;`, decimal comma) or `en` (`,`, decimal point).
+    #[arg(long, value_enum, default_value = "en")]
+    locale: LocaleArg,
+    /// Write to this file instead of stdout (required with --json).
+    #[arg(long, value_name = "PATH")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LocaleArg {
+    De,
+    En,
 }
 
 #[derive(Debug, Serialize)]
@@ -36,25 +132,22 @@ struct Flows<'a> {
     flows: &'a [PendingFlow],
 }
 
-/// One booking as the CLI prints it. Amounts are decimal strings, dates `YYYY-MM-DD`.
 #[derive(Debug, Serialize)]
-pub struct TransactionLine {
-    pub id: i64,
-    pub account_id: String,
-    pub booking_date: String,
-    pub value_date: Option<String>,
-    pub amount: String,
-    pub currency: String,
-    pub status: BookingStatus,
-    pub counterparty_name: Option<String>,
-    pub counterparty_iban: Option<String>,
-    pub purpose: Option<String>,
-    pub kind: Option<String>,
+struct Transactions<'a> {
+    transactions: &'a [TransactionRow],
+    /// The cursor for the next page, if there is one.
+    next: Option<&'a str>,
+    /// How many transactions the filters match in all (not only this page).
+    count: u64,
+    /// Count and sum of the filtered set per currency.
+    totals: &'a [TransactionTotal],
 }
 
 #[derive(Debug, Serialize)]
-struct Transactions<'a> {
-    transactions: &'a [TransactionLine],
+struct Exported<'a> {
+    format: &'a str,
+    path: String,
+    count: u64,
 }
 
 pub fn connections(globals: &Globals) -> Result<(), CommandFailure> {
@@ -109,32 +202,24 @@ pub fn accounts(globals: &Globals) -> Result<(), CommandFailure> {
 
 pub fn transactions(args: TransactionsArgs, globals: &Globals) -> Result<(), CommandFailure> {
     let session = Session::open(globals)?;
-    let account = args.account.as_deref().map(AccountId::from);
-    let rows = session.kontor.with_store(|s| s.transactions_page(account.as_ref(), None, args.limit))?;
+    let query = TransactionQuery { after: args.after.clone(), limit: Some(args.limit), ..args.filter.query() };
+    let outcome = session.kontor.transactions(&query).and_then(|page| match page.totals.clone() {
+        Some(totals) => Ok((page, totals)),
+        None => session.kontor.transaction_totals(&query).map(|totals| (page, totals)),
+    });
     let _ = session.kontor.close();
-    let lines: Vec<TransactionLine> = rows
-        .into_iter()
-        .map(|(id, t)| TransactionLine {
-            id: id.0,
-            account_id: t.account_id.to_string(),
-            booking_date: t.booking_date.to_string(),
-            value_date: t.value_date.map(|d| d.to_string()),
-            amount: t.amount.amount.to_string(),
-            currency: t.amount.currency.to_string(),
-            status: t.status,
-            counterparty_name: t.counterparty.name,
-            counterparty_iban: t.counterparty.iban,
-            purpose: t.purpose,
-            kind: t.kind,
-        })
-        .collect();
+    let (page, totals) = outcome?;
+    let count = totals.iter().map(|t| t.count).sum();
     if globals.json {
-        return print_result("transactions", &Transactions { transactions: &lines });
+        return print_result(
+            "transactions",
+            &Transactions { transactions: &page.transactions, next: page.next.as_deref(), count, totals: &totals },
+        );
     }
-    if lines.is_empty() {
-        return print_text("No transactions.");
+    if page.transactions.is_empty() {
+        print_text("No transactions.")?;
     }
-    for t in &lines {
+    for t in &page.transactions {
         let pending = if t.status == BookingStatus::Pending { " (pending)" } else { "" };
         print_text(&format!(
             "{}  {:>10} {}  {}  {}{}",
@@ -146,7 +231,52 @@ pub fn transactions(args: TransactionsArgs, globals: &Globals) -> Result<(), Com
             pending
         ))?;
     }
+    let sums: Vec<String> = totals.iter().map(|t| format!("{} {}", t.sum, t.currency)).collect();
+    let sums = if sums.is_empty() { "0".to_owned() } else { sums.join(", ") };
+    print_text(&format!("{count} transactions match, sum {sums}"))?;
+    if let Some(next) = &page.next {
+        print_text(&format!("more: add --after {next}"))?;
+    }
     Ok(())
+}
+
+/// `kontor export`: every transaction the filters match, as CSV or JSON, to a file or stdout.
+pub fn export(args: ExportArgs, globals: &Globals) -> Result<(), CommandFailure> {
+    if globals.json && args.output.is_none() {
+        return Err(CommandFailure::InvalidInput(
+            "With --json, stdout carries only JSON lines: give the export a file with --output.".into(),
+        ));
+    }
+    let format = match args.format {
+        FormatArg::Csv => ExportFormat::Csv,
+        FormatArg::Json => ExportFormat::Json,
+    };
+    let locale = match args.locale {
+        LocaleArg::De => ExportLocale::De,
+        LocaleArg::En => ExportLocale::En,
+    };
+    let session = Session::open(globals)?;
+    let query = args.filter.query();
+    let outcome = match &args.output {
+        Some(path) => std::fs::File::create(path)
+            .map_err(|e| KontorError::new(ErrorCode::Io, format!("Cannot create {}: {e}", path.display())))
+            .and_then(|file| {
+                let mut out = std::io::BufWriter::new(file);
+                session.kontor.export_transactions(&query, format, locale, &mut out)
+            }),
+        None => session.kontor.export_transactions(&query, format, locale, &mut std::io::stdout().lock()),
+    };
+    let _ = session.kontor.close();
+    let count = outcome?;
+    let Some(path) = &args.output else { return Ok(()) };
+    let format = match format {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Json => "json",
+    };
+    if globals.json {
+        return print_result("exported", &Exported { format, path: path.display().to_string(), count });
+    }
+    print_text(&format!("Wrote {count} transactions to {}.", path.display()))
 }
 
 pub fn flows(globals: &Globals) -> Result<(), CommandFailure> {

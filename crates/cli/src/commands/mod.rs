@@ -6,6 +6,7 @@
 //! `{"type":"error","code":…,"message":…}` line on stdout instead of a sentence on stderr.
 
 pub mod data;
+pub mod dev;
 pub mod flows;
 pub mod provider;
 pub mod tan;

@@ -6,7 +6,7 @@
 use ts_rs::{Config, TS};
 
 use super::{dto, link_dto};
-use crate::domain::{AccountType, ConnectionStatus};
+use crate::domain::{AccountType, BookingStatus, ConnectionStatus, Direction};
 use crate::error::{ErrorCode, KontorError};
 use crate::provider::{
     BankInterface, BankSearchHit, ChallengeKind, LoginField, LoginValue, ScaProcedure, TanChallenge,
@@ -41,6 +41,17 @@ pub fn typescript() -> String {
     decl::<dto::ConnectionSummary>(&cfg, &mut out);
     decl::<dto::CurrencyTotal>(&cfg, &mut out);
     decl::<dto::Overview>(&cfg, &mut out);
+    decl::<BookingStatus>(&cfg, &mut out);
+    decl::<Direction>(&cfg, &mut out);
+    decl::<dto::TransactionQuery>(&cfg, &mut out);
+    decl::<dto::TransactionRow>(&cfg, &mut out);
+    decl::<dto::TransactionTotal>(&cfg, &mut out);
+    decl::<dto::TransactionPage>(&cfg, &mut out);
+    decl::<dto::TransactionDetail>(&cfg, &mut out);
+    decl::<dto::MonthlyFlow>(&cfg, &mut out);
+    decl::<dto::BalancePoint>(&cfg, &mut out);
+    decl::<super::transactions::ExportFormat>(&cfg, &mut out);
+    decl::<super::transactions::ExportLocale>(&cfg, &mut out);
     decl::<crate::domain::ProviderKind>(&cfg, &mut out);
     decl::<LoginField>(&cfg, &mut out);
     decl::<BankInterface>(&cfg, &mut out);

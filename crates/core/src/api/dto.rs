@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::domain::{Account, AccountType, Connection, ConnectionStatus};
+use crate::domain::{
+    Account, AccountType, BookingStatus, Connection, ConnectionStatus, Direction, Transaction, TransactionId,
+};
 use crate::error::KontorError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -199,4 +201,142 @@ pub struct Overview {
     pub accounts: Vec<AccountSummary>,
     pub totals: Vec<CurrencyTotal>,
     pub connections: Vec<ConnectionSummary>,
+}
+
+/// Which transactions to list, total or export. Every field is optional; amounts are decimal
+/// strings, dates `YYYY-MM-DD`. `after` is the `next` cursor of the previous page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TransactionQuery {
+    /// Only these accounts (ids from the overview); empty or absent: all.
+    #[serde(default)]
+    #[ts(optional)]
+    pub accounts: Option<Vec<String>>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub from: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub to: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub min_amount: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub max_amount: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub direction: Option<Direction>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub status: Option<BookingStatus>,
+    /// Search words (prefixes of words in counterparty, IBAN, purpose, kind).
+    #[serde(default)]
+    #[ts(optional)]
+    pub text: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub after: Option<String>,
+    /// Rows per page (default 100, at most 1000).
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+/// One booking in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TransactionRow {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub account_id: String,
+    pub booking_date: String,
+    pub value_date: Option<String>,
+    pub amount: String,
+    pub currency: String,
+    pub status: BookingStatus,
+    pub counterparty_name: Option<String>,
+    pub counterparty_iban: Option<String>,
+    pub purpose: Option<String>,
+    pub kind: Option<String>,
+}
+
+impl TransactionRow {
+    pub fn from_domain(id: TransactionId, t: &Transaction) -> Self {
+        Self {
+            id: id.0,
+            account_id: t.account_id.to_string(),
+            booking_date: t.booking_date.to_string(),
+            value_date: t.value_date.map(|d| d.to_string()),
+            amount: t.amount.amount.to_string(),
+            currency: t.amount.currency.to_string(),
+            status: t.status,
+            counterparty_name: t.counterparty.name.clone(),
+            counterparty_iban: t.counterparty.iban.clone(),
+            purpose: t.purpose.clone(),
+            kind: t.kind.clone(),
+        }
+    }
+}
+
+/// Count and exact sum of the whole filtered set in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TransactionTotal {
+    pub currency: String,
+    #[ts(type = "number")]
+    pub count: u64,
+    pub sum: String,
+}
+
+/// A page of a transaction list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TransactionPage {
+    pub transactions: Vec<TransactionRow>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+    /// Count and sum of the whole filtered set per currency (not only this page); computed for the
+    /// first page (no `after`) and absent on later pages, whose set is the same.
+    pub totals: Option<Vec<TransactionTotal>>,
+}
+
+/// One booking with every field Kontor stores, the provider's raw JSON included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TransactionDetail {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub account_id: String,
+    pub account_name: Option<String>,
+    pub bank_name: Option<String>,
+    pub provider_id: String,
+    pub booking_date: String,
+    pub value_date: Option<String>,
+    pub amount: String,
+    pub currency: String,
+    pub status: BookingStatus,
+    pub counterparty_name: Option<String>,
+    pub counterparty_iban: Option<String>,
+    pub counterparty_bic: Option<String>,
+    pub purpose: Option<String>,
+    pub kind: Option<String>,
+    /// The provider's JSON for this booking, as received.
+    pub raw: Option<String>,
+    pub first_seen_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// Money in and out of one account in one month (`YYYY-MM`); `spending` is negative or zero.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MonthlyFlow {
+    pub account_id: String,
+    pub month: String,
+    pub currency: String,
+    #[ts(type = "number")]
+    pub count: u64,
+    pub income: String,
+    pub spending: String,
+}
+
+/// An account's booked balance at the end of a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct BalancePoint {
+    pub date: String,
+    pub balance: String,
 }

@@ -11,6 +11,7 @@ pub mod finx;
 pub mod link;
 pub mod link_dto;
 pub mod preferences;
+pub mod transactions;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -11,7 +11,7 @@ mod money;
 
 pub use ids::{AccountId, ConnectionId, FlowId, ProviderConfigId, TransactionId};
 pub use model::{
-    Account, AccountType, BookingStatus, Connection, ConnectionStatus, Counterparty, ProviderConfig, ProviderKind,
-    Transaction,
+    Account, AccountType, BookingStatus, Connection, ConnectionStatus, Counterparty, Direction, ProviderConfig,
+    ProviderKind, Transaction,
 };
 pub use money::{Currency, Money};

@@ -175,6 +175,16 @@ impl BookingStatus {
     }
 }
 
+/// Money in or money out, by the sign of the amount (an amount of zero is neither).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Amount above zero: credits.
+    Incoming,
+    /// Amount below zero: debits.
+    Outgoing,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counterparty {
     pub name: Option<String>,

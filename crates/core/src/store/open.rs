@@ -13,6 +13,11 @@ use crate::vault::VaultKey;
 /// before it gives up with [`ErrorCode::VaultBusy`].
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The page cache of a vault connection, in KiB (SQLite's default is 2 MB): lists, searches and
+/// totals over a large vault read the same pages again, and each page read from the file is
+/// decrypted. The cache grows only as pages are read, so a small vault uses little of it.
+const CACHE_KIB: i64 = 64 * 1024;
+
 /// How long the first open of a process waits for SQLCipher to finish initialising.
 const CIPHER_READY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -235,6 +240,7 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| classify(&e, path))?;
         conn.pragma_update(None, "key", key.sqlcipher_pragma().expose()).map_err(|e| key_failed(&e, path))?;
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(|e| classify(&e, path))?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB).map_err(|e| classify(&e, path))?;
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
             .map_err(|e| classify(&e, path))?;
         let version: i64 =

@@ -1,16 +1,13 @@
 //! Typed reads and writes on the vault. Each function is one statement or one transaction.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::Store;
 use super::rows::{
-    ACCOUNT_COLUMNS, CONNECTION_COLUMNS, TRANSACTION_COLUMNS, account_from_row, connection_from_row, parse_ts,
-    transaction_from_row, transaction_params, ts,
+    ACCOUNT_COLUMNS, CONNECTION_COLUMNS, account_from_row, connection_from_row, parse_ts, transaction_params, ts,
 };
-use crate::domain::{
-    Account, AccountId, Connection, ProviderConfig, ProviderConfigId, ProviderKind, Transaction, TransactionId,
-};
+use crate::domain::{Account, Connection, ProviderConfig, ProviderConfigId, ProviderKind, Transaction, TransactionId};
 use crate::error::Result;
 
 impl Store {
@@ -161,39 +158,20 @@ impl Store {
         self.conn()
             .query_row(
                 "INSERT INTO transactions (account_id, provider_id, booking_date, value_date, amount, currency,
-                   counterparty_name, counterparty_iban, counterparty_bic, purpose, kind, status, raw, first_seen_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)
+                   counterparty_name, counterparty_iban, counterparty_bic, purpose, kind, status, raw_z, first_seen_at,
+                   updated_at, amount_minor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)
                  ON CONFLICT (account_id, provider_id) DO UPDATE SET booking_date = excluded.booking_date,
                    value_date = excluded.value_date, amount = excluded.amount, currency = excluded.currency,
                    counterparty_name = excluded.counterparty_name, counterparty_iban = excluded.counterparty_iban,
                    counterparty_bic = excluded.counterparty_bic, purpose = excluded.purpose, kind = excluded.kind,
-                   status = excluded.status, raw = excluded.raw, updated_at = excluded.updated_at
+                   status = excluded.status, raw_z = excluded.raw_z, raw = NULL, updated_at = excluded.updated_at,
+                   amount_minor = excluded.amount_minor
                  RETURNING id",
                 rusqlite::params_from_iter(transaction_params(t.account_id.as_str(), t, now)),
                 |r| r.get(0),
             )
             .map(TransactionId)
             .map_err(|e| self.err(e))
-    }
-
-    /// Newest first, keyset-paged: pass the last row's (booking_date, id) to continue.
-    pub fn transactions_page(
-        &self,
-        account: Option<&AccountId>,
-        after: Option<(NaiveDate, TransactionId)>,
-        limit: u32,
-    ) -> Result<Vec<(TransactionId, Transaction)>> {
-        let (after_date, after_id) = after.map_or((None, None), |(d, id)| (Some(d.to_string()), Some(id.0)));
-        self.query_all(
-            &format!(
-                "SELECT {TRANSACTION_COLUMNS}
-                 FROM transactions t
-                 WHERE (?1 IS NULL OR account_id = ?1)
-                   AND (?2 IS NULL OR booking_date < ?2 OR (booking_date = ?2 AND id < ?3))
-                 ORDER BY booking_date DESC, id DESC LIMIT ?4"
-            ),
-            params![account.map(AccountId::as_str), after_date, after_id, limit],
-            transaction_from_row,
-        )
     }
 }

@@ -6,6 +6,7 @@ use rusqlite::{Params, Row, ToSql};
 
 use super::Store;
 use super::open::classify;
+use super::transactions::{compress_raw, minor_units, raw_from_value};
 use crate::domain::{
     Account, AccountId, AccountType, BookingStatus, Connection, ConnectionId, ConnectionStatus, Counterparty, Currency,
     Money, ProviderConfigId, Transaction, TransactionId,
@@ -20,10 +21,16 @@ pub(super) const CONNECTION_COLUMNS: &str = "id, provider_config_id, provider_co
 pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.connection_id, a.provider_account_id, a.iban, a.name, a.holder, \
      a.account_type, a.currency, a.balance_booked, a.balance_booked_date, a.balance_available, a.balance_available_date";
 
-/// `transactions` columns (table alias `t`), in the order [`transaction_from_row`] reads them.
+/// `transactions` columns (table alias `t`), in the order [`transaction_from_row`] reads them; the
+/// last one is the raw JSON, deflated (`raw_z`) or, in rows from before schema 3, text (`raw`).
 pub(super) const TRANSACTION_COLUMNS: &str = "t.id, t.account_id, t.provider_id, t.booking_date, t.value_date, \
      t.amount, t.currency, t.counterparty_name, t.counterparty_iban, t.counterparty_bic, t.purpose, t.kind, \
-     t.status, t.raw";
+     t.status, coalesce(t.raw_z, t.raw)";
+
+/// [`TRANSACTION_COLUMNS`] without the raw JSON (read as `None`), for lists.
+pub(super) const LIST_COLUMNS: &str = "t.id, t.account_id, t.provider_id, t.booking_date, t.value_date, \
+     t.amount, t.currency, t.counterparty_name, t.counterparty_iban, t.counterparty_bic, t.purpose, t.kind, \
+     t.status, NULL";
 
 pub(super) fn ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -91,18 +98,19 @@ pub(super) fn transaction_from_row(r: &Row<'_>) -> rusqlite::Result<(Transaction
             purpose: r.get(10)?,
             kind: r.get(11)?,
             status: BookingStatus::parse(&r.get::<_, String>(12)?),
-            raw: r.get(13)?,
+            raw: raw_from_value(r.get_ref(13)?),
         },
     ))
 }
 
-/// The 14 parameters of a transaction write: `?1` is `key` (the account id for an insert, the row
-/// id for an update), `?2`–`?13` the transaction's fields in column order, `?14` the time written.
+/// The 15 parameters of a transaction write: `?1` is `key` (the account id for an insert, the row
+/// id for an update), `?2`–`?13` the transaction's fields in column order (`?13` the raw JSON
+/// deflated, for `raw_z`), `?14` the time written, `?15` the amount in minor units (`amount_minor`).
 pub(super) fn transaction_params<'a>(
     key: impl ToSql + 'a,
     t: &'a Transaction,
     now: DateTime<Utc>,
-) -> [Box<dyn ToSql + 'a>; 14] {
+) -> [Box<dyn ToSql + 'a>; 15] {
     [
         Box::new(key),
         Box::new(&t.provider_id),
@@ -116,8 +124,9 @@ pub(super) fn transaction_params<'a>(
         Box::new(&t.purpose),
         Box::new(&t.kind),
         Box::new(t.status.as_str()),
-        Box::new(&t.raw),
+        Box::new(t.raw.as_deref().map(compress_raw)),
         Box::new(ts(now)),
+        Box::new(minor_units(t.amount.amount)),
     ]
 }
 

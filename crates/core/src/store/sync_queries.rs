@@ -5,9 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::Store;
-use super::rows::{
-    ACCOUNT_COLUMNS, TRANSACTION_COLUMNS, account_from_row, transaction_from_row, transaction_params, ts,
-};
+use super::rows::{ACCOUNT_COLUMNS, LIST_COLUMNS, account_from_row, transaction_from_row, transaction_params, ts};
 use crate::domain::{
     Account, Connection, ConnectionId, FlowId, ProviderConfig, ProviderConfigId, Transaction, TransactionId,
 };
@@ -194,7 +192,8 @@ impl Store {
         )
     }
 
-    /// A connection's transactions booked on or after `since` (all when `None`).
+    /// A connection's transactions booked on or after `since` (all when `None`), without their raw
+    /// JSON (`raw` is `None`: planning a sync never reads it, and it is stored deflated).
     pub fn connection_transactions(
         &self,
         id: &ConnectionId,
@@ -202,7 +201,7 @@ impl Store {
     ) -> Result<Vec<(TransactionId, Transaction)>> {
         self.query_all(
             &format!(
-                "SELECT {TRANSACTION_COLUMNS}
+                "SELECT {LIST_COLUMNS}
                  FROM transactions t JOIN accounts a ON a.id = t.account_id
                  WHERE a.connection_id = ?1 AND (?2 IS NULL OR t.booking_date >= ?2)"
             ),
@@ -229,7 +228,7 @@ impl Store {
             self.exec(
                 "UPDATE transactions SET provider_id = ?2, booking_date = ?3, value_date = ?4, amount = ?5, currency = ?6,
                        counterparty_name = ?7, counterparty_iban = ?8, counterparty_bic = ?9, purpose = ?10, kind = ?11,
-                       status = ?12, raw = ?13, updated_at = ?14
+                       status = ?12, raw_z = ?13, raw = NULL, updated_at = ?14, amount_minor = ?15
                      WHERE id = ?1",
                     rusqlite::params_from_iter(transaction_params(row_id.0, t, now)),
                 )?;

@@ -26,14 +26,15 @@ test("chipTAN optical: the flicker code animates", async () => {
   await session.waitFor('[data-testid="tan-challenge"][data-kind="flicker"]');
   await session.waitFor('[data-testid="flicker-graphic"]');
 
+  // A few frames are enough; a loaded machine may paint late, so watch for up to 5 s.
   const samples = [];
   const start = Date.now();
-  while (Date.now() - start < 300) {
+  while (Date.now() - start < 5000 && new Set(samples).size < 3) {
     samples.push(await session.execute(BARS));
     await sleep(20);
   }
   assert.ok(samples.every((s) => s.length === 5), `five bars expected, got ${samples[0]}`);
-  assert.ok(new Set(samples).size > 1, `the bars did not change over 300 ms: ${samples.join(" ")}`);
+  assert.ok(new Set(samples).size > 1, `the bars did not change within 5 s: ${samples.join(" ")}`);
   await session.screenshot("tan-flicker");
 
   await session.click('[data-testid="tan-cancel"]');
@@ -41,6 +42,11 @@ test("chipTAN optical: the flicker code animates", async () => {
 });
 
 test("chipTAN QR: the image loads, and the TAN finishes the link", async () => {
+  // independent of the test before: a dialog it left open is cancelled first
+  if (await session.execute("return document.querySelector('[data-testid=\"link-bank-dialog\"]') !== null;")) {
+    await session.click('[data-testid="tan-cancel"]');
+    await session.waitGone('[data-testid="link-bank-dialog"]');
+  }
   await session.click('[data-testid="link-bank"]');
   await chooseProvider(session, "finapi");
   await pickBank(session, "DEMO0001", "280001");

@@ -71,6 +71,10 @@ accounts?: Array<string>, from?: string, to?: string, min_amount?: string, max_a
  */
 text?: string, after?: string, 
 /**
+ * Oldest first instead of newest first (to jump to the start of the history).
+ */
+oldest_first?: boolean, 
+/**
  * Rows per page (default 100, at most 1000).
  */
 limit?: number, };

@@ -189,16 +189,10 @@ fn filter_strategy(accounts: Vec<AccountId>) -> impl Strategy<Value = Transactio
         prop_oneof![Just(None), Just(Some(Direction::Incoming)), Just(Some(Direction::Outgoing))],
         prop_oneof![Just(None), Just(Some(BookingStatus::Booked)), Just(Some(BookingStatus::Pending))],
         texts,
+        proptest::bool::ANY,
     )
-        .prop_map(|(accounts, from, to, min_amount, max_amount, direction, status, text)| TransactionFilter {
-            accounts,
-            from,
-            to,
-            min_amount,
-            max_amount,
-            direction,
-            status,
-            text,
+        .prop_map(|(accounts, from, to, min_amount, max_amount, direction, status, text, oldest_first)| {
+            TransactionFilter { accounts, from, to, min_amount, max_amount, direction, status, text, oldest_first }
         })
 }
 
@@ -211,8 +205,11 @@ fn every_filter_pages_counts_and_sums_like_a_brute_force_over_the_same_rows() {
     let mut runner = TestRunner::new(Config { cases: 200, failure_persistence: None, ..Config::default() });
     let strategy = (filter_strategy(accounts), 1u32..120);
     let outcome = runner.run(&strategy, |(filter, limit)| {
-        let expected: Vec<TransactionId> =
+        let mut expected: Vec<TransactionId> =
             rows.iter().filter(|(_, t)| brute_force_matches(&filter, t)).map(|(id, _)| *id).collect();
+        if filter.oldest_first {
+            expected.reverse();
+        }
         let mut seen = Vec::new();
         let mut after = None;
         loop {
@@ -530,7 +527,10 @@ fn every_filter_combination_seeks_instead_of_scanning_the_table() {
                 for status in [None, Some(BookingStatus::Pending)] {
                     for amounts in 0..4 {
                         for direction in [None, Some(Direction::Outgoing)] {
-                            for text in [None, Some("rewe danke"), Some("kartenzahlung")] {
+                            for (text, oldest_first) in [None, Some("rewe danke"), Some("kartenzahlung")]
+                                .into_iter()
+                                .flat_map(|text| [(text, false), (text, true)])
+                            {
                                 let filter = TransactionFilter {
                                     accounts: accounts[..account_count].to_vec(),
                                     from: (dates & 1 == 1).then(|| day("2025-01-01")),
@@ -540,6 +540,7 @@ fn every_filter_combination_seeks_instead_of_scanning_the_table() {
                                     direction,
                                     status,
                                     text: text.map(str::to_owned),
+                                    oldest_first,
                                 };
                                 let plan = must(store.transaction_query_plans(&filter, after));
                                 check_plan(&filter, after.is_some(), &plan);
@@ -551,7 +552,7 @@ fn every_filter_combination_seeks_instead_of_scanning_the_table() {
             }
         }
     }
-    assert_eq!(checked, 3 * 4 * 2 * 2 * 4 * 2 * 3);
+    assert_eq!(checked, 3 * 4 * 2 * 2 * 4 * 2 * 3 * 2);
 }
 
 fn check_plan(filter: &TransactionFilter, keyset: bool, plan: &[String]) {

@@ -42,6 +42,9 @@ pub struct FilterArgs {
     /// Words to find in counterparty, IBAN, purpose or kind (word prefixes, umlauts folded).
     #[arg(long, value_name = "TEXT")]
     search: Option<String>,
+    /// List the oldest bookings first (the cursor then continues toward newer ones).
+    #[arg(long)]
+    oldest_first: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -74,6 +77,7 @@ impl FilterArgs {
             }),
             text: self.search.clone(),
             after: None,
+            oldest_first: self.oldest_first.then_some(true),
             limit: None,
         }
     }

@@ -236,6 +236,10 @@ pub struct TransactionQuery {
     #[serde(default)]
     #[ts(optional)]
     pub after: Option<String>,
+    /// Oldest first instead of newest first (to jump to the start of the history).
+    #[serde(default)]
+    #[ts(optional)]
+    pub oldest_first: Option<bool>,
     /// Rows per page (default 100, at most 1000).
     #[serde(default)]
     #[ts(optional)]

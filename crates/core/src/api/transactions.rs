@@ -86,6 +86,7 @@ pub fn filter_of(query: &TransactionQuery) -> Result<TransactionFilter> {
         direction: query.direction,
         status: query.status,
         text: query.text.clone().filter(|t| !t.trim().is_empty()),
+        oldest_first: query.oldest_first.unwrap_or(false),
     };
     Ok(filter)
 }

@@ -68,6 +68,8 @@ pub struct TransactionFilter {
     pub status: Option<BookingStatus>,
     /// Words the counterparty, IBAN, purpose or kind must contain (as word prefixes).
     pub text: Option<String>,
+    /// Pages run oldest first (the keyset continues upward); totals and charts do not depend on it.
+    pub oldest_first: bool,
 }
 
 /// The position after which a page continues: the last row's booking date and id.
@@ -341,7 +343,11 @@ fn build(filter: &TransactionFilter, accounts: &[AccountId], after: Option<Keyse
         sql.condition("t.booking_date <= ?", [text(to)]);
     }
     if let Some(after) = after {
-        sql.condition("(t.booking_date, t.id) < (?, ?)", [text(after.booking_date), Value::Integer(after.id.0)]);
+        let beyond = if filter.oldest_first { ">" } else { "<" };
+        sql.condition(
+            &format!("(t.booking_date, t.id) {beyond} (?, ?)"),
+            [text(after.booking_date), Value::Integer(after.id.0)],
+        );
     }
     if let Some(status) = filter.status {
         sql.condition("t.status = ?", [text(status.as_str())]);
@@ -365,9 +371,10 @@ fn per_account(filter: &TransactionFilter, search: &Search) -> bool {
     filter.accounts.len() > 1 && !matches!(search, Search::Drive(_))
 }
 
-fn page_sql(sql: &Sql) -> String {
+fn page_sql(sql: &Sql, oldest_first: bool) -> String {
+    let order = if oldest_first { "ASC" } else { "DESC" };
     format!(
-        "SELECT {LIST_COLUMNS} FROM {} {} ORDER BY t.booking_date DESC, t.id DESC LIMIT ?",
+        "SELECT {LIST_COLUMNS} FROM {} {} ORDER BY t.booking_date {order}, t.id {order} LIMIT ?",
         sql.from,
         sql.where_clause()
     )
@@ -476,7 +483,7 @@ impl Store {
     pub fn page_statement(&self, filter: &TransactionFilter, after: Option<Keyset>, limit: u32) -> Result<Statement> {
         let mut sql = build(filter, &filter.accounts, after, &self.search(filter, Reading::Page)?)?;
         sql.params.push(Value::Integer(i64::from(limit)));
-        Ok((page_sql(&sql), sql.params))
+        Ok((page_sql(&sql, filter.oldest_first), sql.params))
     }
 
     /// The totals query of [`Store::transaction_totals`] (see [`Store::page_statement`]): on
@@ -521,7 +528,8 @@ impl Store {
         Ok((monthly_sql(&sql), sql.params))
     }
 
-    /// A page of `filter`'s transactions, newest first, after `after` (from the start when `None`).
+    /// A page of `filter`'s transactions, newest first (oldest first if the filter says so), after `after`
+    /// (from the start when `None`).
     /// The rows carry no raw JSON; [`Store::transaction`] has it.
     pub fn transactions(
         &self,
@@ -535,7 +543,11 @@ impl Store {
             for account in &filter.accounts {
                 rows.extend(self.page(filter, std::slice::from_ref(account), after, limit, &search)?);
             }
-            rows.sort_by_key(|(id, t)| Reverse((t.booking_date, *id)));
+            if filter.oldest_first {
+                rows.sort_by_key(|(id, t)| (t.booking_date, *id));
+            } else {
+                rows.sort_by_key(|(id, t)| Reverse((t.booking_date, *id)));
+            }
             rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         } else {
             rows = self.page(filter, &filter.accounts, after, limit, &search)?;
@@ -553,7 +565,7 @@ impl Store {
     ) -> Result<Vec<(TransactionId, Transaction)>> {
         let mut sql = build(filter, accounts, after, search)?;
         sql.params.push(Value::Integer(i64::from(limit)));
-        self.query_all(&page_sql(&sql), params_from_iter(sql.params), transaction_from_row)
+        self.query_all(&page_sql(&sql, filter.oldest_first), params_from_iter(sql.params), transaction_from_row)
     }
 
     /// Count and exact sum of every transaction `filter` matches, per currency. Month-aligned
@@ -660,7 +672,7 @@ impl Store {
             let mut sql = build(filter, accounts, after, &search)?;
             sql.params.push(Value::Integer(50));
             lines.push("-- page".to_owned());
-            lines.extend(self.explain(&page_sql(&sql), sql.params)?);
+            lines.extend(self.explain(&page_sql(&sql, filter.oldest_first), sql.params)?);
         }
         for (name, (query, params)) in
             [("totals", self.totals_statement(filter)?), ("monthly", self.monthly_statement(filter)?)]

@@ -49,17 +49,33 @@ function decimalToCents(value: string): number | null {
   return rounded === null ? null : Number(rounded.replace('.', ''));
 }
 
+const FOLD: Record<string, string> = { ä: 'a', ö: 'o', ü: 'u', ß: 'ss', é: 'e', è: 'e', à: 'a', ı: 'i', ç: 'c', ñ: 'n' };
+
 /** Lowercase, umlauts and accents folded (ä → a, ß → ss), as FTS5's `remove_diacritics 2` does. */
 export function foldText(text: string): string {
-  return text.toLowerCase().replace(/ß/g, 'ss').normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+  const lower = text.toLowerCase();
+  // fast path for the common letters; NFD only for what is left
+  // eslint-disable-next-line no-control-regex
+  const quick = lower.replace(/[äöüßéèàıçñ]/g, (c) => FOLD[c] ?? c);
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(quick) ? quick.normalize('NFD').replace(/[\u0300-\u036f]/g, '') : quick;
+}
+
+function words(text: string): string[] {
+  return text.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 }
 
 /** Prefix search: every word of `query` starts some word of `haystack`. */
 export function matchesText(haystack: string, query: string): boolean {
-  const tokens = foldText(query).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  return matchesFolded(foldText(haystack), words(foldText(query)));
+}
+
+function matchesFolded(folded: string, tokens: readonly string[]): boolean {
   if (tokens.length === 0) return true;
-  const words = foldText(haystack).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-  return tokens.every((t) => words.some((w) => w.startsWith(t)));
+  // most rows fail this cheap check; only the rest are split into words
+  if (!tokens.every((t) => folded.includes(t))) return false;
+  const ws = words(folded);
+  return tokens.every((t) => ws.some((w) => w.startsWith(t)));
 }
 
 const MONTHS_DE = ['Januar', 'Februar', 'März', 'April', 'Mai', 'Juni', 'Juli', 'August', 'September', 'Oktober', 'November', 'Dezember'];
@@ -94,6 +110,13 @@ const FRIENDS = [
   { name: 'Özlem Yılmaz', iban: 'DE89370400440532013000', purpose: 'Konzertkarten' },
 ];
 
+interface Totals {
+  count: number;
+  cents: number;
+  /** The matching indices in order, kept for text searches (so paging does not scan again). */
+  matches: number[] | null;
+}
+
 interface Core {
   account: number;
   cents: number;
@@ -111,6 +134,18 @@ export interface LedgerOptions {
   pending?: number;
 }
 
+/** The first position in sorted `values` whose value is >= `x`. */
+function lowerBound(values: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[mid] ?? 0) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class FakeLedger {
   readonly count: number;
   readonly spanDays: number;
@@ -121,7 +156,7 @@ export class FakeLedger {
   private readonly balances: number[];
   private readonly dates = new Map<number, string>();
   private checkpoints: Float64Array[] | null = null;
-  private readonly totals = new Map<string, { count: number; cents: number }>();
+  private readonly totals = new Map<string, Totals>();
   private readonly monthly = new Map<number, MonthlySums[]>();
   private readonly series = new Map<number, BalancePoint[]>();
 
@@ -348,7 +383,7 @@ export class FakeLedger {
     const max = filter.max !== undefined ? decimalToCents(filter.max) : null;
     if (filter.min !== undefined && min === null) throw bad('amount');
     if (filter.max !== undefined && max === null) throw bad('amount');
-    const text = filter.text?.trim() ? filter.text : null;
+    const tokens = filter.text?.trim() ? words(foldText(filter.text)) : null;
     const test = (i: number, c: Core): boolean => {
       if (accounts && !accounts.has(c.account)) return false;
       if (filter.direction === 'in' && c.cents <= 0) return false;
@@ -358,10 +393,10 @@ export class FakeLedger {
       const abs = Math.abs(c.cents);
       if (min !== null && abs < min) return false;
       if (max !== null && abs > max) return false;
-      if (text !== null) {
+      if (tokens !== null) {
         const s = this.shape(i, c, this.date(i));
-        const hay = [s.counterparty_name, s.counterparty_iban, s.purpose, s.kind].filter(Boolean).join(' ');
-        if (!matchesText(hay, text)) return false;
+        const hay = `${s.counterparty_name ?? ''} ${s.counterparty_iban ?? ''} ${s.purpose ?? ''} ${s.kind ?? ''}`;
+        if (!matchesFolded(foldText(hay), tokens)) return false;
       }
       return true;
     };
@@ -379,16 +414,18 @@ export class FakeLedger {
     return lo;
   }
 
-  private totalsFor(filter: TransactionFilter, lo: number, hi: number, test: (i: number, c: Core) => boolean) {
+  private totalsFor(filter: TransactionFilter, lo: number, hi: number, test: (i: number, c: Core) => boolean): Totals {
     const key = JSON.stringify([filter.accounts, filter.from, filter.to, filter.min, filter.max, filter.direction, filter.status, filter.text?.trim()]);
     let t = this.totals.get(key);
     if (!t) {
-      t = { count: 0, cents: 0 };
+      const matches: number[] | null = filter.text?.trim() ? [] : null;
+      t = { count: 0, cents: 0, matches };
       for (let i = lo; i <= hi; i++) {
         const c = this.core(i);
         if (test(i, c)) {
           t.count += 1;
           t.cents += c.cents;
+          matches?.push(i);
         }
       }
       if (this.totals.size > 32) this.totals.clear();
@@ -409,9 +446,25 @@ export class FakeLedger {
       if (!m || (m[1] === 'n') !== (step === 1)) throw kontorError('InvalidInput', 'This cursor belongs to another query.');
       i = Number(m[2]) + step;
     }
+    const totals = this.totalsFor(query, lo, hi, test);
     const rows: TransactionRow[] = [];
     let last = -1;
     let more = false;
+    if (totals.matches) {
+      // a text search: walk the cached matches from the cursor
+      const m = totals.matches;
+      let k = lowerBound(m, i);
+      if (step === -1 && m[k] !== i) k -= 1;
+      for (; k >= 0 && k < m.length; k += step) {
+        if (rows.length === query.limit) {
+          more = true;
+          break;
+        }
+        last = m[k] as number;
+        rows.push(this.row(last));
+      }
+      i = hi + 1; // skip the scan below
+    }
     for (; i >= lo && i <= hi; i += step) {
       if (!test(i, this.core(i))) continue;
       if (rows.length === query.limit) {
@@ -421,7 +474,6 @@ export class FakeLedger {
       rows.push(this.row(i));
       last = i;
     }
-    const totals = this.totalsFor(query, lo, hi, test);
     return {
       rows,
       next_cursor: more ? `${step === 1 ? 'n' : 'o'}:${last}` : null,

@@ -55,7 +55,6 @@ const FOLD: Record<string, string> = { ä: 'a', ö: 'o', ü: 'u', ß: 'ss', é: 
 export function foldText(text: string): string {
   const lower = text.toLowerCase();
   // fast path for the common letters; NFD only for what is left
-  // eslint-disable-next-line no-control-regex
   const quick = lower.replace(/[äöüßéèàıçñ]/g, (c) => FOLD[c] ?? c);
   // eslint-disable-next-line no-control-regex
   return /[^\x00-\x7f]/.test(quick) ? quick.normalize('NFD').replace(/[\u0300-\u036f]/g, '') : quick;

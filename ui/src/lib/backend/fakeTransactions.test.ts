@@ -27,7 +27,7 @@ describe('fake transactions', () => {
     expect(second.rows[0]?.id).not.toBe(first.rows[49]?.id);
     const oldest = await backend.transactions({ order: 'oldest', limit: 5 });
     expect(oldest.rows[0]?.id).toBe('tx-0000001');
-    expect(oldest.rows[0]?.booking_date < (first.rows[0]?.booking_date ?? '')).toBe(true);
+    expect((oldest.rows[0]?.booking_date ?? 'z') < (first.rows[0]?.booking_date ?? '')).toBe(true);
     // dates never increase going down the newest-first list
     const dates = [...first.rows, ...second.rows].map((r) => r.booking_date);
     expect([...dates].sort().reverse()).toEqual(dates);

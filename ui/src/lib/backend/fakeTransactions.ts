@@ -349,16 +349,23 @@ export class FakeLedger {
     return out;
   }
 
+  /** Booked cents per account over rows [0, pos): where the last balance lookup ended (pages read in order). */
+  private cursor: { pos: number; sums: Float64Array } | null = null;
+
   /** The account's booked balance right after row `i` (its own amount included). */
   balanceAfter(i: number, account: number): number {
-    const cps = this.ensureCheckpoints();
-    const k = Math.floor(i / CHECKPOINT);
-    let newer = cps[k]?.[account] ?? 0;
-    for (let j = k * CHECKPOINT; j < i; j++) {
-      const c = this.core(j);
-      if (c.account === account && !c.pending) newer += c.cents;
+    let cur = this.cursor;
+    if (!cur || i < cur.pos || i - cur.pos > CHECKPOINT) {
+      const cps = this.ensureCheckpoints();
+      const k = Math.floor(i / CHECKPOINT);
+      cur = { pos: k * CHECKPOINT, sums: (cps[k] ?? new Float64Array(this.accounts.length)).slice() };
+      this.cursor = cur;
     }
-    return (this.balances[account] ?? 0) - newer;
+    for (; cur.pos < i; cur.pos++) {
+      const c = this.core(cur.pos);
+      if (!c.pending) cur.sums[c.account] = (cur.sums[c.account] ?? 0) + c.cents;
+    }
+    return (this.balances[account] ?? 0) - (cur.sums[account] ?? 0);
   }
 
   // --- queries ------------------------------------------------------------------------------------

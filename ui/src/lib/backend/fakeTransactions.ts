@@ -218,7 +218,7 @@ export class FakeLedger {
     if (this.isRare(i)) cents = -pick(i, 3, 8_000, 42_000);
     else if (type === 'savings') cents = r < 55 ? pick(i, 3, 100, 500) * 100 : r < 85 ? pick(i, 3, 50, 2_000) : -pick(i, 3, 5, 20) * 10_000;
     else if (type === 'credit_card') cents = r < 6 ? pick(i, 3, 200, 800) * 100 : -this.merchantCents(i);
-    else if (r < 4) cents = pick(i, 3, 280_000, 340_000);
+    else if (r < 4) cents = pick(i, 3, 170_000, 230_000); // about balances what goes out on average
     else if (r < 8) cents = pick(i, 3, 2_000, 30_000);
     else if (r < 13) cents = -95_000;
     else if (r < 29) cents = DEBITS[hash(i, 4) % DEBITS.length]?.cents ?? -1_000;

@@ -25,7 +25,7 @@ export type Loadable<T> =
 export type DialogKind = 'link-bank';
 
 /** The page shown next to the sidebar once the vault is open. */
-export type View = 'overview' | 'reports' | 'settings';
+export type View = 'overview' | 'transactions' | 'account' | 'reports' | 'settings';
 
 type CallbackHandler = (result: CallbackResult) => boolean | void;
 
@@ -67,6 +67,8 @@ export class AppStore {
   selectedReportId = $state<string | null>(null);
   /** Provider configurations (settings page). */
   providers = $state<Loadable<ProviderConfigSummary[]>>({ state: 'idle' });
+  /** The account shown on the account page (view `account`). */
+  accountId = $state<string | null>(null);
   /** What the link dialog was opened for. */
   linkIntent = $state<LinkIntent>('link');
 
@@ -179,6 +181,13 @@ export class AppStore {
       void this.loadOverview();
     }
     if (reportId) void this.openReport(reportId);
+  }
+
+  /** The account page: balance chart, monthly sums and the account's transactions. */
+  openAccount(accountId: string): void {
+    this.accountId = accountId;
+    this.view = 'account';
+    void this.loadOverview();
   }
 
   navigate(view: View): void {

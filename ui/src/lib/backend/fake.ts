@@ -21,7 +21,22 @@ import type {
 import { sumDecimals } from '../format/decimal';
 import { kontorError, toKontorError } from './errors';
 import { FAKE_DEMO_PROVIDER, FakeLinking } from './fakeLink';
-import type { Backend, CallbackResult, ProgressHandler, Unsubscribe } from './types';
+import type { Locale } from '../i18n/types';
+import { toCsv, toJsonExport } from '../transactions/csv';
+import { FakeLedger } from './fakeTransactions';
+import type {
+  BalancePoint,
+  Backend,
+  CallbackResult,
+  ExportFormat,
+  MonthlySums,
+  ProgressHandler,
+  TransactionDetail,
+  TransactionExportQuery,
+  TransactionPage,
+  TransactionQuery,
+  Unsubscribe,
+} from './types';
 
 /** The whole state of the fake core. Every field can be set up front; tests may also mutate it. */
 export interface FakeState {
@@ -44,6 +59,15 @@ export interface FakeState {
   secrets: Record<string, string>;
   /** The vault's language and theme settings. */
   preferences: Preferences;
+  /**
+   * How many transactions the accounts have (generated on demand from the index, see
+   * fakeTransactions.ts, so 1,000,000 costs nothing until asked for).
+   */
+  transactionCount: number;
+  /** Where the next export "saves" (the save dialog's answer); null = the user cancels. */
+  exportPath: string | null;
+  /** Files written by `exportTransactions`. */
+  exports: { path: string; format: ExportFormat; locale: Locale; content: string }[];
 }
 
 export type FakeMethod = Exclude<keyof Backend, 'kind'>;
@@ -70,6 +94,9 @@ export function defaultFakeState(): FakeState {
     reports: [],
     secrets: {},
     preferences: { language: 'system', theme: 'system' },
+    transactionCount: 0,
+    exportPath: '/home/you/Documents/kontor-transactions',
+    exports: [],
   };
 }
 
@@ -89,6 +116,7 @@ export class FakeBackend implements Backend {
   private readonly listeners = new Set<() => void>();
   private readonly progressListeners = new Set<ProgressHandler>();
   private readonly latencyMs: number;
+  private ledgerCache: { key: string; ledger: FakeLedger } | null = null;
   /** The scripted Demo Bank flows (see fakeLink.ts). */
   readonly linking = new FakeLinking({
     link: (connection, accounts) => {
@@ -214,6 +242,58 @@ export class FakeBackend implements Backend {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([currency, amounts]) => ({ currency, amount: sumDecimals(amounts) }));
       return structuredClone({ accounts: this.state.accounts, totals, connections: this.state.connections });
+    });
+  }
+
+  /** The generated transactions of the current accounts (rebuilt when accounts or count change). */
+  ledger(): FakeLedger {
+    const key = `${this.state.transactionCount}|${this.state.accounts.map((a) => `${a.id}:${a.balance_booked}`).join(',')}`;
+    if (this.ledgerCache?.key !== key) {
+      this.ledgerCache = { key, ledger: new FakeLedger(this.state.accounts, { count: this.state.transactionCount }) };
+    }
+    return this.ledgerCache.ledger;
+  }
+
+  transactions(query: TransactionQuery): Promise<TransactionPage> {
+    return this.run('transactions', () => {
+      this.requireReady();
+      return this.ledger().page(query);
+    });
+  }
+
+  transaction(id: string): Promise<TransactionDetail> {
+    return this.run('transaction', () => {
+      this.requireReady();
+      const ledger = this.ledger();
+      const index = ledger.indexOf(id);
+      if (index === null) throw kontorError('NotFound', 'There is no transaction with this id.');
+      return ledger.detail(index);
+    });
+  }
+
+  accountMonthlySums(accountId: string): Promise<MonthlySums[]> {
+    return this.run('accountMonthlySums', () => {
+      this.requireReady();
+      return this.ledger().monthlySums(accountId);
+    });
+  }
+
+  accountBalanceSeries(accountId: string): Promise<BalancePoint[]> {
+    return this.run('accountBalanceSeries', () => {
+      this.requireReady();
+      return this.ledger().balanceSeries(accountId);
+    });
+  }
+
+  exportTransactions(query: TransactionExportQuery, format: ExportFormat, locale: Locale): Promise<string | null> {
+    return this.run('exportTransactions', () => {
+      this.requireReady();
+      if (this.state.exportPath === null) return null;
+      const rows = this.ledger().all(query);
+      const path = `${this.state.exportPath}.${format}`;
+      const content = format === 'csv' ? toCsv(rows, locale) : toJsonExport(rows);
+      this.state.exports.push({ path, format, locale, content });
+      return path;
     });
   }
 

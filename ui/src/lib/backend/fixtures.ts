@@ -59,6 +59,9 @@ export const DEMO_ACCOUNTS: AccountSummary[] = [
   },
 ];
 
+/** Transactions in the demo scenarios (`?rows=1000000` in the dev server's URL overrides it). */
+export const DEMO_TRANSACTIONS = 2_400;
+
 export type FakeScenario =
   | 'first-run'
   | 'empty'
@@ -74,7 +77,7 @@ export function scenario(name: string | null): Partial<FakeState> {
     case 'empty':
       return { firstRun: false };
     case 'accounts':
-      return { firstRun: false, connections: DEMO_CONNECTIONS, accounts: DEMO_ACCOUNTS };
+      return { firstRun: false, connections: DEMO_CONNECTIONS, accounts: DEMO_ACCOUNTS, transactionCount: DEMO_TRANSACTIONS };
     case 'finx':
       // Both demo providers, a finX connection whose access runs out soon, a one-time import, a report.
       return {
@@ -85,6 +88,7 @@ export function scenario(name: string | null): Partial<FakeState> {
           { ...(DEMO_CONNECTIONS[1] as ConnectionSummary), access_kind: 'finx_onetime' },
         ],
         accounts: DEMO_ACCOUNTS,
+        transactionCount: DEMO_TRANSACTIONS,
         reports: [fakeStoredReport('report-1', '2026-03-02T10:15:00+00:00')],
       };
     case 'unlock':

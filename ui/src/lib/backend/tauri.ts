@@ -25,7 +25,15 @@ import {
   type Commands,
   type ProgressHandler,
   type Unsubscribe,
+  type BalancePoint,
+  type ExportFormat,
+  type MonthlySums,
+  type TransactionDetail,
+  type TransactionExportQuery,
+  type TransactionPage,
+  type TransactionQuery,
 } from './types';
+import type { Locale } from '../i18n/types';
 
 /** A channel for one job's progress (ignored when nobody listens). */
 function progress(handler: ProgressHandler | undefined): Channel<FlowUpdate> {
@@ -84,6 +92,26 @@ export class TauriBackend implements Backend {
 
   overview(): Promise<Overview> {
     return this.call('overview', {});
+  }
+
+  transactions(query: TransactionQuery): Promise<TransactionPage> {
+    return this.call('transactions', { query });
+  }
+
+  transaction(id: string): Promise<TransactionDetail> {
+    return this.call('transaction', { id });
+  }
+
+  accountMonthlySums(accountId: string): Promise<MonthlySums[]> {
+    return this.call('account_monthly_sums', { accountId });
+  }
+
+  accountBalanceSeries(accountId: string): Promise<BalancePoint[]> {
+    return this.call('account_balance_series', { accountId });
+  }
+
+  exportTransactions(query: TransactionExportQuery, format: ExportFormat, locale: Locale): Promise<string | null> {
+    return this.call('export_transactions', { query, format, locale });
   }
 
   providerConfigs(): Promise<ProviderConfigSummary[]> {

@@ -14,8 +14,106 @@ import type {
   StoredIncomeReport,
   UserAnswer,
 } from '../../bindings';
+import type { Locale } from '../i18n/types';
 
 export type Unsubscribe = () => void;
+
+// ---------------------------------------------------------------------------------------------
+// Transactions (issue 9). Defined here, not in bindings.ts: the Rust side matches these shapes.
+// Every amount is an exact decimal string as rust_decimal prints it ("-12.5", "2800.00"), never a float.
+// ---------------------------------------------------------------------------------------------
+
+export type TransactionStatus = 'booked' | 'pending';
+export type TransactionDirection = 'in' | 'out';
+export type TransactionOrder = 'newest' | 'oldest';
+export type ExportFormat = 'csv' | 'json';
+
+/**
+ * Which transactions: every field is optional and narrows the set (absent = no condition).
+ * `from`/`to` are inclusive booking dates (YYYY-MM-DD). `min`/`max` are inclusive bounds on the
+ * amount's magnitude (|amount|), so "50 to 100" finds both +75 and -75; `direction` picks the sign
+ * (`in`: amount > 0, `out`: amount < 0). `text` is a full-text search over counterparty name and
+ * IBAN, purpose and kind: every whitespace-separated word of it must be a prefix of a word there,
+ * case- and diacritics-insensitive ("uber" finds "Überweisung").
+ */
+export interface TransactionFilter {
+  accounts?: string[];
+  from?: string;
+  to?: string;
+  min?: string;
+  max?: string;
+  direction?: TransactionDirection;
+  status?: TransactionStatus;
+  text?: string;
+}
+
+/**
+ * One page of a keyset-paged list. Order is (booking_date, id) descending for `newest`, ascending
+ * for `oldest`. `after` is the `next_cursor` of the previous page (null/absent: the first page).
+ */
+export interface TransactionQuery extends TransactionFilter {
+  order: TransactionOrder;
+  after?: string | null;
+  limit: number;
+}
+
+/** What an export covers: the filter and the order of the list on screen (no paging). */
+export interface TransactionExportQuery extends TransactionFilter {
+  order: TransactionOrder;
+}
+
+export interface TransactionRow {
+  id: string;
+  account_id: string;
+  /** YYYY-MM-DD */
+  booking_date: string;
+  /** YYYY-MM-DD */
+  value_date: string | null;
+  /** Signed decimal string: negative is money out. */
+  amount: string;
+  currency: string;
+  counterparty_name: string | null;
+  counterparty_iban: string | null;
+  purpose: string | null;
+  /** The bank's booking kind, e.g. "Kartenzahlung", "Lastschrift". */
+  kind: string | null;
+  status: TransactionStatus;
+  /** The account's booked balance after this booking, where the bank gave it or it could be derived. */
+  running_balance: string | null;
+}
+
+export interface TransactionPage {
+  rows: TransactionRow[];
+  /** Pass as `after` for the next page; null on the last page. */
+  next_cursor: string | null;
+  /** How many transactions match the filter (all pages). */
+  total_count: number;
+  /** Exact sum of `amount` over all matching transactions (all pages). */
+  total_sum: string;
+}
+
+export interface TransactionDetail extends TransactionRow {
+  /** The provider's JSON for this booking, as stored. */
+  raw: string;
+  /** Why a pending booking was matched to this booked one, once sync records it. */
+  match_reason?: string | null;
+}
+
+export interface MonthlySums {
+  /** YYYY-MM */
+  month: string;
+  /** Sum of booked incoming amounts (>= 0). */
+  income: string;
+  /** Sum of booked outgoing amounts as a magnitude (>= 0). */
+  spending: string;
+}
+
+export interface BalancePoint {
+  /** YYYY-MM-DD */
+  date: string;
+  /** Booked balance at the end of that day. */
+  balance: string;
+}
 
 /** Receives the `working` steps of a long job (linking, an answer, a sync) while it runs. */
 export type ProgressHandler = (update: FlowUpdate) => void;
@@ -57,6 +155,22 @@ export interface Backend {
 
   // Data
   overview(): Promise<Overview>;
+
+  // Transactions
+  /** One keyset page of the filtered list, with the count and exact sum of the whole filtered set. */
+  transactions(query: TransactionQuery): Promise<TransactionPage>;
+  /** Every field of one transaction, with the raw provider data. NotFound for an unknown id. */
+  transaction(id: string): Promise<TransactionDetail>;
+  /** Booked income and spending per calendar month, oldest month first. */
+  accountMonthlySums(accountId: string): Promise<MonthlySums[]>;
+  /** End-of-day booked balance for each day with bookings, oldest first (from stored balances and bookings). */
+  accountBalanceSeries(accountId: string): Promise<BalancePoint[]>;
+  /**
+   * Writes the filtered set to a file the user picks in a native save dialog (CSV as `toCsv` in
+   * lib/transactions/csv.ts defines it for `locale`, or JSON: an array of TransactionRow).
+   * Resolves with the saved path, or null when the user cancelled the dialog.
+   */
+  exportTransactions(query: TransactionExportQuery, format: ExportFormat, locale: Locale): Promise<string | null>;
 
   // Linking and syncing
   providerConfigs(): Promise<ProviderConfigSummary[]>;
@@ -126,6 +240,14 @@ export interface Commands {
   open_in_browser: { args: { url: string }; result: null };
   take_callback_results: { args: Record<string, never>; result: CallbackResult[] };
   paste_callback: { args: { url: string }; result: null };
+  transactions: { args: { query: TransactionQuery }; result: TransactionPage };
+  transaction: { args: { id: string }; result: TransactionDetail };
+  account_monthly_sums: { args: { accountId: string }; result: MonthlySums[] };
+  account_balance_series: { args: { accountId: string }; result: BalancePoint[] };
+  export_transactions: {
+    args: { query: TransactionExportQuery; format: ExportFormat; locale: Locale };
+    result: string | null;
+  };
 }
 
 export type CommandName = keyof Commands;

@@ -71,6 +71,10 @@ accounts?: Array<string>, from?: string, to?: string, min_amount?: string, max_a
  */
 text?: string, after?: string, 
 /**
+ * `min_amount`/`max_amount` bound the amount's size whatever its sign (see the store's filter).
+ */
+amounts_as_magnitudes?: boolean, 
+/**
  * Oldest first instead of newest first (to jump to the start of the history).
  */
 oldest_first?: boolean, 

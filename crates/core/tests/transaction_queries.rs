@@ -140,12 +140,13 @@ fn cents(amount: Decimal) -> Option<Decimal> {
 
 fn brute_force_matches(filter: &TransactionFilter, t: &Transaction) -> bool {
     let amount = t.amount.amount;
+    let size = |a| cents(a).map(|c| if filter.amounts_as_magnitudes { c.abs() } else { c });
     (filter.accounts.is_empty() || filter.accounts.contains(&t.account_id))
         && filter.from.is_none_or(|from| t.booking_date >= from)
         && filter.to.is_none_or(|to| t.booking_date <= to)
         && filter.status.is_none_or(|s| t.status == s)
-        && filter.min_amount.is_none_or(|min| cents(amount).is_some_and(|a| a >= min))
-        && filter.max_amount.is_none_or(|max| cents(amount).is_some_and(|a| a <= max))
+        && filter.min_amount.is_none_or(|min| size(amount).is_some_and(|a| a >= min))
+        && filter.max_amount.is_none_or(|max| size(amount).is_some_and(|a| a <= max))
         && match filter.direction {
             Some(Direction::Incoming) => cents(amount).is_some_and(|a| a > Decimal::ZERO),
             Some(Direction::Outgoing) => cents(amount).is_some_and(|a| a < Decimal::ZERO),
@@ -190,10 +191,35 @@ fn filter_strategy(accounts: Vec<AccountId>) -> impl Strategy<Value = Transactio
         prop_oneof![Just(None), Just(Some(BookingStatus::Booked)), Just(Some(BookingStatus::Pending))],
         texts,
         proptest::bool::ANY,
+        proptest::bool::ANY,
     )
-        .prop_map(|(accounts, from, to, min_amount, max_amount, direction, status, text, oldest_first)| {
-            TransactionFilter { accounts, from, to, min_amount, max_amount, direction, status, text, oldest_first }
-        })
+        .prop_map(
+            |(
+                accounts,
+                from,
+                to,
+                min_amount,
+                max_amount,
+                direction,
+                status,
+                text,
+                oldest_first,
+                amounts_as_magnitudes,
+            )| {
+                TransactionFilter {
+                    accounts,
+                    from,
+                    to,
+                    min_amount,
+                    max_amount,
+                    direction,
+                    status,
+                    text,
+                    oldest_first,
+                    amounts_as_magnitudes,
+                }
+            },
+        )
 }
 
 #[test]
@@ -541,6 +567,7 @@ fn every_filter_combination_seeks_instead_of_scanning_the_table() {
                                     status,
                                     text: text.map(str::to_owned),
                                     oldest_first,
+                                    amounts_as_magnitudes: amounts == 3,
                                 };
                                 let plan = must(store.transaction_query_plans(&filter, after));
                                 check_plan(&filter, after.is_some(), &plan);

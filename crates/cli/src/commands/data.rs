@@ -78,6 +78,7 @@ impl FilterArgs {
             text: self.search.clone(),
             after: None,
             oldest_first: self.oldest_first.then_some(true),
+            amounts_as_magnitudes: None,
             limit: None,
         }
     }

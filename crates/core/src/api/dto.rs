@@ -236,6 +236,10 @@ pub struct TransactionQuery {
     #[serde(default)]
     #[ts(optional)]
     pub after: Option<String>,
+    /// `min_amount`/`max_amount` bound the amount's size whatever its sign (see the store's filter).
+    #[serde(default)]
+    #[ts(optional)]
+    pub amounts_as_magnitudes: Option<bool>,
     /// Oldest first instead of newest first (to jump to the start of the history).
     #[serde(default)]
     #[ts(optional)]

@@ -87,6 +87,7 @@ pub fn filter_of(query: &TransactionQuery) -> Result<TransactionFilter> {
         status: query.status,
         text: query.text.clone().filter(|t| !t.trim().is_empty()),
         oldest_first: query.oldest_first.unwrap_or(false),
+        amounts_as_magnitudes: query.amounts_as_magnitudes.unwrap_or(false),
     };
     Ok(filter)
 }

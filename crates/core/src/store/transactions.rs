@@ -68,6 +68,9 @@ pub struct TransactionFilter {
     pub status: Option<BookingStatus>,
     /// Words the counterparty, IBAN, purpose or kind must contain (as word prefixes).
     pub text: Option<String>,
+    /// `min_amount`/`max_amount` bound the amount's size, whatever its sign ("between 50 and 100" finds
+    /// −80 and +80), as a person means it; `direction` then picks the sign.
+    pub amounts_as_magnitudes: bool,
     /// Pages run oldest first (the keyset continues upward); totals and charts do not depend on it.
     pub oldest_first: bool,
 }
@@ -352,11 +355,12 @@ fn build(filter: &TransactionFilter, accounts: &[AccountId], after: Option<Keyse
     if let Some(status) = filter.status {
         sql.condition("t.status = ?", [text(status.as_str())]);
     }
+    let amount = if filter.amounts_as_magnitudes { "abs(t.amount_minor)" } else { "t.amount_minor" };
     if let Some(min) = filter.min_amount {
-        sql.condition("t.amount_minor >= ?", [Value::Integer(bound(min, true)?)]);
+        sql.condition(&format!("{amount} >= ?"), [Value::Integer(bound(min, true)?)]);
     }
     if let Some(max) = filter.max_amount {
-        sql.condition("t.amount_minor <= ?", [Value::Integer(bound(max, false)?)]);
+        sql.condition(&format!("{amount} <= ?"), [Value::Integer(bound(max, false)?)]);
     }
     match filter.direction {
         Some(Direction::Incoming) => sql.condition("t.amount_minor > 0", []),

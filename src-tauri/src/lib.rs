@@ -77,6 +77,7 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(kontor.clone())
         .manage(deep_link::Inbox::default())
         .manage(demo_bank)
@@ -86,6 +87,11 @@ pub fn run() {
             commands::vault::unlock_vault,
             commands::vault::change_key_source,
             commands::vault::complete_onboarding,
+            commands::transactions::transactions,
+            commands::transactions::transaction,
+            commands::transactions::monthly_flows,
+            commands::transactions::balance_history,
+            commands::transactions::export_transactions,
             commands::vault::preferences,
             commands::vault::set_preferences,
             commands::overview::overview,

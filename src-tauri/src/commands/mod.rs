@@ -3,6 +3,7 @@
 pub mod callbacks;
 pub mod link;
 pub mod overview;
+pub mod transactions;
 pub mod vault;
 
 use std::sync::Arc;

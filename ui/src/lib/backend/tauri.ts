@@ -15,6 +15,7 @@ import type {
   StoredIncomeReport,
   UserAnswer,
 } from '../../bindings';
+import { coreQuery, PageTotals, uiDetail, uiMonthlySums } from './coreTransactions';
 import { toKontorError } from './errors';
 import {
   CALLBACK_RESULT_EVENT,
@@ -45,6 +46,7 @@ function progress(handler: ProgressHandler | undefined): Channel<FlowUpdate> {
 /** The real backend: Tauri IPC to the Rust core. Each method is one typed `invoke`. */
 export class TauriBackend implements Backend {
   readonly kind = 'tauri' as const;
+  private readonly pageTotals = new PageTotals();
 
   private async call<C extends CommandName>(command: C, args: Commands[C]['args']): Promise<Commands[C]['result']> {
     try {
@@ -94,24 +96,24 @@ export class TauriBackend implements Backend {
     return this.call('overview', {});
   }
 
-  transactions(query: TransactionQuery): Promise<TransactionPage> {
-    return this.call('transactions', { query });
+  async transactions(query: TransactionQuery): Promise<TransactionPage> {
+    return this.pageTotals.page(query, await this.call('transactions', { query: coreQuery(query) }));
   }
 
-  transaction(id: string): Promise<TransactionDetail> {
-    return this.call('transaction', { id });
+  async transaction(id: string): Promise<TransactionDetail> {
+    return uiDetail(await this.call('transaction', { id: Number(id) }));
   }
 
-  accountMonthlySums(accountId: string): Promise<MonthlySums[]> {
-    return this.call('account_monthly_sums', { accountId });
+  async accountMonthlySums(accountId: string): Promise<MonthlySums[]> {
+    return uiMonthlySums(await this.call('monthly_flows', { query: { accounts: [accountId], status: 'booked' } }));
   }
 
   accountBalanceSeries(accountId: string): Promise<BalancePoint[]> {
-    return this.call('account_balance_series', { accountId });
+    return this.call('balance_history', { accountId });
   }
 
   exportTransactions(query: TransactionExportQuery, format: ExportFormat, locale: Locale): Promise<string | null> {
-    return this.call('export_transactions', { query, format, locale });
+    return this.call('export_transactions', { query: coreQuery(query), format, locale });
   }
 
   providerConfigs(): Promise<ProviderConfigSummary[]> {

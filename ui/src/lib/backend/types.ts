@@ -13,13 +13,17 @@ import type {
   StartLink,
   StoredIncomeReport,
   UserAnswer,
+  MonthlyFlow,
+  TransactionDetail as CoreTransactionDetail,
+  TransactionPage as CoreTransactionPage,
+  TransactionQuery as CoreTransactionQuery,
 } from '../../bindings';
 import type { Locale } from '../i18n/types';
 
 export type Unsubscribe = () => void;
 
 // ---------------------------------------------------------------------------------------------
-// Transactions (issue 9). Defined here, not in bindings.ts: the Rust side matches these shapes.
+// Transactions, as the screens use them; coreTransactions.ts maps them to and from the core's types.
 // Every amount is an exact decimal string as rust_decimal prints it ("-12.5", "2800.00"), never a float.
 // ---------------------------------------------------------------------------------------------
 
@@ -240,12 +244,12 @@ export interface Commands {
   open_in_browser: { args: { url: string }; result: null };
   take_callback_results: { args: Record<string, never>; result: CallbackResult[] };
   paste_callback: { args: { url: string }; result: null };
-  transactions: { args: { query: TransactionQuery }; result: TransactionPage };
-  transaction: { args: { id: string }; result: TransactionDetail };
-  account_monthly_sums: { args: { accountId: string }; result: MonthlySums[] };
-  account_balance_series: { args: { accountId: string }; result: BalancePoint[] };
+  transactions: { args: { query: CoreTransactionQuery }; result: CoreTransactionPage };
+  transaction: { args: { id: number }; result: CoreTransactionDetail };
+  monthly_flows: { args: { query: CoreTransactionQuery }; result: MonthlyFlow[] };
+  balance_history: { args: { accountId: string }; result: BalancePoint[] };
   export_transactions: {
-    args: { query: TransactionExportQuery; format: ExportFormat; locale: Locale };
+    args: { query: CoreTransactionQuery; format: ExportFormat; locale: Locale };
     result: string | null;
   };
 }

@@ -61,3 +61,19 @@ describe('Settings → language and appearance', () => {
     expect(document.documentElement.dataset.theme).toBe('light');
   });
 });
+
+describe('two changes in a row', () => {
+  it('keeps both, even when the second comes before the first is stored', async () => {
+    const backend = new FakeBackend(scenario('accounts'));
+    render(App, { props: { backend, locale: 'en', intlLocale: 'en-GB' } });
+    const user = userEvent.setup();
+    await user.click(await screen.findByTestId('nav-settings'));
+    const theme = await screen.findByTestId('theme-select');
+    const language = screen.getByTestId('language-select');
+    (theme as HTMLSelectElement).value = 'dark';
+    theme.dispatchEvent(new Event('change', { bubbles: true }));
+    (language as HTMLSelectElement).value = 'de';
+    language.dispatchEvent(new Event('change', { bubbles: true }));
+    await waitFor(() => expect(backend.state.preferences).toEqual({ language: 'de', theme: 'dark' }));
+  });
+});

@@ -98,13 +98,19 @@ export class AppStore {
     }
   }
 
-  /** Stores new preferences; resolves with the error to show, or null when they took effect. */
+  /**
+   * Takes new preferences at once (so a second change made before the first is stored builds on it) and
+   * stores them; on failure the previous ones come back. Resolves with the error to show, or null.
+   */
   async savePreferences(preferences: Preferences): Promise<KontorError | null> {
+    const previous = this.preferences;
+    this.preferences = preferences;
     try {
       this.preferences = await this.backend.setPreferences(preferences);
       this.preferencesLoaded = true;
       return null;
     } catch (err) {
+      this.preferences = previous;
       return toKontorError(err);
     }
   }

@@ -116,3 +116,13 @@ fn a_data_directory_others_can_write_to_is_refused_and_left_as_it_is() {
     assert_eq!(mode, 0o1777);
     assert_eq!(std::fs::read_dir(&shared).map(Iterator::count).ok(), Some(0));
 }
+
+#[test]
+fn a_limit_out_of_range_names_the_range() {
+    let dir = tempdir();
+    for limit in ["0", "100001"] {
+        let line = assert_invalid_input(&output(kontor(dir.path()).args(["--json", "transactions", "--limit", limit])));
+        let message = line["message"].as_str().unwrap_or_default();
+        assert!(message.contains("1..=1000"), "--limit {limit}: {line}");
+    }
+}

@@ -40,6 +40,8 @@ pub struct DemoBankConfig {
     /// After an import or update, how many reads of the bank connection still report `updateStatus`
     /// `IN_PROGRESS` before it turns `READY`.
     pub download_in_progress_reads: u32,
+    /// How long a download runs at most: after this it is done even if nobody read the connection.
+    pub download_lasts: Duration,
     /// Extra, lazily generated transactions per account (for benchmarks), on top of the ~6 months of
     /// realistic history. At most 8,999,999.
     pub bulk_transactions_per_account: u64,
@@ -70,6 +72,7 @@ impl Default for DemoBankConfig {
             decoupled_in_progress_polls: 2,
             decoupled_min_poll_interval: Duration::from_secs(5),
             download_in_progress_reads: 1,
+            download_lasts: Duration::from_secs(20),
             bulk_transactions_per_account: 0,
             sca_on_update: false,
             today: None,

@@ -304,6 +304,22 @@ async fn update_adds_bookings_and_books_a_pending_one() -> TestResult {
     let (_, accounts_after) = session.get("/api/v2/accounts").await?;
     assert_ne!(accounts_before["accounts"][0]["balance"], accounts_after["accounts"][0]["balance"]);
 
+    // A download runs on the bank's side: an update while it runs is LOCKED, but a client that never
+    // reads the connection again (killed mid-sync) does not keep it locked beyond `download_lasts`.
+    let slow = Session::start(DemoBankConfig {
+        download_in_progress_reads: 1,
+        download_lasts: std::time::Duration::from_millis(300),
+        ..DemoBankConfig::for_tests()
+    })
+    .await?;
+    let (_, slow_connection) = slow.import(&test_bank_body("demo_no_msa")).await?;
+    let slow_update = json!({"bankConnectionId": slow_connection["id"], "bankingInterface": "XS2A"});
+    let (status, busy) = slow.post("/api/v2/bankConnections/update", &slow_update).await?;
+    assert_eq!((status, busy["errors"][0]["code"].clone()), (423, json!("LOCKED")), "{busy}");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let (status, done) = slow.post("/api/v2/bankConnections/update", &slow_update).await?;
+    assert_eq!(status, 200, "the download ended on its own: {done}");
+
     // Fault: the next update is locked.
     session.bank.faults().lock_next_updates(1);
     let (status, locked) = session

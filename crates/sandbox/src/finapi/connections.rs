@@ -314,6 +314,7 @@ fn import_into(
             default_procedure: procedure,
             bulk_count: state.config.bulk_transactions_per_account,
             in_progress_reads: state.config.download_in_progress_reads,
+            download_lasts: state.config.download_lasts,
             max_days_for_download: request.max_days_for_download.unwrap_or(0),
         },
         now,
@@ -388,6 +389,6 @@ fn update_connection(
     let mut store = state.store();
     let connection = store.connection_of(user, id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
     apply_update(connection, state.config.seed, state.today, now);
-    connection.in_progress_reads_left = state.config.download_in_progress_reads;
+    connection.start_download(state.config.download_in_progress_reads, state.config.download_lasts);
     Ok(Reply::ok(wire::connection(version, connection, bank, true)))
 }

@@ -240,14 +240,26 @@ pub struct ConnectionRecord {
     pub update_count: u64,
     /// Reads of the connection left that still report `IN_PROGRESS`.
     pub in_progress_reads_left: u32,
+    /// When the running download ends at the latest. Like finAPI's, it runs on the bank's side and ends
+    /// whether or not a client reads the connection: a client killed mid-sync must not leave it locked for
+    /// good. Not kept across restarts (a restarted bank has no running download).
+    #[serde(skip)]
+    pub busy_until: Option<std::time::Instant>,
     pub last_manual_update: UpdateOutcome,
     pub consent_expires_at: DateTime<Utc>,
     pub max_days_for_download: u32,
 }
 
 impl ConnectionRecord {
+    /// Whether a download still runs: it has reads left to report `IN_PROGRESS` and has not run out of time.
     pub fn is_busy(&self) -> bool {
-        self.in_progress_reads_left > 0
+        self.in_progress_reads_left > 0 && self.busy_until.is_some_and(|until| std::time::Instant::now() < until)
+    }
+
+    /// Starts a download that reports `IN_PROGRESS` for `reads` reads, and ends after `lasts` at the latest.
+    pub fn start_download(&mut self, reads: u32, lasts: std::time::Duration) {
+        self.in_progress_reads_left = reads;
+        self.busy_until = Some(std::time::Instant::now() + lasts);
     }
 }
 
@@ -277,6 +289,7 @@ pub struct NewConnection {
     pub default_procedure: Option<Procedure>,
     pub bulk_count: u64,
     pub in_progress_reads: u32,
+    pub download_lasts: std::time::Duration,
     pub max_days_for_download: u32,
 }
 
@@ -372,6 +385,7 @@ impl Store {
                 default_procedure: new.default_procedure,
                 update_count: 0,
                 in_progress_reads_left: new.in_progress_reads,
+                busy_until: Some(std::time::Instant::now() + new.download_lasts),
                 last_manual_update: UpdateOutcome { timestamp: now },
                 consent_expires_at: now + chrono::Duration::days(90),
                 max_days_for_download: new.max_days_for_download,

@@ -117,7 +117,10 @@ class Result:
         argv = " ".join(a if isinstance(a, str) else repr(a) for a in self.argv[1:])
         out = self.out.decode("utf-8", "replace").strip()
         err = self.err.decode("utf-8", "replace").strip()
-        text = f"`kontor {argv}` → exit {self.rc}; stdout: {out[:limit]!r}"
+        text = f"`kontor {argv}` → exit {self.rc}"
+        if self.errors:
+            text += "; error lines: " + " ".join(json.dumps(e)[:limit] for e in self.errors)
+        text += f"; stdout: {out[:limit]!r}"
         if err:
             text += f"; stderr: {err[:limit]!r}"
         return text

@@ -283,10 +283,16 @@ fn a_migration_keeps_an_encrypted_backup_that_vault_corrupt_offers() {
         conn.pragma_update(None, "key", format!("x'{}'", key.to_hex().expose())).unwrap_or_else(|e| panic!("{e}"));
         conn
     };
-    // The vault as an older Kontor (schema 1) left it.
-    raw(&fx.paths.database())
-        .execute_batch("DROP TABLE income_reports; PRAGMA user_version = 1;")
+    // The vault as an older Kontor (schema 1) left it: the same key, only the first migration applied.
+    let database = fx.paths.database();
+    for file in [database.clone(), database.with_extension("db-wal"), database.with_extension("db-shm")] {
+        let _ = std::fs::remove_file(file);
+    }
+    let old = raw(&database);
+    old.execute_batch(kontor_core::store::migrations::MIGRATIONS[0]).unwrap_or_else(|e| panic!("{e}"));
+    old.execute_batch("INSERT INTO settings (key, value) VALUES ('marker', 'still here'); PRAGMA user_version = 1;")
         .unwrap_or_else(|e| panic!("{e}"));
+    drop(old);
 
     assert_eq!(ready_with_marker(&fx.kontor()).as_deref(), Some("still here"));
     let backups: Vec<PathBuf> = std::fs::read_dir(&fx.paths.dir)

@@ -154,6 +154,16 @@ impl FlowSink for StoreSink<'_> {
     }
 }
 
+/// The query of a bank redirect's callback URL as decoded pairs and as the raw query text, the way
+/// [`Kontor::handle_callback`] reads it; a URL that does not parse is `ScaStateMismatch`.
+#[doc(hidden)]
+pub fn callback_params(url: &str) -> Result<(Vec<(String, String)>, String)> {
+    let parsed = url::Url::parse(url.trim()).map_err(|_| mismatch())?;
+    let params = parsed.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let query = parsed.query().unwrap_or_default().to_owned();
+    Ok((params, query))
+}
+
 fn mismatch() -> KontorError {
     KontorError::new(
         ErrorCode::ScaStateMismatch,
@@ -478,10 +488,7 @@ impl Kontor {
     /// Continues the flow a bank redirect belongs to. `url` is the whole callback URL; a `state` that
     /// belongs to no pending flow is refused with `ScaStateMismatch` and changes nothing.
     pub async fn handle_callback(&self, url: &str) -> Result<FlowUpdate> {
-        let parsed = url::Url::parse(url.trim()).map_err(|_| mismatch())?;
-        let params: Vec<(String, String)> =
-            parsed.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        let query = parsed.query().unwrap_or_default().to_owned();
+        let (params, query) = callback_params(url)?;
         let mut found = None;
         for (key, value) in &params {
             if let Some(flow) = self.with_store(|s| s.flow_by_callback_state(value))? {

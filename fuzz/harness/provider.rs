@@ -35,7 +35,7 @@ pub fn check(data: &[u8]) {
             if let Ok(page) = expect_readable(page, json) {
                 for row in page.transactions {
                     if let Ok(mapped) = finapi_map::transaction(row.clone()) {
-                        same_amount(Some(mapped.amount), row.get("amount"), "finAPI transaction amount");
+                        same_amount(Some(mapped.amount), field(Some(&row), "amount", 6), "finAPI transaction amount");
                         assert_eq!(mapped.raw.as_deref(), Some(row.to_string().as_str()));
                     }
                 }
@@ -48,16 +48,16 @@ pub fn check(data: &[u8]) {
                 for (index, account) in list.accounts.into_iter().enumerate() {
                     let row = rows.and_then(|r| r.get(index));
                     let mapped = finapi_map::account(account);
-                    same_amount(mapped.balance, row.and_then(|r| r.get("balance")), "finAPI balance");
-                    same_amount(mapped.available, row.and_then(|r| r.get("availableFunds")), "finAPI available funds");
+                    same_amount(mapped.balance, field(row, "balance", 10), "finAPI balance");
+                    same_amount(mapped.available, field(row, "availableFunds", 13), "finAPI available funds");
                 }
             }
         }
         2 => {
             if let Ok(account) = expect_readable(finapi_wire::parse::<finapi_wire::Account>(body, "account"), json) {
                 let mapped = finapi_map::account(account);
-                same_amount(mapped.balance, json.and_then(|j| j.get("balance")), "finAPI balance");
-                same_amount(mapped.available, json.and_then(|j| j.get("availableFunds")), "finAPI available funds");
+                same_amount(mapped.balance, field(json, "balance", 10), "finAPI balance");
+                same_amount(mapped.available, field(json, "availableFunds", 13), "finAPI available funds");
             }
         }
         3 => {
@@ -111,7 +111,7 @@ pub fn check(data: &[u8]) {
             if let Ok(list) = expect_readable(list, json) {
                 for row in list.transactions {
                     if let Ok(mapped) = finx_map::transaction(row.clone()) {
-                        same_amount(Some(mapped.amount), row.get("amount"), "finX transaction amount");
+                        same_amount(Some(mapped.amount), field(Some(&row), "amount", 2), "finX transaction amount");
                         assert_eq!(mapped.raw.as_deref(), Some(row.to_string().as_str()));
                         assert!(!mapped.provider_id.trim().is_empty());
                     }
@@ -123,10 +123,10 @@ pub fn check(data: &[u8]) {
             if let Ok(list) = expect_readable(list, json) {
                 let rows = json.and_then(|j| j.as_array().or_else(|| j.get("accounts").and_then(Value::as_array)));
                 for (index, account) in list.into_iter().enumerate() {
-                    let row = rows.and_then(|r| r.get(index)).and_then(|r| r.get("balance"));
+                    let row = field(rows.and_then(|r| r.get(index)), "balance", 11);
                     if let Ok(mapped) = finx_map::account(account) {
-                        same_amount(mapped.account.balance, row.and_then(|b| b.get("balance")), "finX balance");
-                        same_amount(mapped.account.available, row.and_then(|b| b.get("available")), "finX available");
+                        same_amount(mapped.account.balance, field(row, "balance", 0), "finX balance");
+                        same_amount(mapped.account.available, field(row, "available", 3), "finX available");
                     }
                 }
             }
@@ -134,9 +134,9 @@ pub fn check(data: &[u8]) {
         9 => {
             if let Ok(balance) = expect_readable(finx_wire::parse::<finx_wire::Balance>(body, "balance"), json) {
                 let mapped = finx_map::balance(balance);
-                same_amount(mapped.balance, json.and_then(|j| j.get("balance")), "finX balance");
-                same_amount(mapped.available, json.and_then(|j| j.get("available")), "finX available");
-                same_amount(mapped.credit_line, json.and_then(|j| j.get("credit_line")), "finX credit line");
+                same_amount(mapped.balance, field(json, "balance", 0), "finX balance");
+                same_amount(mapped.available, field(json, "available", 3), "finX available");
+                same_amount(mapped.credit_line, field(json, "credit_line", 2), "finX credit line");
             }
         }
         10 => {
@@ -190,10 +190,10 @@ pub fn check(data: &[u8]) {
         }
         15 => {
             if let Ok(account) = expect_readable(finx_wire::parse::<finx_wire::Account>(body, "account"), json) {
-                let balance = json.and_then(|j| j.get("balance"));
+                let balance = field(json, "balance", 11);
                 if let Ok(mapped) = finx_map::account(account) {
-                    same_amount(mapped.account.balance, balance.and_then(|b| b.get("balance")), "finX balance");
-                    same_amount(mapped.account.available, balance.and_then(|b| b.get("available")), "finX available");
+                    same_amount(mapped.account.balance, field(balance, "balance", 0), "finX balance");
+                    same_amount(mapped.account.available, field(balance, "available", 3), "finX available");
                 }
             }
         }
@@ -213,10 +213,10 @@ pub fn check(data: &[u8]) {
             // A single transaction row as the maps see it.
             if let Some(row) = json {
                 if let Ok(mapped) = finapi_map::transaction(row.clone()) {
-                    same_amount(Some(mapped.amount), row.get("amount"), "finAPI transaction amount");
+                    same_amount(Some(mapped.amount), field(Some(row), "amount", 6), "finAPI transaction amount");
                 }
                 if let Ok(mapped) = finx_map::transaction(row.clone()) {
-                    same_amount(Some(mapped.amount), row.get("amount"), "finX transaction amount");
+                    same_amount(Some(mapped.amount), field(Some(row), "amount", 2), "finX transaction amount");
                 }
             }
         }
@@ -237,6 +237,16 @@ fn expect_readable<T>(parsed: Result<T, kontor_core::KontorError>, json: Option<
             assert_eq!(error.code, ErrorCode::ProviderResponseInvalid, "{error:?}");
             Err(())
         }
+    }
+}
+
+/// Where serde reads a struct field from: the member `name` of an object, or (serde's derive accepts a struct as
+/// a JSON array too, field by field in declaration order) the element at `position` of an array.
+fn field<'a>(container: Option<&'a Value>, name: &str, position: usize) -> Option<&'a Value> {
+    match container? {
+        Value::Object(members) => members.get(name),
+        Value::Array(elements) => elements.get(position),
+        _ => None,
     }
 }
 

@@ -28,7 +28,7 @@ E2E_TEST_LIMIT  := 20m
 E2E_TEST_EACH   := 240000
 
 .PHONY: run test build deps deps-system deps-test-system deps-rust deps-ui deps-tools ui lint test-rust test-ui \
-        test-e2e bindings icons
+        test-e2e bindings icons fuzz deps-fuzz
 
 ## Dependencies ----------------------------------------------------------------------------------
 
@@ -66,6 +66,12 @@ deps-tools: $(TOOLS)/bin/tauri-driver
 
 $(TOOLS)/bin/tauri-driver:
 	cargo install tauri-driver --version '^2' --locked --root $(TOOLS)
+
+# cargo-fuzz into .tools/, built once; the fuzz targets themselves need a nightly toolchain.
+deps-fuzz: $(TOOLS)/bin/cargo-fuzz
+
+$(TOOLS)/bin/cargo-fuzz:
+	cargo install cargo-fuzz --locked --root $(TOOLS)
 
 deps: deps-system deps-rust deps-ui
 
@@ -119,6 +125,26 @@ test:
 	$(MAKE) test-rust
 	$(MAKE) test-e2e
 	@tests/support/clean-state.sh check $(STAMP)/before-test
+
+## Fuzzing --------------------------------------------------------------------------------------
+
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := tan provider callback answer
+CARGO_FUZZ   := PATH="$(TOOLS)/bin:$$PATH" cargo +nightly fuzz
+
+# Each target in turn for FUZZ_SECONDS on one core, then its corpus (fuzz/corpus/<target>, replayed on stable by
+# the fuzz_corpus tests) minimised. No sanitizer: the code under test is safe Rust (unsafe_code = "forbid"), and
+# overflow checks and debug assertions are on. A crash stops the run; its input is in fuzz/artifacts/<target>/.
+fuzz: deps-rust deps-fuzz
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	$(CARGO_FUZZ) build -s none
+	@for target in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$target for $(FUZZ_SECONDS) s"; \
+	  $(CARGO_FUZZ) run -s none $$target -- -max_total_time=$(FUZZ_SECONDS) -jobs=1 -workers=1 \
+	    -print_final_stats=1 || { tail -n 40 fuzz-0.log 2>/dev/null; exit 1; }; \
+	  tail -n 12 fuzz-0.log 2>/dev/null; rm -f fuzz-0.log; \
+	  $(CARGO_FUZZ) cmin -s none $$target || exit 1; \
+	done
 
 ## Maintenance -----------------------------------------------------------------------------------
 

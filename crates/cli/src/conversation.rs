@@ -13,6 +13,7 @@ use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use kontor_cli::answer::{Reply, parse_json_answer};
 use kontor_core::api::Kontor;
 use kontor_core::api::dto::ConnectionSummary;
 use kontor_core::api::link::ProgressSink;
@@ -26,15 +27,6 @@ use tokio::sync::mpsc;
 
 use crate::commands::{CommandFailure, note, print_json};
 use crate::loopback::Loopback;
-
-/// What a reply to a request does.
-#[derive(Debug)]
-enum Reply {
-    Answer(UserAnswer),
-    /// A redirect came back (pasted, sent as a JSON `callback` answer, or caught by the loopback listener).
-    Callback(String),
-    Cancel,
-}
 
 /// A linked or synced connection.
 #[derive(Debug, Clone, Serialize)]
@@ -419,25 +411,6 @@ fn is_retryable(error: &KontorError) -> bool {
     )
 }
 
-fn parse_json_answer(line: &str) -> Result<Reply, KontorError> {
-    let value: serde_json::Value = serde_json::from_str(line)
-        .map_err(|err| KontorError::invalid_input(format!("The answer is not JSON: {err}.")))?;
-    let kind = value.get("kind").and_then(serde_json::Value::as_str).unwrap_or_default();
-    match kind {
-        "cancel" => Ok(Reply::Cancel),
-        "callback" => value
-            .get("url")
-            .and_then(serde_json::Value::as_str)
-            .map(|url| Reply::Callback(url.to_owned()))
-            .ok_or_else(|| KontorError::invalid_input("A callback answer needs the \"url\" the bank redirected to.")),
-        _ => serde_json::from_value::<UserAnswer>(value).map(Reply::Answer).map_err(|err| {
-            KontorError::invalid_input(format!(
-                "The answer does not fit (kind credentials, accounts, procedure, tan, continue, callback or cancel): {err}."
-            ))
-        }),
-    }
-}
-
 /// Shows a TAN challenge for manual entry: flicker codes as start code and data elements, photoTAN images as a
 /// file, whose path it returns.
 fn show_challenge(flow_id: &str, challenge: &TanChallenge) -> Option<PathBuf> {
@@ -538,23 +511,6 @@ struct ProgressLine<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_answers_parse() {
-        assert!(matches!(parse_json_answer(r#"{"kind":"cancel"}"#), Ok(Reply::Cancel)));
-        assert!(matches!(parse_json_answer(r#"{"kind":"continue"}"#), Ok(Reply::Answer(UserAnswer::Continue))));
-        assert!(matches!(
-            parse_json_answer(r#"{"kind":"callback","url":"kontor://x?state=1"}"#),
-            Ok(Reply::Callback(url)) if url == "kontor://x?state=1"
-        ));
-        assert!(matches!(
-            parse_json_answer(r#"{"kind":"procedure","id":"DEMO-TSP-01"}"#),
-            Ok(Reply::Answer(UserAnswer::Procedure { id })) if id == "DEMO-TSP-01"
-        ));
-        assert!(parse_json_answer("tan 123456").is_err());
-        assert!(parse_json_answer(r#"{"kind":"callback"}"#).is_err());
-        assert!(parse_json_answer(r#"{"kind":"tan"}"#).is_err());
-    }
 
     #[test]
     fn hints_lose_their_tags() {

@@ -188,6 +188,16 @@ impl FlowSink for StoreSink<'_> {
     }
 }
 
+/// The query of a bank redirect's callback URL as decoded pairs and as the raw query text, the way
+/// [`Kontor::handle_callback`] reads it; a URL that does not parse is `ScaStateMismatch`.
+#[doc(hidden)]
+pub fn callback_params(url: &str) -> Result<(Vec<(String, String)>, String)> {
+    let parsed = url::Url::parse(url.trim()).map_err(|_| mismatch())?;
+    let params = parsed.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let query = parsed.query().unwrap_or_default().to_owned();
+    Ok((params, query))
+}
+
 fn mismatch() -> KontorError {
     KontorError::new(
         ErrorCode::ScaStateMismatch,
@@ -561,9 +571,7 @@ impl Kontor {
         if !is_trusted_callback_base(&parsed) {
             return Err(not_for_kontor());
         }
-        let params: Vec<(String, String)> =
-            parsed.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        let query = parsed.query().unwrap_or_default().to_owned();
+        let (params, query) = callback_params(url)?;
         let mut found = None;
         for (key, value) in &params {
             if let Some(flow) = self.with_store(|s| s.flow_by_callback_state(value))? {

@@ -111,12 +111,70 @@ pub mod decimal {
 
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
             let v = v.trim();
-            let parsed = if v.contains(['e', 'E']) { Decimal::from_scientific(v) } else { v.parse::<Decimal>() };
-            parsed.map(Some).map_err(|_| E::custom(format!("'{v}' is not a decimal amount")))
+            exact(v).map(Some).ok_or_else(|| E::custom(format!("'{v}' is not a decimal amount")))
+        }
+    }
+
+    /// A plain decimal (`-12.50`, `+3`, `1.5e3`, `1E-2`) read exactly, or `None`. `Decimal`'s own parsers
+    /// round a number with more than 28 significant digits and skip `_` between digits; an amount must be
+    /// what the provider sent, so both are refused.
+    fn exact(text: &str) -> Option<Decimal> {
+        let (base, exponent) = match text.split_once(['e', 'E']) {
+            Some((base, exponent)) => (base, Some(exponent)),
+            None => (text, None),
+        };
+        let unsigned = base.strip_prefix(['-', '+']).unwrap_or(base);
+        let plain = unsigned.bytes().any(|b| b.is_ascii_digit())
+            && unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && unsigned.bytes().filter(|&b| b == b'.').count() <= 1;
+        if !plain {
+            return None;
+        }
+        let value = Decimal::from_str_exact(base).ok()?;
+        match exponent {
+            None => Some(value),
+            Some(exponent) => {
+                let digits = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                // The base is exact, so this only scales it; a scale or value out of range is an error.
+                Decimal::from_scientific(text).ok()
+            }
         }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
         d.deserialize_option(DecimalVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Row {
+        #[serde(deserialize_with = "decimal::deserialize")]
+        amount: Option<Decimal>,
+    }
+
+    fn amount(body: &str) -> Option<String> {
+        parse_body::<Row>(body, "test", "row").ok().and_then(|row| row.amount).map(|a| a.to_string())
+    }
+
+    #[test]
+    fn amounts_are_exact_or_refused() {
+        assert_eq!(amount(r#"{"amount":-1234.56}"#).as_deref(), Some("-1234.56"));
+        assert_eq!(amount(r#"{"amount":"0.10"}"#).as_deref(), Some("0.10"));
+        assert_eq!(amount(r#"{"amount":1.5e3}"#).as_deref(), Some("1500"));
+        assert_eq!(amount(r#"{"amount":"+2E-2"}"#).as_deref(), Some("0.02"));
+        assert_eq!(amount(r#"{"amount":12}"#).as_deref(), Some("12"));
+        // found by the fuzz target `provider`: 29 and more significant digits were rounded
+        assert_eq!(amount(r#"{"amount":0.30000000000111111111111111111}"#), None);
+        assert_eq!(amount(r#"{"amount":"1.00000000000000000000000000001e2"}"#), None);
+        assert_eq!(amount(r#"{"amount":"1_000"}"#), None);
+        assert_eq!(amount(r#"{"amount":"1.2.3"}"#), None);
+        assert_eq!(amount(r#"{"amount":"1e"}"#), None);
     }
 }

@@ -256,12 +256,21 @@ def vault_files(d):
 def snapshot(d):
     """The vault's content as seen through the CLI, or None with the failing result."""
     acc = kontor(d, "accounts")
-    tx = kontor(d, "transactions", "--limit", "100000")
     con = kontor(d, "connections")
-    if acc.rc != 0 or tx.rc != 0 or con.rc != 0:
-        return None, [r for r in (acc, tx, con) if r.rc != 0][0]
+    if acc.rc != 0 or con.rc != 0:
+        return None, [r for r in (acc, con) if r.rc != 0][0]
+    # every transaction, page by page (the CLI pages by at most 1,000 with a cursor)
+    txs, after = {}, None
+    while True:
+        tx = kontor(d, "transactions", "--limit", "1000", *(["--after", after] if after else []))
+        if tx.rc != 0:
+            return None, tx
+        page = tx.results[0]
+        txs.update({t["id"]: (t["account_id"], t["amount"], t["booking_date"]) for t in page["transactions"]})
+        after = page.get("next")
+        if not after:
+            break
     accounts = {a["id"]: (a.get("balance_booked"), a.get("connection_id")) for a in acc.results[0]["accounts"]}
-    txs = {t["id"]: (t["account_id"], t["amount"], t["booking_date"]) for t in tx.results[0]["transactions"]}
     cons = {c["id"]: c.get("last_synced_at") for c in con.results[0]["connections"]}
     return {"accounts": accounts, "transactions": txs, "connections": cons}, None
 

@@ -281,8 +281,14 @@ async fn app(bank: &Arc<Mutex<Bank>>) -> App {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let keyring = Arc::new(MemKeyring::default());
     let kontor = open(dir.path(), keyring.clone());
+    let config_id = add_test_provider(&kontor, bank);
+    App { kontor, keyring, config_id, _dir: dir }
+}
+
+/// The mock bank as a real (not demo) finAPI provider of `kontor`; returns its configuration id.
+fn add_test_provider(kontor: &Kontor, bank: &Arc<Mutex<Bank>>) -> String {
     let base = bank.lock().unwrap_or_else(|e| e.into_inner()).base.clone();
-    let config = kontor
+    kontor
         .add_provider_config(NewProviderConfig {
             kind: ProviderKind::Finapi,
             label: "Test".into(),
@@ -292,8 +298,8 @@ async fn app(bank: &Arc<Mutex<Bank>>) -> App {
             api_version: Some("v2".into()),
             is_demo: false,
         })
-        .unwrap_or_else(|e| panic!("{e}"));
-    App { kontor, keyring, config_id: config.id, _dir: dir }
+        .unwrap_or_else(|e| panic!("{e}"))
+        .id
 }
 
 fn creds(pin: &str) -> UserAnswer {
@@ -598,20 +604,9 @@ async fn a_flow_past_its_deadline_is_not_listed() {
     let k = Kontor::new(dir.path(), Arc::new(MemKeyring::default()), clock.clone());
     assert_eq!(k.start().vault, kontor_core::api::dto::VaultState::Ready);
     k.set_link_options(LinkOptions { flow_timeout_secs: 600, ..options() });
-    let base = bank.lock().unwrap_or_else(|e| e.into_inner()).base.clone();
-    let config = k
-        .add_provider_config(NewProviderConfig {
-            kind: ProviderKind::Finapi,
-            label: "Test".into(),
-            base_url: base,
-            client_id: "kontor-demo".into(),
-            client_secret: SecretString::new("kontor-demo-secret".into()),
-            api_version: Some("v2".into()),
-            is_demo: false,
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
+    let config_id = add_test_provider(&k, &bank);
     let start =
-        StartLink { provider_config_id: config.id, bank_id: "280002".into(), interface: None, callback_url: None };
+        StartLink { provider_config_id: config_id, bank_id: "280002".into(), interface: None, callback_url: None };
     let id = flow_id(&must(k.start_link(start)).await);
     let answer = UserAnswer::Credentials {
         values: vec![LoginValue { label: "Onlinebanking-ID".into(), value: SecretString::new("demo".into()) }],

@@ -483,7 +483,7 @@ async fn play_sync(env: &Env, id: &ConnectionId, method: Option<&str>, expect: E
                     .iter()
                     .map(|f| LoginValue { label: f.label.clone(), value: SecretString::new("demo".into()) })
                     .collect();
-                env.kontor.answer(&flow_id, UserAnswer::Credentials { values }).await
+                env.kontor.answer(&flow_id, UserAnswer::Credentials { values, store_secrets: false }).await
             }
             UserRequest::ChooseProcedure { procedures, .. } => {
                 let wanted = method.ok_or("unexpected method selection")?;

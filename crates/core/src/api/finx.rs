@@ -189,6 +189,8 @@ pub(crate) struct FinxAuth<'a> {
     config_id: ProviderConfigId,
     flow_id: FlowId,
     flow_kind: Option<FinxFlow>,
+    /// The finX provider (bank) a link flow was started for, if any.
+    bank_id: Option<String>,
     options: LinkOptions,
 }
 
@@ -206,6 +208,10 @@ impl<'a> FinxAuth<'a> {
             config_id: flow.provider_config_id.clone(),
             flow_id: flow.id.clone(),
             flow_kind: FinxFlow::parse(&flow.interface),
+            bank_id: match &flow.purpose {
+                FlowPurpose::Link { bank_id, .. } => Some(bank_id.clone()),
+                FlowPurpose::Update { .. } => None,
+            },
             options,
         }
     }
@@ -340,12 +346,11 @@ impl<'a> FinxAuth<'a> {
                 self.kontor.finx_store_grant(&self.config_id, refresh, tokens.refresh_expires_at, tokens.issued_at)?;
                 self.kontor.cache_access(&self.config_id, tokens.access.clone());
                 let accesses = self.client.accesses(&tokens.access).await?;
-                let newest = accesses.iter().max_by_key(|a| a.created_at).ok_or_else(|| {
-                    KontorError::new(ErrorCode::ProviderResponseInvalid, "finX linked no bank account.")
-                })?;
-                Ok(AuthReply::Connected { provider_connection_id: newest.id.clone() })
+                let produced = self.access_of_this_flow(&accesses)?;
+                Ok(AuthReply::Connected { provider_connection_id: produced })
             }
             FinxFlow::OneTime => {
+                // The token may cover several banks; the download imports every access of it.
                 let accesses = self.client.accesses(&tokens.access).await?;
                 let first = accesses.first().ok_or_else(|| {
                     KontorError::new(ErrorCode::ProviderResponseInvalid, "finX shared no bank account.")
@@ -361,6 +366,51 @@ impl<'a> FinxAuth<'a> {
                 self.kontor.keep_grant(&self.flow_id, tokens.access);
                 Ok(AuthReply::Connected { provider_connection_id: id })
             }
+        }
+    }
+
+    /// The access an ongoing widget flow produced, among all accesses of Kontor's finX user (finX
+    /// names it nowhere; timestamps may tie and a renewed access keeps its old `created_at`):
+    /// - the bank the flow was started for (`provider_id`), when it named one;
+    /// - of those, the accesses Kontor does not know yet (a new link), else all (a renewal);
+    /// - of those, the one with the latest consent end (the consent this flow just gave).
+    ///
+    /// Still ambiguous (several equal candidates) it is `ProviderResponseInvalid` rather than a guess.
+    fn access_of_this_flow(&self, accesses: &[FinxAccess]) -> Result<String> {
+        let wanted_bank = self
+            .kontor
+            .link
+            .finx
+            .links
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&self.flow_id)
+            .and_then(|p| p.provider_id.clone())
+            .or_else(|| self.bank_id.clone())
+            .filter(|b| !b.trim().is_empty());
+        let at_bank: Vec<&FinxAccess> = match &wanted_bank {
+            Some(bank) => accesses.iter().filter(|a| a.provider_id.as_deref() == Some(bank.as_str())).collect(),
+            None => accesses.iter().collect(),
+        };
+        let known: Vec<String> = self.kontor.with_store(|s| {
+            Ok(s.connections()?
+                .into_iter()
+                .filter(|c| c.provider_config_id == self.config_id)
+                .map(|c| c.provider_connection_id)
+                .collect())
+        })?;
+        let new: Vec<&FinxAccess> = at_bank.iter().copied().filter(|a| !known.contains(&a.id)).collect();
+        let candidates = if new.is_empty() { at_bank } else { new };
+        let latest = candidates.iter().filter_map(|a| a.consent_expires_at()).max();
+        let best: Vec<&&FinxAccess> =
+            candidates.iter().filter(|a| latest.is_none() || a.consent_expires_at() == latest).collect();
+        match best.as_slice() {
+            [only] => Ok(only.id.clone()),
+            [] => Err(KontorError::new(ErrorCode::ProviderResponseInvalid, "finX linked no bank account.")),
+            _ => Err(KontorError::new(
+                ErrorCode::ProviderResponseInvalid,
+                "finX linked several bank accounts and Kontor cannot tell which one is new. Sync to see them all.",
+            )),
         }
     }
 
@@ -380,7 +430,8 @@ impl<'a> FinxAuth<'a> {
                 (key.to_owned(), v.value.clone())
             })
             .collect();
-        let save_secrets = if credentials.is_empty() { None } else { Some(self.options.finx_save_secrets) };
+        let save_secrets =
+            if credentials.is_empty() { None } else { Some(call.store_secrets || self.options.finx_save_secrets) };
         let request = SyncRequest {
             credentials,
             save_secrets,
@@ -440,7 +491,7 @@ impl<'a> FinxAuth<'a> {
                     let error = sync.error.or(refused).unwrap_or_else(|| {
                         KontorError::new(ErrorCode::ProviderUnavailable, "The synchronisation with the bank failed.")
                     });
-                    return Ok(AuthReply::Ended { error });
+                    return Ok(AuthReply::Ended { error, new_round: false });
                 }
                 SyncStatus::AwaitAuth => {
                     let challenge = match sync.challenge {
@@ -747,6 +798,18 @@ impl Kontor {
             volatile: false,
             mandatory: true,
         };
+        // finX says whether it kept the bank login (`save_secrets`); without it a sync would fail
+        // (1011), so the login is asked for first.
+        let access_id = connection.provider_connection_id.as_str();
+        let config_id = &connection.provider_config_id;
+        let client_ref = client.as_ref();
+        let secrets_saved =
+            self.finx_bearer(client_ref, config_id, &Grant::Ongoing, |t| async move {
+                client_ref.access(&t, access_id).await
+            })
+            .await
+            .ok()
+            .and_then(|access| access.secrets_saved);
         let setup = FlowSetup {
             id: FlowId::generate(),
             provider_config_id: connection.provider_config_id.clone(),
@@ -761,7 +824,7 @@ impl Kontor {
             ask_ibans: false,
             known_ibans: Vec::new(),
             redirect_url: Some(options.callback_url.clone()),
-            ask_credentials_first: false,
+            ask_credentials_first: secrets_saved == Some(false),
             poll_interval_ms: options.poll_interval_ms,
             timeout_secs: options.flow_timeout_secs,
         };
@@ -847,7 +910,9 @@ impl Kontor {
         // A widget flow imports every access of the user (several banks under one finX user); a
         // sync only its own.
         let wanted: Vec<&FinxAccess> = match (&flow.purpose, kind) {
-            (FlowPurpose::Link { .. }, FinxFlow::Ongoing) => accesses.iter().collect(),
+            // A widget flow imports every access of the token: several banks under one finX user
+            // (ongoing), or every bank a one-time token covers.
+            (FlowPurpose::Link { .. }, FinxFlow::Ongoing | FinxFlow::OneTime) => accesses.iter().collect(),
             _ => accesses.iter().filter(|a| a.id == provider_connection_id).collect(),
         };
         if wanted.is_empty() {

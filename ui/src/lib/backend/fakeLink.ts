@@ -200,6 +200,8 @@ export class FakeLinking {
   readonly flows = new Map<string, FakeFlow>();
   /** `continue` answers before an app approval arrives. */
   approvalPolls = 1;
+  /** `store_secrets` of every credentials answer, in order (the login step's checkbox). */
+  readonly storeSecretsAnswers: boolean[] = [];
 
   constructor(private readonly sink: FakeLinkSink) {}
 
@@ -272,6 +274,7 @@ export class FakeLinking {
     switch (flow.stage) {
       case 'credentials': {
         if (answer.kind !== 'credentials') return this.ask(flow, 'InvalidInput', 'Enter your login.');
+        this.storeSecretsAnswers.push(answer.store_secrets);
         const value = (label: string) => answer.values.find((v) => v.label === label)?.value ?? '';
         if (value('Onlinebanking-ID') !== 'demo' || value('PIN') !== 'demo') {
           return this.ask(flow, 'CredentialsRejected', 'The bank rejected the login.', 'Die Anmeldung ist fehlgeschlagen. (9942 PIN falsch)');

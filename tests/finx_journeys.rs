@@ -936,3 +936,22 @@ async fn sync_asks_for_the_login_first_when_finx_kept_none() -> TestResult {
     }
     Ok(())
 }
+
+/// After the consent's end finX fails the sync: `ConsentExpired`, a message that says how to renew, and
+/// the connection marked for renewal.
+#[tokio::test]
+async fn sync_after_the_consent_ended_asks_to_renew() -> TestResult {
+    let env = env_with(|c| c.finx.consent_lifetime = StdDuration::from_millis(1500)).await?;
+    let id = env.ongoing(DECOUPLED_PROVIDER, "demo_no_sca", true).await?;
+    tokio::time::sleep(StdDuration::from_millis(1600)).await;
+    let update = env.kontor.sync_connection(id.as_str()).await.map_err(fail("sync"))?;
+    let error = expect_failed(&update, ErrorCode::ConsentExpired)?;
+    if !error.message.to_lowercase().contains("renew") {
+        return Err(format!("the message does not say how to renew: {error:?}"));
+    }
+    let status = env.kontor.with_store(|s| s.connection(&id)).map_err(fail("connection"))?.map(|c| c.status);
+    if status != Some(ConnectionStatus::ConsentExpired) {
+        return Err(format!("the connection is not marked: {status:?}"));
+    }
+    Ok(())
+}

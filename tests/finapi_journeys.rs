@@ -528,6 +528,37 @@ journeys! {
     dropping_a_running_answer_releases_the_flow(v) => dropped_answer(v);
 }
 
+/// finAPI v2 serves pending rows on `GET /pendingTransactions`: they appear in the vault as pending
+/// (provider id `pending:<id>`); when the bank books one (a new booked id), the next sync turns it into
+/// the booked row — one row, no duplicate — and the bank's new pending row appears.
+#[tokio::test]
+async fn pending_rows_appear_and_become_booked_v2() -> TestResult {
+    let env = env(Version::V2).await?;
+    let (id, _) = env.link(Sca::None, "demo_no_msa").await?;
+    let generated = env.generated("280001", "demo_no_msa");
+    let first = generated.first().and_then(|a| a.pending.first()).ok_or("the Demo Bank generated no pending row")?;
+    let same = |t: &kontor_core::domain::Transaction| {
+        t.amount.amount == first.amount && t.purpose.as_deref() == Some(first.purpose.as_str())
+    };
+    let rows = env.transactions(&id)?;
+    let pending: Vec<_> = rows.iter().filter(|t| t.status == BookingStatus::Pending).collect();
+    let expected: usize = generated.iter().map(|a| a.pending.len()).sum();
+    if pending.len() != expected || !pending.iter().all(|t| t.provider_id.starts_with("pending:")) {
+        return Err(format!("expected {expected} pending rows, got {pending:?}"));
+    }
+    if !rows.iter().any(|t| same(t) && t.status == BookingStatus::Pending) {
+        return Err("the bank's first pending row is not in the vault as pending".into());
+    }
+    env.sync_done(&id).await?;
+    let rows = env.transactions(&id)?;
+    let matching: Vec<_> = rows.iter().filter(|t| same(t)).collect();
+    match matching.as_slice() {
+        [one] if one.status == BookingStatus::Booked && !one.provider_id.starts_with("pending:") => {}
+        other => return Err(format!("expected the pending row booked, once: {other:?}")),
+    }
+    env.check(&id, "280001", "demo_no_msa", 1)
+}
+
 /// Links at 280001 through `FINTS_SERVER` (the bank logs in on every update) with `demo_no_msa`,
 /// keeping the PIN at finAPI only with `store_secrets`.
 async fn link_fints(env: &Env, store_secrets: bool) -> Result<ConnectionId, String> {

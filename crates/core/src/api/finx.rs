@@ -56,10 +56,10 @@ use super::link::LinkOptions;
 use super::link_dto::{FinxFlow, FlowUpdate, StartFinxLink, StoredIncomeReport, WorkStep};
 use crate::domain::{Connection, ConnectionId, ConnectionStatus, FlowId, ProviderConfigId, ProviderKind};
 use crate::error::{ErrorCode, KontorError, Result};
+use crate::provider::finx::sync_round::{SyncRound, SyncStep, TokenSource, with_token};
 use crate::provider::finx::{
-    self as fx, AccessToken, ChallengeAnswer, FinxAccess, FinxAccount, FinxClient, FinxConfig, IncomeReportRequest,
-    OnetimeAccessRequest, OngoingAccessRequest, ReportWindow, Since, SinceType, SyncRequest, SyncScope, SyncStatus,
-    TransactionQuery,
+    self as fx, AccessToken, FinxAccess, FinxAccount, FinxClient, FinxConfig, IncomeReportRequest,
+    OnetimeAccessRequest, OngoingAccessRequest, ReportWindow, Since, SinceType, TransactionQuery,
 };
 use crate::provider::{
     AuthAnswer, AuthCall, AuthOperation, AuthReply, BankSearchHit, BoxFuture, Continuation, FetchedAccount,
@@ -82,11 +82,7 @@ pub const TOKEN_SCOPE: &str = "finx-refresh-token";
 /// was committed (the crash journey).
 #[cfg(feature = "test-hooks")]
 pub const TEST_ABORT_ENV: &str = "KONTOR_TEST_ABORT_AFTER";
-/// The login fields asked for when finX needs the bank login for a sync (error 1011).
-pub const LOGIN_ID_LABEL: &str = "Online banking ID";
-pub const PIN_LABEL: &str = "PIN";
-/// Polls of one sync step before Kontor gives up waiting for finX.
-const MAX_SYNC_POLLS: u32 = 300;
+pub use crate::provider::finx::sync_round::{LOGIN_ID_LABEL, PIN_LABEL};
 
 /// The finX part of the link runtime (memory only).
 #[derive(Debug, Default)]
@@ -120,8 +116,14 @@ impl FinxRuntime {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 enum Pending {
-    Widget { flow: FinxFlow, state: String, redirect_uri: String, link_id: Option<String> },
-    Sync { access_id: String, sync_id: String, challenge_id: String, state: String },
+    Widget {
+        flow: FinxFlow,
+        state: String,
+        redirect_uri: String,
+        link_id: Option<String>,
+    },
+    /// A sync round's step ([`SyncStep`] writes it); read here only to tell it from a widget flow.
+    Sync(SyncStep),
 }
 
 impl Pending {
@@ -223,42 +225,17 @@ impl<'a> FinxAuth<'a> {
                 AuthAnswer::RedirectCallback(query) => self.widget_returned(call.continuation, query).await,
                 _ => Err(stale()),
             },
-            AuthOperation::Update { provider_connection_id, redirect_url, .. } => {
-                let pending = Pending::from(call.continuation);
-                match (call.answer, pending) {
-                    (AuthAnswer::None, _) => {
-                        self.start_sync(provider_connection_id, call, redirect_url.as_deref(), psu).await
-                    }
-                    (answer, Some(Pending::Sync { access_id, sync_id, challenge_id, state })) => {
-                        let reply = match answer {
-                            AuthAnswer::Procedure(id) => Some(ChallengeAnswer::Method(id.clone())),
-                            AuthAnswer::Tan(tan) => Some(ChallengeAnswer::Tan(tan.clone())),
-                            _ => None,
-                        };
-                        let mut refused = None;
-                        if let Some(reply) = &reply {
-                            let client = self.client.as_ref();
-                            let (a, s, c) = (&access_id, &sync_id, &challenge_id);
-                            let answered = self
-                                .kontor
-                                .finx_bearer(client, &self.config_id, &Grant::Ongoing, |t| {
-                                    let reply = reply.clone();
-                                    async move { client.answer_challenge(&t, a, s, c, &reply).await }
-                                })
-                                .await;
-                            match answered {
-                                Ok(()) => {}
-                                // Whether the TAN can be entered again depends on the sync's status,
-                                // read next: `FAILED` ends the round, `AWAIT_AUTH` asks again.
-                                Err(e) if e.code == ErrorCode::TanRejected => refused = Some(e),
-                                Err(e) => return Err(e),
-                            }
-                        }
-                        let answered = Answered { challenge_id: &challenge_id, refused };
-                        self.poll(&access_id, &sync_id, &state, reply.is_some().then_some(answered)).await
-                    }
-                    _ => Err(stale()),
-                }
+            AuthOperation::Update { .. } => {
+                let tokens = OngoingTokens { kontor: self.kontor, client: &self.client, config: &self.config_id };
+                let round = SyncRound {
+                    client: &self.client,
+                    tokens: &tokens,
+                    poll_interval: self.options.download_poll_interval,
+                    callback_url: &self.options.callback_url,
+                    save_secrets_by_default: self.options.finx_save_secrets,
+                    sync_period_days: self.options.finx_sync_period_days,
+                };
+                round.authorize(call, psu).await
             }
         }
     }
@@ -413,157 +390,19 @@ impl<'a> FinxAuth<'a> {
             )),
         }
     }
-
-    async fn start_sync(
-        &self,
-        access_id: &str,
-        call: AuthCall<'_>,
-        redirect_url: Option<&str>,
-        psu: &Psu,
-    ) -> Result<AuthReply> {
-        let state = random_state();
-        let credentials: Vec<(String, SecretString)> = call
-            .credentials
-            .iter()
-            .map(|v| {
-                let key = if v.label == PIN_LABEL { "password" } else { "login_id" };
-                (key.to_owned(), v.value.clone())
-            })
-            .collect();
-        let save_secrets =
-            if credentials.is_empty() { None } else { Some(call.store_secrets || self.options.finx_save_secrets) };
-        let request = SyncRequest {
-            credentials,
-            save_secrets,
-            // The user is present and sees the outcome: no notification events.
-            disable_notifications: true,
-            redirect_uri: Some(redirect_url.map(str::to_owned).unwrap_or_else(|| self.options.callback_url.clone())),
-            state: Some(state.clone()),
-            scope: SyncScope::Transactions,
-            reuse_last_auth_method: Some(true),
-            reuse_last_auth_medium: Some(true),
-            psu_ip: psu.ip_address.clone(),
-            sync_period: self.options.finx_sync_period_days,
-        };
-        let client = self.client.as_ref();
-        let request = &request;
-        let sync = self
-            .kontor
-            .finx_bearer(client, &self.config_id, &Grant::Ongoing, |t| async move {
-                client.start_sync(&t, access_id, request).await
-            })
-            .await?;
-        self.poll(access_id, &sync.id, &state, None).await
-    }
-
-    /// Polls a sync until it needs the user, completed or failed. `answered`: the challenge just
-    /// answered with a method or a TAN (and finX's refusal of it, if it refused at once).
-    ///
-    /// What happens next follows the sync's status, not a guess:
-    /// - `FAILED` (after a wrong TAN finX fails the sync with 10004) is [`AuthReply::Ended`]: the
-    ///   challenge is gone, so the SCA machine ends the flow instead of asking for it again;
-    /// - `AWAIT_AUTH` still showing the answered challenge: with a refusal (finX's answer or the
-    ///   sync's `error`) the TAN is asked again for the same challenge (`Err(TanRejected)`), without
-    ///   one finX has not taken the answer in yet and polling goes on;
-    /// - `AWAIT_AUTH` with a new challenge is asked as such (after a refused TAN with the refusal in
-    ///   its message).
-    async fn poll(
-        &self,
-        access_id: &str,
-        sync_id: &str,
-        state: &str,
-        answered: Option<Answered<'_>>,
-    ) -> Result<AuthReply> {
-        let client = self.client.as_ref();
-        for _ in 0..MAX_SYNC_POLLS {
-            let sync = self
-                .kontor
-                .finx_bearer(client, &self.config_id, &Grant::Ongoing, |t| async move {
-                    client.get_sync(&t, access_id, sync_id).await
-                })
-                .await?;
-            match sync.status {
-                SyncStatus::Completed => {
-                    return Ok(AuthReply::Connected { provider_connection_id: access_id.to_owned() });
-                }
-                SyncStatus::Failed => {
-                    let refused = answered.as_ref().and_then(|a| a.refused.clone());
-                    let error = sync.error.or(refused).unwrap_or_else(|| {
-                        KontorError::new(ErrorCode::ProviderUnavailable, "The synchronisation with the bank failed.")
-                    });
-                    return Ok(AuthReply::Ended { error, new_round: false });
-                }
-                SyncStatus::AwaitAuth => {
-                    let challenge = match sync.challenge {
-                        Some(challenge) => challenge,
-                        None => self
-                            .kontor
-                            .finx_bearer(client, &self.config_id, &Grant::Ongoing, |t| async move {
-                                client.challenges(&t, access_id, sync_id).await
-                            })
-                            .await?
-                            .pop()
-                            .ok_or_else(|| {
-                                KontorError::new(
-                                    ErrorCode::ProviderResponseInvalid,
-                                    "finX waits for an authentication but named no challenge.",
-                                )
-                            })?,
-                    };
-                    let refusal = answered.as_ref().and_then(|a| {
-                        a.refused.clone().or_else(|| sync.error.clone().filter(|e| e.code == ErrorCode::TanRejected))
-                    });
-                    if answered.as_ref().is_some_and(|a| a.challenge_id == challenge.id) {
-                        match refusal {
-                            // finX keeps the refused challenge open: the same TAN request again.
-                            Some(error) => return Err(error),
-                            // finX has not taken the answer in yet.
-                            None => {
-                                tokio::time::sleep(self.options.download_poll_interval).await;
-                                continue;
-                            }
-                        }
-                    }
-                    let mut neutral = fx::map::sca_challenge(&challenge);
-                    match &mut neutral {
-                        ScaChallenge::Redirect { context, context_field, .. } => {
-                            *context = Some(state.to_owned());
-                            *context_field = Some("state".to_owned());
-                        }
-                        ScaChallenge::Tan { message, .. } => {
-                            if let Some(error) = &refusal {
-                                let bank = error.bank_message.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
-                                let asked = message.take().map(|m| format!(" {m}")).unwrap_or_default();
-                                *message = Some(format!(
-                                    "The bank did not accept the TAN{bank} and sent a new challenge.{asked}"
-                                ));
-                            }
-                        }
-                        _ => {}
-                    }
-                    let pending = Pending::Sync {
-                        access_id: access_id.to_owned(),
-                        sync_id: sync_id.to_owned(),
-                        challenge_id: challenge.id,
-                        state: state.to_owned(),
-                    };
-                    return Ok(AuthReply::NeedsAnswer { continuation: pending.continuation()?, challenge: neutral });
-                }
-                SyncStatus::Queued | SyncStatus::Running | SyncStatus::Other(_) => {
-                    tokio::time::sleep(self.options.download_poll_interval).await;
-                }
-            }
-        }
-        Err(KontorError::new(ErrorCode::ProviderUnavailable, "The bank is still synchronising. Sync again later."))
-    }
 }
 
-/// The challenge a sync step just answered (see [`FinxAuth::poll`]).
-#[derive(Debug)]
-struct Answered<'a> {
-    challenge_id: &'a str,
-    /// finX refused the answer at once (a TAN, `TanRejected`).
-    refused: Option<KontorError>,
+/// The ongoing grant's tokens for a [`SyncRound`]: the facade's cache and rotating refresh.
+struct OngoingTokens<'a> {
+    kontor: &'a Kontor,
+    client: &'a FinxClient,
+    config: &'a ProviderConfigId,
+}
+
+impl TokenSource for OngoingTokens<'_> {
+    fn access_token(&self, force: bool) -> BoxFuture<'_, Result<AccessToken>> {
+        Box::pin(self.kontor.finx_access(self.config, self.client, force))
+    }
 }
 
 fn not_here<T>() -> Result<T> {
@@ -728,16 +567,7 @@ impl Kontor {
     {
         match grant {
             Grant::OneTime(token) => call(token.clone()).await,
-            Grant::Ongoing => {
-                let token = self.finx_access(config, client, false).await?;
-                match call(token).await {
-                    Err(e) if e.code == ErrorCode::ProviderAuthFailed => {
-                        let token = self.finx_access(config, client, true).await?;
-                        call(token).await
-                    }
-                    other => other,
-                }
-            }
+            Grant::Ongoing => with_token(&OngoingTokens { kontor: self, client, config }, call).await,
         }
     }
 

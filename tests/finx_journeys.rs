@@ -63,6 +63,12 @@ fn clock() -> SharedClock {
 
 fn options() -> LinkOptions {
     LinkOptions {
+        // The redirect provider needs a PSU IP; a machine without a route has no outward address to
+        // send, so the journeys name one (a documentation address, never loopback).
+        psu: kontor_core::provider::Psu {
+            ip_address: Some("198.51.100.7".to_owned()),
+            ..kontor_core::provider::Psu::default()
+        },
         poll_interval_ms: 0,
         callback_url: CALLBACK.to_owned(),
         download_poll_interval: StdDuration::from_millis(5),

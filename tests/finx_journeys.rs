@@ -961,3 +961,45 @@ async fn sync_after_the_consent_ended_asks_to_renew() -> TestResult {
     }
     Ok(())
 }
+
+/// Cancelling a finX sync while Kontor polls it (finX keeps answering `RUNNING`) stops the polling at
+/// once: the call ends within a second and finX sees no further request.
+#[tokio::test]
+async fn sync_polling_is_cancelled_at_once() -> TestResult {
+    let env = env_with(|c| c.finx.running_polls = 100_000).await?;
+    let id = env.ongoing(DECOUPLED_PROVIDER, "demo_no_sca", true).await?;
+    env.kontor.set_link_options(LinkOptions { download_poll_interval: StdDuration::from_millis(50), ..options() });
+    let job = async {
+        let outcome = env.kontor.sync_connection(id.as_str()).await;
+        (outcome, std::time::Instant::now())
+    };
+    let cancel = async {
+        tokio::time::sleep(StdDuration::from_millis(1000)).await;
+        let flow = env.kontor.pending_flows().map_err(fail("pending"))?.into_iter().next().ok_or("no running flow")?;
+        let at = std::time::Instant::now();
+        let cancelled = env.kontor.cancel(&flow.flow_id).await.map_err(fail("cancel"))?;
+        expect_failed(&cancelled, ErrorCode::ScaCancelled)?;
+        Ok::<_, String>(at)
+    };
+    let ((outcome, ended_at), cancelled_at) = tokio::join!(job, cancel);
+    let cancelled_at = cancelled_at?;
+    expect_failed(&outcome.map_err(fail("sync"))?, ErrorCode::ScaCancelled)?;
+    let polls = env._bank.requests().iter().filter(|r| r.path.contains("/syncs/")).count();
+    if polls < 5 {
+        return Err(format!("the sync was not being polled when it was cancelled ({polls} polls)"));
+    }
+    let late: Vec<String> = env
+        ._bank
+        .requests()
+        .iter()
+        .filter(|r| r.at > cancelled_at)
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    if !late.is_empty() {
+        return Err(format!("finX received requests after the cancel: {late:?}"));
+    }
+    if ended_at.duration_since(cancelled_at) > StdDuration::from_secs(1) {
+        return Err(format!("the sync ran {:?} past the cancel", ended_at.duration_since(cancelled_at)));
+    }
+    Ok(())
+}

@@ -669,9 +669,16 @@ impl Kontor {
         flow: &Flow,
         provider_connection_id: &str,
         options: &LinkOptions,
+        cancel: tokio::sync::watch::Receiver<bool>,
     ) -> FlowUpdate {
         let grant = self.link.finx.grants.lock().unwrap_or_else(PoisonError::into_inner).remove(&flow.id);
-        let outcome = self.finx_download(client, flow, provider_connection_id, grant, options).await;
+        let outcome = tokio::select! {
+            biased;
+            outcome = self.finx_download(client, flow, provider_connection_id, grant, options) => outcome,
+            () = crate::sca::driver::cancelled(cancel) => {
+                Err(KontorError::new(ErrorCode::ScaCancelled, "The download was cancelled."))
+            }
+        };
         // A one-time token is not kept: `grant` was taken out of the runtime and is dropped here.
         match outcome {
             Ok(update) => update,

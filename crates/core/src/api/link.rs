@@ -786,25 +786,14 @@ impl Kontor {
                 }
                 _ => return Err(error),
             },
-            Outcome::Linked { provider_connection_id } => {
-                let cancelled = || KontorError::new(ErrorCode::ScaCancelled, "The download was cancelled.");
-                match &backend {
-                    Backend::Finapi(client) => {
-                        self.finish(client.as_ref(), &flow, &provider_connection_id, &options, cancel_rx).await
-                    }
-                    Backend::Finx(client) => {
-                        let finished = self.finish_finx(client.as_ref(), &flow, &provider_connection_id, &options);
-                        tokio::select! {
-                            biased;
-                            update = finished => update,
-                            () = crate::sca::driver::cancelled(cancel_rx) => {
-                                self.record_failure(&flow, &cancelled());
-                                FlowUpdate::Failed { flow_id: Some(flow_id.to_string()), error: cancelled() }
-                            }
-                        }
-                    }
+            Outcome::Linked { provider_connection_id } => match &backend {
+                Backend::Finapi(client) => {
+                    self.finish(client.as_ref(), &flow, &provider_connection_id, &options, cancel_rx).await
                 }
-            }
+                Backend::Finx(client) => {
+                    self.finish_finx(client.as_ref(), &flow, &provider_connection_id, &options, cancel_rx).await
+                }
+            },
             Outcome::Failed(error) => {
                 self.record_failure(&flow, &error);
                 FlowUpdate::Failed { flow_id: Some(flow_id.to_string()), error }

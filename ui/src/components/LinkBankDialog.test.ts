@@ -80,7 +80,9 @@ describe('LinkBankDialog', () => {
     const input = within(tan).getByRole('textbox');
     await waitFor(() => expect(input).toHaveFocus());
     await user.type(input, '000000{Enter}');
+    // A new round after the refusal: the method again, with "TAN rejected", then a new TAN.
     expect(await screen.findByTestId('flow-error')).toHaveAttribute('data-error-code', 'TanRejected');
+    await chooseProcedure(user, 'smsTan');
     await user.type(within(await screen.findByTestId('step-tan')).getByRole('textbox'), `${FAKE_TAN}{Enter}`);
 
     const done = await screen.findByTestId('link-done');

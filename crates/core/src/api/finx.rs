@@ -352,7 +352,9 @@ impl<'a> FinxAuth<'a> {
     /// - of those, the accesses Kontor does not know yet (a new link), else all (a renewal);
     /// - of those, the one with the latest consent end (the consent this flow just gave).
     ///
-    /// Still ambiguous (several equal candidates) it is `ProviderResponseInvalid` rather than a guess.
+    ///
+    /// Still ambiguous (several equal candidates, e.g. the user picked the bank in the widget and has
+    /// other new accesses), the newest by `created_at` is named; every access is imported either way.
     fn access_of_this_flow(&self, accesses: &[FinxAccess]) -> Result<String> {
         let wanted_bank = self
             .kontor
@@ -381,14 +383,10 @@ impl<'a> FinxAuth<'a> {
         let latest = candidates.iter().filter_map(|a| a.consent_expires_at()).max();
         let best: Vec<&&FinxAccess> =
             candidates.iter().filter(|a| latest.is_none() || a.consent_expires_at() == latest).collect();
-        match best.as_slice() {
-            [only] => Ok(only.id.clone()),
-            [] => Err(KontorError::new(ErrorCode::ProviderResponseInvalid, "finX linked no bank account.")),
-            _ => Err(KontorError::new(
-                ErrorCode::ProviderResponseInvalid,
-                "finX linked several bank accounts and Kontor cannot tell which one is new. Sync to see them all.",
-            )),
-        }
+        best.iter()
+            .max_by_key(|a| a.created_at)
+            .map(|a| a.id.clone())
+            .ok_or_else(|| KontorError::new(ErrorCode::ProviderResponseInvalid, "finX linked no bank account."))
     }
 }
 

@@ -187,7 +187,7 @@ qr_fallback: PhotoTan | null, };
 
 export type UserRequest = { "kind": "enter_credentials", bank_name: string, fields: Array<LoginField>, hint: string | null, } | { "kind": "select_accounts", known_ibans: Array<string>, } | { "kind": "choose_procedure", message: string | null, procedures: Array<ScaProcedure>, } | { "kind": "enter_tan", prompt: string | null, label: string | null, challenge: TanChallenge, } | { "kind": "open_browser", url: string, } | { "kind": "approve_in_app", message: string | null, };
 
-export type UserAnswer = { "kind": "credentials", values: Array<LoginValue>, } | { "kind": "accounts", ibans: Array<string>, } | { "kind": "procedure", id: string, } | { "kind": "tan", tan: string, } | { "kind": "continue" };
+export type UserAnswer = { "kind": "credentials", values: Array<LoginValue>, store_secrets: boolean, } | { "kind": "accounts", ibans: Array<string>, } | { "kind": "procedure", id: string, } | { "kind": "tan", tan: string, } | { "kind": "continue" };
 
 export type NewProviderConfig = { kind: ProviderKind, label: string, 
 /**

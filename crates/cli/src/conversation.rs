@@ -269,7 +269,14 @@ impl Conversation {
                         if field.secret { self.secret_line(&prompt).await? } else { self.line(&prompt).await? };
                     values.push(LoginValue { label: field.label.clone(), value });
                 }
-                Ok(Reply::Answer(UserAnswer::Credentials { values }))
+                let store_secrets = if fields.iter().any(|f| f.secret) {
+                    let answer =
+                        self.line("Let the provider keep this login, so later syncs need not ask? [y/N]: ").await?;
+                    matches!(answer.expose().trim().to_lowercase().as_str(), "y" | "yes" | "j" | "ja")
+                } else {
+                    false
+                };
+                Ok(Reply::Answer(UserAnswer::Credentials { values, store_secrets }))
             }
             UserRequest::SelectAccounts { known_ibans } => {
                 if known_ibans.is_empty() {

@@ -48,6 +48,10 @@ pub struct DemoBankConfig {
     /// Whether updates of a connection go through the same multi-step authentication as the import
     /// (default false: updates run on the stored consent without SCA).
     pub sca_on_update: bool,
+    /// How long a finAPI consent lasts from the import (or its last renewal); an update after that is
+    /// refused once with 422 `INVALID_CONSENT`, and the next one renews it with login and SCA. Default
+    /// 90 days.
+    pub consent_lifetime: Duration,
     /// The bank's "today" (the end of the generated history). `None`: the local date at start-up.
     pub today: Option<NaiveDate>,
     /// Where the bank keeps its users, connections (with accounts, bookings and update counters) and tokens
@@ -75,6 +79,7 @@ impl Default for DemoBankConfig {
             download_lasts: Duration::from_secs(20),
             bulk_transactions_per_account: 0,
             sca_on_update: false,
+            consent_lifetime: Duration::from_secs(90 * 24 * 3600),
             today: None,
             state_file: None,
             finx: crate::finx::FinxConfig::default(),

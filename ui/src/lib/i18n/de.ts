@@ -257,6 +257,7 @@ export const de: Messages = {
     testBank: 'Testbank',
     notAvailable: 'Über diesen Dienst nicht verbindbar',
     credentialsTitle: (bank) => `Bei ${bank} anmelden`,
+    storeSecrets: 'Zugangsdaten beim Bankdienst speichern, damit spätere Synchronisierungen nicht erneut danach fragen',
     credentialsIntro: 'Verwenden Sie Ihre Onlinebanking-Zugangsdaten. Sie gehen über den Bankdienst direkt an Ihre Bank und werden von Kontor nicht gespeichert.',
     required: 'Bitte ausfüllen.',
     signIn: 'Anmelden',

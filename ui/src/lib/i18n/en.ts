@@ -257,6 +257,7 @@ export const en: Messages = {
     testBank: 'Test bank',
     notAvailable: 'Cannot be linked through this service',
     credentialsTitle: (bank) => `Sign in to ${bank}`,
+    storeSecrets: 'Let the banking service keep this login, so later syncs do not ask for it again',
     credentialsIntro: 'Use your online banking login. It goes to your bank through the banking service and is never stored by Kontor.',
     required: 'This field is required.',
     signIn: 'Sign in',

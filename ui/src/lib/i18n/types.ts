@@ -201,6 +201,8 @@ export interface Messages {
     testBank: string;
     notAvailable: string;
     credentialsTitle: (bank: string) => string;
+    /** The login step's checkbox: let the provider keep the login (finAPI storeSecrets, finX save_secrets). */
+    storeSecrets: string;
     credentialsIntro: string;
     required: string;
     signIn: string;

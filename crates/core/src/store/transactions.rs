@@ -45,7 +45,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::Store;
 use super::rows::{LIST_COLUMNS, TRANSACTION_COLUMNS, parse_ts, transaction_from_row};
-use crate::domain::{AccountId, BookingStatus, Currency, Direction, Transaction, TransactionId};
+use crate::domain::{AccountId, BookingStatus, Currency, Direction, PendingMatch, Transaction, TransactionId};
 use crate::error::{KontorError, Result};
 
 /// The largest raw JSON Kontor inflates (a guard against a damaged blob).
@@ -111,6 +111,8 @@ pub struct StoredTransaction {
     pub transaction: Transaction,
     pub first_seen_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// Why this booked row took over a pending one, if a sync matched them.
+    pub pending_match: Option<PendingMatch>,
 }
 
 /// `amount` in hundredths, if that is an exact `i64`.
@@ -644,7 +646,8 @@ impl Store {
         self.conn()
             .query_row(
                 &format!(
-                    "SELECT {TRANSACTION_COLUMNS}, t.first_seen_at, t.updated_at FROM transactions t WHERE t.id = ?1"
+                    "SELECT {TRANSACTION_COLUMNS}, t.first_seen_at, t.updated_at, t.pending_match
+                     FROM transactions t WHERE t.id = ?1"
                 ),
                 [id.0],
                 |r| {
@@ -654,6 +657,9 @@ impl Store {
                         transaction,
                         first_seen_at: parse_ts(r.get(14)?),
                         updated_at: parse_ts(r.get(15)?),
+                        pending_match: r
+                            .get::<_, Option<String>>(16)?
+                            .and_then(|json| serde_json::from_str(&json).ok()),
                     })
                 },
             )

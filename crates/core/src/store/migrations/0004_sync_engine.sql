@@ -9,5 +9,7 @@ ALTER TABLE transactions ADD COLUMN pending_match TEXT;
 ALTER TABLE sync_journal ADD COLUMN warnings TEXT;
 
 -- A sync reads an account's pending rows (candidates for pending → booked, and those the bank no
--- longer delivers) with one seek, however many booked rows the account has.
-CREATE INDEX transactions_pending ON transactions (account_id, booking_date) WHERE status = 'pending';
+-- longer delivers) with one seek, however many booked rows the account has. The trailing columns let
+-- totals of pending rows read this small index alone.
+CREATE INDEX transactions_pending
+    ON transactions (account_id, booking_date, id, amount_minor, currency) WHERE status = 'pending';

@@ -167,14 +167,15 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(), String> {
     let store = Store::open_encrypted(&vault_path, &key, true).map_err(fail("open vault"))?;
     let mut loads: Vec<Duration> = Vec::new();
     let mut sync_time = Duration::ZERO;
-    let mut phases = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut phases = (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let started = Instant::now();
     seed::fill_store_with(&store, &spec, now, |outcome| {
         loads.push(outcome.times.load);
         phases.0 += outcome.times.load;
         phases.1 += outcome.times.plan;
         phases.2 += outcome.times.write;
-        sync_time += outcome.times.load + outcome.times.plan + outcome.times.write;
+        phases.3 += outcome.times.commit;
+        sync_time += outcome.times.load + outcome.times.plan + outcome.times.write + outcome.times.commit;
     })
     .map_err(fail("fill vault"))?;
     let whole = started.elapsed();
@@ -200,8 +201,8 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(), String> {
         let deflate = t.elapsed();
         explain(&format!(
             "{rows} rows: whole {whole:?}, making rows {generating:?}; in the sync path: load {:?}, plan {:?}, \
-             write {:?} (of it deflating raw JSON about {deflate:?})",
-            phases.0, phases.1, phases.2
+             write {:?} (of it deflating raw JSON about {deflate:?}), lock and commit {:?}",
+            phases.0, phases.1, phases.2, phases.3
         ));
     }
     store.close().map_err(fail("close vault"))?;

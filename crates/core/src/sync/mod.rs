@@ -66,6 +66,8 @@ pub struct PhaseTimes {
     pub load: StdDuration,
     pub plan: StdDuration,
     pub write: StdDuration,
+    /// Taking the write lock and committing.
+    pub commit: StdDuration,
 }
 
 /// What a sync did.
@@ -121,11 +123,18 @@ pub fn load_known(
     }
     let found: HashSet<(AccountId, String)> =
         known.iter().map(|(_, t)| (t.account_id.clone(), t.provider_id.clone())).collect();
+    // In index order, so consecutive lookups share the pages they read.
+    let mut missing: Vec<(&AccountId, &str)> = delivered
+        .iter()
+        .filter(|row| {
+            existing.contains(&row.account_id) && !found.contains(&(row.account_id.clone(), row.provider_id.clone()))
+        })
+        .map(|row| (&row.account_id, row.provider_id.as_str()))
+        .collect();
+    missing.sort_unstable();
     let mut lookups: Vec<(TransactionId, Transaction)> = Vec::new();
-    for row in delivered {
-        if existing.contains(&row.account_id) && !found.contains(&(row.account_id.clone(), row.provider_id.clone())) {
-            lookups.extend(store.row_by_provider_id(&row.account_id, &row.provider_id)?);
-        }
+    for (account, provider_id) in missing {
+        lookups.extend(store.row_by_provider_id(account, provider_id)?);
     }
     for provider_id in &delivery.deleted {
         for (account, _) in accounts.iter().filter(|(a, _)| existing.contains(&a.id)) {
@@ -146,7 +155,8 @@ pub fn apply_delivery(
     now: DateTime<Utc>,
     new_account_id: impl FnMut() -> AccountId,
 ) -> Result<SyncOutcome> {
-    store.immediate(|s| {
+    let entered = Instant::now();
+    let mut outcome = store.immediate(|s| {
         let begin = Instant::now();
         let existing_accounts = s.connection_accounts(&connection.id)?;
         let accounts =
@@ -185,7 +195,12 @@ pub fn apply_delivery(
             removals: &plan.removals,
             journal: &journal,
         })?;
-        let times = PhaseTimes { load: loaded - begin, plan: planned - loaded, write: planned.elapsed() };
+        let times = PhaseTimes {
+            load: loaded - begin,
+            plan: planned - loaded,
+            write: planned.elapsed(),
+            commit: StdDuration::ZERO,
+        };
         tracing::debug!(
             added = journal.added,
             updated = journal.updated,
@@ -204,5 +219,8 @@ pub fn apply_delivery(
             warnings: journal.warnings,
             times,
         })
-    })
+    })?;
+    let times = &mut outcome.times;
+    times.commit = entered.elapsed().saturating_sub(times.load + times.plan + times.write);
+    Ok(outcome)
 }

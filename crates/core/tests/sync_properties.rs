@@ -47,10 +47,12 @@ enum Step {
         back: i64,
     },
     /// The `which`-th pending booking is booked `shift` days after its pending date, under a new id or
-    /// its own, with a longer purpose or the same.
+    /// its own (the old id then listed as deleted, as finX does, or not), with a longer purpose or the
+    /// same.
     Book {
         which: usize,
         reissue: bool,
+        announce: bool,
         shift: i64,
         longer_purpose: bool,
     },
@@ -70,8 +72,9 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         4 => (0..2usize, any::<bool>(), 0..3usize, 0..3usize, 0..4i64)
             .prop_map(|(account, pending, shop, amount, back)| Step::Add { account, pending, shop, amount, back }),
-        3 => (any::<usize>(), any::<bool>(), -2..=7i64, any::<bool>())
-            .prop_map(|(which, reissue, shift, longer_purpose)| Step::Book { which, reissue, shift, longer_purpose }),
+        3 => (any::<usize>(), any::<bool>(), any::<bool>(), -2..=7i64, any::<bool>()).prop_map(
+            |(which, reissue, announce, shift, longer_purpose)| Step::Book { which, reissue, announce, shift, longer_purpose }
+        ),
         1 => any::<usize>().prop_map(|which| Step::DropPending { which }),
         1 => any::<usize>().prop_map(|which| Step::Withdraw { which }),
         1 => (1..4i64).prop_map(Step::Days),
@@ -132,9 +135,12 @@ impl Bank {
                     purpose: format!("Kartenzahlung {shop}"),
                 });
             }
-            Step::Book { which, reissue, shift, longer_purpose } => {
+            Step::Book { which, reissue, announce, shift, longer_purpose } => {
                 let Some(i) = self.nth(BookingStatus::Pending, which) else { return };
                 let id = if reissue { self.id() } else { self.bookings[i].id.clone() };
+                if reissue && announce {
+                    self.deleted.push(self.bookings[i].id.clone());
+                }
                 let booking = &mut self.bookings[i];
                 booking.id = id;
                 booking.status = BookingStatus::Booked;
@@ -299,8 +305,8 @@ fn two_identical_card_payments_stay_two_through_pending_and_booked() {
         Step::Add { account: 0, pending: true, shop: 0, amount: 0, back: 0 },
         Step::Sync,
         Step::Days(2),
-        Step::Book { which: 0, reissue: true, shift: 2, longer_purpose: false },
-        Step::Book { which: 0, reissue: true, shift: 1, longer_purpose: false },
+        Step::Book { which: 0, reissue: true, announce: true, shift: 2, longer_purpose: false },
+        Step::Book { which: 0, reissue: true, announce: false, shift: 1, longer_purpose: false },
         Step::Sync,
     ];
     if let Err(e) = run(&steps) {

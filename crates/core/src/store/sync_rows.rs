@@ -10,7 +10,9 @@
 //! - **One write.** [`Store::write_sync`] writes the connection, its accounts, the inserts, updates
 //!   and removals of transactions and the journal row inside the caller's transaction
 //!   ([`Store::immediate`]); the search index and the monthly sums follow through their triggers in
-//!   the same transaction. Statements are prepared once per connection (`prepare_cached`).
+//!   the same transaction. Statements are prepared once per connection (`prepare_cached`). A large
+//!   batch of inserts has its raw JSON deflated on a second thread while this one inserts (in order;
+//!   the database is only ever touched by the caller's thread).
 //! - The store knows nothing of how a sync decides: these types are plain records that `sync`
 //!   builds.
 
@@ -75,6 +77,11 @@ const UPDATE_SQL: &str = "UPDATE transactions SET provider_id = ?2, booking_date
      currency = ?6, counterparty_name = ?7, counterparty_iban = ?8, counterparty_bic = ?9, purpose = ?10, kind = ?11, \
      status = ?12, raw_z = coalesce(?13, raw_z), raw = CASE WHEN ?13 IS NULL THEN raw END, updated_at = ?14, \
      amount_minor = ?15, pending_match = coalesce(?16, pending_match) WHERE id = ?1";
+
+/// From how many inserts on a sync deflates raw JSON on a second thread (see [`Store::write_sync`]).
+const PIPELINE_MIN_ROWS: usize = 256;
+/// How many deflated rows the second thread may be ahead.
+const PIPELINE_DEPTH: usize = 512;
 
 impl Store {
     /// Runs `f` inside `BEGIN IMMEDIATE` (the write lock first, so what `f` reads is still true when
@@ -143,28 +150,29 @@ impl Store {
             self.upsert_account(account)?;
         }
         let now = ts(write.journal.finished_at);
-        {
-            let mut insert = self.conn().prepare_cached(INSERT_SQL).map_err(|e| self.err(e))?;
+        if write.inserts.len() >= PIPELINE_MIN_ROWS && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+            // Deflating the raw JSON costs about as much as SQLite's part of an insert: a second
+            // thread deflates the rows in order while this one inserts them.
+            std::thread::scope(|scope| {
+                let (blobs, deflated) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(PIPELINE_DEPTH);
+                scope.spawn(move || {
+                    for t in write.inserts {
+                        if blobs.send(t.raw.as_deref().map(compress_raw)).is_err() {
+                            break; // the inserting side stopped (an error): nothing more to do
+                        }
+                    }
+                });
+                for t in write.inserts {
+                    let raw_z = deflated
+                        .recv()
+                        .map_err(|_| KontorError::internal("The thread deflating raw JSON stopped early."))?;
+                    self.insert_row(t, raw_z, &now)?;
+                }
+                Ok::<(), KontorError>(())
+            })?;
+        } else {
             for t in write.inserts {
-                insert
-                    .execute(params![
-                        t.account_id.as_str(),
-                        t.provider_id,
-                        t.booking_date.to_string(),
-                        t.value_date.map(|d| d.to_string()),
-                        t.amount.amount.to_string(),
-                        t.amount.currency.as_str(),
-                        t.counterparty.name,
-                        t.counterparty.iban,
-                        t.counterparty.bic,
-                        t.purpose,
-                        t.kind,
-                        t.status.as_str(),
-                        t.raw.as_deref().map(compress_raw),
-                        now,
-                        minor_units(t.amount.amount),
-                    ])
-                    .map_err(|e| self.err(e))?;
+                self.insert_row(t, t.raw.as_deref().map(compress_raw), &now)?;
             }
         }
         if !write.updates.is_empty() {
@@ -229,6 +237,30 @@ impl Store {
                 warnings
             ],
         )
+    }
+
+    fn insert_row(&self, t: &Transaction, raw_z: Option<Vec<u8>>, now: &str) -> Result<()> {
+        let mut insert = self.conn().prepare_cached(INSERT_SQL).map_err(|e| self.err(e))?;
+        insert
+            .execute(params![
+                t.account_id.as_str(),
+                t.provider_id,
+                t.booking_date.to_string(),
+                t.value_date.map(|d| d.to_string()),
+                t.amount.amount.to_string(),
+                t.amount.currency.as_str(),
+                t.counterparty.name,
+                t.counterparty.iban,
+                t.counterparty.bic,
+                t.purpose,
+                t.kind,
+                t.status.as_str(),
+                raw_z,
+                now,
+                minor_units(t.amount.amount),
+            ])
+            .map(|_| ())
+            .map_err(|e| self.err(e))
     }
 
     /// Why a row took over a pending one, if it did.

@@ -4,8 +4,10 @@
 //!
 //! 1. **Accounts** match on the provider's account id (never on IBAN or number, which can change); an
 //!    unknown one gets a new id.
-//! 2. **Withdrawn**: a known row whose provider id is in the delivery's `deleted` list (and which is
-//!    not delivered again) is removed, before anything can take it over.
+//! 2. **Withdrawn**: a known booked row whose provider id is in the delivery's `deleted` list (and
+//!    which is not delivered again) is removed. A pending row in that list (finX lists a pending row
+//!    there once it is booked under a new id) is only "no longer listed": rules 4 and 5 decide, unless
+//!    the delivery's pending rows are not complete, when it is removed at once.
 //! 3. **Provider id**: a delivered row whose `(account, provider id)` is known updates that row (or
 //!    leaves it alone when nothing but the raw JSON differs). A pending row delivered as booked under
 //!    its own id records [`MatchRule::ProviderId`].
@@ -249,16 +251,22 @@ pub fn plan(
     let deleted: HashSet<&str> = delivery.deleted.iter().map(String::as_str).collect();
     let mut taken: HashSet<TransactionId> = HashSet::new();
 
-    // 2. withdrawn
+    // 2. withdrawn (a pending row in the list is only "no longer listed": rules 4 and 5 decide)
     for (id, row) in known {
-        if deleted.contains(row.provider_id.as_str())
-            && !delivered_keys.contains(&(&row.account_id, row.provider_id.as_str()))
-            && taken.insert(*id)
+        if !deleted.contains(row.provider_id.as_str())
+            || delivered_keys.contains(&(&row.account_id, row.provider_id.as_str()))
+            || (row.status == BookingStatus::Pending && complete.contains(&row.account_id))
+            || !taken.insert(*id)
         {
-            plan.removals.push(*id);
-            plan.withdrawn += 1;
-            plan.count_booked(row, Decimal::NEGATIVE_ONE, &currency_of);
+            continue;
         }
+        plan.removals.push(*id);
+        if row.status == BookingStatus::Booked {
+            plan.withdrawn += 1;
+        } else {
+            plan.dropped_pending += 1;
+        }
+        plan.count_booked(row, Decimal::NEGATIVE_ONE, &currency_of);
     }
 
     // 3. provider id
@@ -341,7 +349,7 @@ pub fn plan(
     // 5. dropped pending
     let mut dropped: Vec<TransactionId> = pending_rows.keys().filter(|id| !taken.contains(id)).copied().collect();
     dropped.sort_unstable();
-    plan.dropped_pending = dropped.len();
+    plan.dropped_pending += dropped.len();
     plan.removals.extend(dropped);
     plan
 }
@@ -515,16 +523,22 @@ mod tests {
     }
 
     #[test]
-    fn withdrawn_bookings_go_before_anything_can_take_them_over() {
+    fn a_withdrawn_booking_goes_and_a_listed_pending_row_may_still_be_booked() {
         let pending = fetched("p-1", 3, -550, Pending);
         let booked = fetched("old", 1, -100, Booked);
         let mut d = delivery(vec![fetched("b-1", 4, -550, Booked)]);
         d.deleted = vec!["p-1".into(), "old".into()];
         let p = run(&[known(1, &pending), known(2, &booked)], &d);
-        assert_eq!(p.withdrawn, 2);
-        assert_eq!(p.inserts.len(), 1);
-        assert!(p.updates.is_empty());
+        assert_eq!(p.withdrawn, 1);
+        assert_eq!(p.removals, vec![TransactionId(2)]);
+        assert!(p.inserts.is_empty());
+        assert_eq!(p.updates.len(), 1, "finX lists the pending row as deleted when it books it under a new id");
+        assert_eq!(p.updates[0].id, TransactionId(1));
         assert_eq!(p.booked_change.get(&AccountId::from("acc")), Some(&Decimal::new(-550 + 100, 2)));
+
+        d.pending_complete = false;
+        let p = run(&[known(1, &pending), known(2, &booked)], &d);
+        assert_eq!((p.withdrawn, p.dropped_pending, p.inserts.len()), (1, 1, 1), "without a complete list: gone");
     }
 
     #[test]

@@ -60,8 +60,11 @@ fn the_syncs_reads_seek_and_never_scan_the_transactions() {
         s.conn().execute_batch("ANALYZE").map_err(|e| KontorError::internal(e.to_string()))?;
         let plans = s.sync_read_plans()?;
         let text = plans.join("\n");
-        assert!(plans.iter().filter(|l| l.starts_with("-- ")).count() == 3, "{text}");
+        assert!(plans.iter().filter(|l| l.starts_with("-- ")).count() == 4, "{text}");
         for line in plans.iter().filter(|l| !l.starts_with("-- ")) {
+            if line.starts_with("SCAN j VIRTUAL TABLE") {
+                continue; // the list of provider ids asked for
+            }
             assert!(!line.starts_with("SCAN"), "a sync read scans: {line}\n{text}");
             assert!(line.starts_with("SEARCH t USING"), "{line}\n{text}");
         }
@@ -69,7 +72,8 @@ fn the_syncs_reads_seek_and_never_scan_the_transactions() {
             text.contains("transactions_by_account_date (account_id=? AND booking_date>? AND booking_date<?)"),
             "{text}"
         );
-        assert!(text.contains("sqlite_autoindex_transactions_1 (account_id=? AND provider_id=?)"), "{text}");
+        let by_id = "SEARCH t USING INDEX sqlite_autoindex_transactions_1 (account_id=? AND provider_id=?)";
+        assert_eq!(plans.iter().filter(|l| l.as_str() == by_id).count(), 2, "one id and many ids: {text}");
         assert!(text.contains("transactions_pending (account_id=?)"), "{text}");
         Ok(())
     }));

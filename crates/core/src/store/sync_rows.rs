@@ -65,6 +65,15 @@ const BY_PROVIDER_ID_SQL: &str = "SELECT t.id, t.account_id, t.provider_id, t.bo
      t.currency, t.counterparty_name, t.counterparty_iban, t.counterparty_bic, t.purpose, t.kind, t.status, NULL \
      FROM transactions t WHERE t.account_id = ?1 AND t.provider_id = ?2";
 
+/// Many provider ids of one account in one statement: SQLite walks the JSON array and seeks the unique
+/// index once per id (`CROSS JOIN` keeps that order).
+const BY_PROVIDER_IDS_SQL: &str = "SELECT t.id, t.account_id, t.provider_id, t.booking_date, t.value_date, t.amount, \
+     t.currency, t.counterparty_name, t.counterparty_iban, t.counterparty_bic, t.purpose, t.kind, t.status, NULL \
+     FROM json_each(?2) AS j CROSS JOIN transactions t WHERE t.account_id = ?1 AND t.provider_id = j.value";
+
+/// Ids per [`BY_PROVIDER_IDS_SQL`] statement.
+const PROVIDER_IDS_PER_QUERY: usize = 1000;
+
 const PENDING_SQL: &str = "SELECT t.id, t.account_id, t.provider_id, t.booking_date, t.value_date, t.amount, \
      t.currency, t.counterparty_name, t.counterparty_iban, t.counterparty_bic, t.purpose, t.kind, t.status, NULL \
      FROM transactions t INDEXED BY transactions_pending WHERE t.account_id = ?1 AND t.status = 'pending'";
@@ -119,18 +128,34 @@ impl Store {
         }
     }
 
+    /// An account's rows with these provider ids (those it has), without raw JSON.
+    pub fn rows_by_provider_ids(
+        &self,
+        account: &AccountId,
+        provider_ids: &[&str],
+    ) -> Result<Vec<(TransactionId, Transaction)>> {
+        let mut rows = Vec::new();
+        for chunk in provider_ids.chunks(PROVIDER_IDS_PER_QUERY) {
+            let ids = serde_json::to_string(chunk)
+                .map_err(|e| KontorError::internal(format!("Cannot list provider ids: {e}")))?;
+            rows.extend(self.query_all(BY_PROVIDER_IDS_SQL, params![account.as_str(), ids], transaction_from_row)?);
+        }
+        Ok(rows)
+    }
+
     /// Every pending row of an account, without raw JSON.
     pub fn pending_rows(&self, account: &AccountId) -> Result<Vec<(TransactionId, Transaction)>> {
         self.query_all(PENDING_SQL, [account.as_str()], transaction_from_row)
     }
 
     /// `EXPLAIN QUERY PLAN` of each read above, one line per plan step after a `-- range` /
-    /// `-- provider id` / `-- pending` header. For the test that proves they seek.
+    /// `-- provider id` / `-- provider ids` / `-- pending` header. For the test that proves they seek.
     pub fn sync_read_plans(&self) -> Result<Vec<String>> {
         let mut lines = Vec::new();
         for (name, sql, args) in [
             ("range", RANGE_SQL, vec!["a", "2020-01-01", "2020-12-31"]),
             ("provider id", BY_PROVIDER_ID_SQL, vec!["a", "p"]),
+            ("provider ids", BY_PROVIDER_IDS_SQL, vec!["a", "[\"p\",\"q\"]"]),
             ("pending", PENDING_SQL, vec!["a"]),
         ] {
             lines.push(format!("-- {name}"));

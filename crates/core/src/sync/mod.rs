@@ -123,22 +123,24 @@ pub fn load_known(
     }
     let found: HashSet<(AccountId, String)> =
         known.iter().map(|(_, t)| (t.account_id.clone(), t.provider_id.clone())).collect();
-    // In index order, so consecutive lookups share the pages they read.
-    let mut missing: Vec<(&AccountId, &str)> = delivered
-        .iter()
-        .filter(|row| {
-            existing.contains(&row.account_id) && !found.contains(&(row.account_id.clone(), row.provider_id.clone()))
-        })
-        .map(|row| (&row.account_id, row.provider_id.as_str()))
-        .collect();
-    missing.sort_unstable();
-    let mut lookups: Vec<(TransactionId, Transaction)> = Vec::new();
-    for (account, provider_id) in missing {
-        lookups.extend(store.row_by_provider_id(account, provider_id)?);
+    // Per account in one statement per thousand ids, in index order, so consecutive seeks share the
+    // pages they read.
+    let mut missing: HashMap<&AccountId, Vec<&str>> = HashMap::new();
+    for row in delivered {
+        if existing.contains(&row.account_id) && !found.contains(&(row.account_id.clone(), row.provider_id.clone())) {
+            missing.entry(&row.account_id).or_default().push(row.provider_id.as_str());
+        }
     }
-    for provider_id in &delivery.deleted {
+    let mut lookups: Vec<(TransactionId, Transaction)> = Vec::new();
+    for (account, mut provider_ids) in missing {
+        provider_ids.sort_unstable();
+        lookups.extend(store.rows_by_provider_ids(account, &provider_ids)?);
+    }
+    if !delivery.deleted.is_empty() {
+        let mut deleted: Vec<&str> = delivery.deleted.iter().map(String::as_str).collect();
+        deleted.sort_unstable();
         for (account, _) in accounts.iter().filter(|(a, _)| existing.contains(&a.id)) {
-            lookups.extend(store.row_by_provider_id(&account.id, provider_id)?);
+            lookups.extend(store.rows_by_provider_ids(&account.id, &deleted)?);
         }
     }
     keep(lookups, &mut known);

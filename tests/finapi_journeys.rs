@@ -28,7 +28,7 @@ use kontor_core::clock::{ManualClock, SharedClock};
 use kontor_core::domain::{AccountType, BookingStatus, ConnectionId, FlowId, ProviderKind};
 use kontor_core::provider::finapi::RetryPolicy;
 use kontor_core::provider::{LoginValue, TanChallenge};
-use kontor_core::sca::{UserAnswer, UserRequest};
+use kontor_core::sca::{FlowStore, UserAnswer, UserRequest};
 use kontor_core::secret::SecretString;
 use kontor_core::vault::{OsKeyring, SecretStore};
 use kontor_core::{ErrorCode, KontorError};

@@ -18,6 +18,7 @@ use kontor_core::api::Kontor;
 use kontor_core::api::dto::ConnectionSummary;
 use kontor_core::api::link::ProgressSink;
 use kontor_core::api::link_dto::{FlowUpdate, StoredIncomeReport, WorkStep};
+use kontor_core::domain::SyncWarning;
 use kontor_core::provider::{LoginValue, TanChallenge};
 use kontor_core::sca::{UserAnswer, UserRequest};
 use kontor_core::secret::SecretString;
@@ -34,7 +35,7 @@ pub struct Finished {
     pub connection: ConnectionSummary,
     pub added: u32,
     pub updated: u32,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<SyncWarning>,
 }
 
 /// How a flow ended well: a connection, or (finX income report) a stored report.

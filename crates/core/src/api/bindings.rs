@@ -47,6 +47,9 @@ pub fn typescript() -> String {
     decl::<dto::TransactionRow>(&cfg, &mut out);
     decl::<dto::TransactionTotal>(&cfg, &mut out);
     decl::<dto::TransactionPage>(&cfg, &mut out);
+    decl::<crate::domain::MatchRule>(&cfg, &mut out);
+    decl::<crate::domain::MatchField>(&cfg, &mut out);
+    decl::<crate::domain::PendingMatch>(&cfg, &mut out);
     decl::<dto::TransactionDetail>(&cfg, &mut out);
     decl::<dto::MonthlyFlow>(&cfg, &mut out);
     decl::<dto::BalancePoint>(&cfg, &mut out);
@@ -73,6 +76,7 @@ pub fn typescript() -> String {
     decl::<crate::provider::finx::IncomeReport>(&cfg, &mut out);
     decl::<link_dto::StoredIncomeReport>(&cfg, &mut out);
     decl::<link_dto::WorkStep>(&cfg, &mut out);
+    decl::<crate::domain::SyncWarning>(&cfg, &mut out);
     decl::<link_dto::FlowUpdate>(&cfg, &mut out);
     decl::<link_dto::PendingFlow>(&cfg, &mut out);
     decl::<tan::HhdVersion>(&cfg, &mut out);

@@ -46,7 +46,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -68,7 +68,7 @@ use crate::provider::{
 use crate::sca::{Flow, FlowPurpose, FlowSetup};
 use crate::secret::SecretString;
 use crate::store::Store;
-use crate::sync::Plan;
+use crate::sync::{Delivery, SyncOutcome};
 
 /// `connections.interface` of a one-time access (cannot be synced again).
 pub const ONETIME_INTERFACE: &str = "finx-onetime";
@@ -755,7 +755,7 @@ impl Kontor {
         }
         let interface = if kind == FinxFlow::OneTime { ONETIME_INTERFACE } else { ONGOING_INTERFACE };
         let mut main = None;
-        let mut totals = (0u32, 0u32, 0u32);
+        let mut totals = (0u32, 0u32);
         let mut warnings = Vec::new();
         for access in wanted {
             let existing = match &flow.purpose {
@@ -766,18 +766,15 @@ impl Kontor {
                         .find(|c| &c.provider_config_id == config && c.provider_connection_id == access.id))
                 })?,
             };
-            let (connection, plan) =
+            let (connection, outcome) =
                 self.finx_import(client, flow, &grant, access, &accounts, existing, interface, started_at).await?;
-            totals = (totals.0 + plan.added(), totals.1 + plan.updated(), totals.2 + plan.removed());
-            warnings.extend(plan.failed_accounts.iter().map(|n| format!("The bank could not send new data for {n}.")));
+            totals = (totals.0 + outcome.added, totals.1 + outcome.updated);
+            warnings.extend(outcome.warnings);
             if access.id == provider_connection_id || main.is_none() {
                 main = Some(connection);
             }
         }
         let connection = main.ok_or_else(stale)?;
-        if totals.2 > 0 {
-            warnings.push(format!("{} bookings the bank withdrew were removed.", totals.2));
-        }
         let now = self.clock().now();
         let expiry = self.with_store(|s| Ok(access_expiry(s, config)))?;
         let summary = ConnectionSummary::from_domain(&connection).with_deadlines(
@@ -799,7 +796,7 @@ impl Kontor {
         existing: Option<Connection>,
         interface: &str,
         started_at: DateTime<Utc>,
-    ) -> Result<(Connection, Plan)> {
+    ) -> Result<(Connection, SyncOutcome)> {
         let config = &flow.provider_config_id;
         let now = self.clock().now();
         let mine: Vec<FinxAccount> = accounts
@@ -821,7 +818,7 @@ impl Kontor {
             fetched_accounts.push(fetched);
         }
         let account_ids: Vec<String> = fetched_accounts.iter().map(|a| a.provider_account_id.clone()).collect();
-        let since = existing.as_ref().and_then(|c| c.last_synced_at).map(|t| t.date_naive() - Duration::days(30));
+        let since = crate::sync::download_since(existing.as_ref());
         let batch = if account_ids.is_empty() {
             fx::TransactionBatch::default()
         } else {
@@ -859,30 +856,16 @@ impl Kontor {
             created_at: existing.as_ref().map(|c| c.created_at).unwrap_or(now),
         };
         self.report(&FlowUpdate::Working { flow_id: Some(flow.id.to_string()), step: WorkStep::Saving });
-        let window = if batch.deleted.is_empty() {
-            batch.transactions.iter().map(|t| t.booking_date).min().map(|d| d - Duration::days(30))
-        } else {
-            None
+        let delivery = Delivery {
+            accounts: fetched_accounts,
+            transactions: batch.transactions,
+            deleted: batch.deleted,
+            pending_complete: true,
         };
-        let conn_id = connection.id.clone();
-        let plan = self.with_store(|s| {
-            let existing_accounts = s.connection_accounts(&conn_id)?;
-            let existing_tx = s.connection_transactions(&conn_id, window)?;
-            let (kept, removals) = crate::sync::split_deleted(existing_tx, &batch.deleted);
-            let mut plan = crate::sync::plan(
-                &conn_id,
-                &existing_accounts,
-                &kept,
-                &fetched_accounts,
-                &batch.transactions,
-                now.date_naive(),
-                crate::domain::AccountId::generate,
-            );
-            plan.removals = removals;
-            s.apply_sync(&connection, &plan, started_at, now)?;
-            Ok(plan)
+        let outcome = self.with_store(|s| {
+            crate::sync::apply_delivery(s, &connection, &delivery, started_at, now, crate::domain::AccountId::generate)
         })?;
-        Ok((connection, plan))
+        Ok((connection, outcome))
     }
 
     /// Stored income reports, newest first.

@@ -22,7 +22,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration as StdDuration;
 
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -37,9 +36,10 @@ use crate::provider::finapi::{ApiVersion, FinapiClient, FinapiConfig, FinapiUser
 use crate::provider::{BankSearchHit, Provider, Psu};
 use crate::sca::{
     CallKind, DEFAULT_FLOW_TIMEOUT_SECS, DEFAULT_POLL_INTERVAL_MS, Driver, Event, Flow, FlowPurpose, FlowSetup,
-    FlowSink, Outcome, Secrets, UserAnswer,
+    FlowSink, FlowStore, Outcome, Secrets, UserAnswer,
 };
 use crate::secret::SecretString;
+use crate::sync::Delivery;
 
 /// Receives [`FlowUpdate::Working`] (and every final update) while a job runs.
 pub type ProgressSink = Arc<dyn Fn(&FlowUpdate) + Send + Sync>;
@@ -997,40 +997,21 @@ impl Kontor {
 
         let accounts = Provider::accounts(client, provider_connection_id).await?;
         let account_ids: Vec<String> = accounts.iter().map(|a| a.provider_account_id.clone()).collect();
-        let since = connection.last_synced_at.map(|t| t.date_naive() - Duration::days(30));
+        let since = crate::sync::download_since(Some(&connection));
         let transactions = Provider::transactions(client, &account_ids, since).await?;
 
         self.report(&FlowUpdate::Working { flow_id: Some(flow.id.to_string()), step: WorkStep::Saving });
         let now = self.clock().now();
         connection.last_synced_at = Some(now);
-        let id_for_plan = connection.id.clone();
-        // Existing rows that can match: from a month before the oldest fetched booking on.
-        let window = transactions.iter().map(|t| t.booking_date).min().map(|d| d - Duration::days(30));
-        let plan = self.with_store(|s| {
-            let existing_accounts = s.connection_accounts(&id_for_plan)?;
-            let existing_tx = s.connection_transactions(&id_for_plan, window)?;
-            let plan = crate::sync::plan(
-                &id_for_plan,
-                &existing_accounts,
-                &existing_tx,
-                &accounts,
-                &transactions,
-                now.date_naive(),
-                crate::domain::AccountId::generate,
-            );
-            s.apply_sync(&connection, &plan, started_at, now)?;
-            Ok(plan)
+        let delivery = Delivery { accounts, transactions, deleted: Vec::new(), pending_complete: true };
+        let outcome = self.with_store(|s| {
+            crate::sync::apply_delivery(s, &connection, &delivery, started_at, now, crate::domain::AccountId::generate)
         })?;
-        let mut warnings: Vec<String> =
-            plan.failed_accounts.iter().map(|name| format!("The bank could not send new data for {name}.")).collect();
-        if plan.orphans > 0 {
-            warnings.push(format!("{} bookings of unknown accounts were skipped.", plan.orphans));
-        }
         Ok(FlowUpdate::Done {
             connection: ConnectionSummary::from_domain(&connection),
-            added: plan.added(),
-            updated: plan.updated(),
-            warnings,
+            added: outcome.added,
+            updated: outcome.updated,
+            warnings: outcome.warnings,
         })
     }
 }

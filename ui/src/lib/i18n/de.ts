@@ -460,6 +460,15 @@ export const de: Messages = {
       kind: 'Buchungsart',
       balance: 'Saldo danach',
       id: 'Umsatz-ID',
+      pendingMatch: (m, pendingDate) => {
+        const when = `die vorgemerkte Buchung vom ${pendingDate} (${m.pending_provider_id})`;
+        if (m.rule === 'provider_id') return `die Bank hat ${when} unter derselben ID gebucht.`;
+        const fields = m.fields.map((f) => de.transactions.detail.matchFields[f]);
+        const n = Math.abs(m.days_apart);
+        const apart = m.days_apart === 0 ? 'am selben Tag' : `${n} ${n === 1 ? 'Tag' : 'Tage'} ${m.days_apart > 0 ? 'später' : 'früher'}`;
+        return `die Bank führt ${when} nicht mehr, und diese Buchung, ${apart}, ist die einzige mit gleichem ${fields.join(', ')}.`;
+      },
+      matchFields: { amount: 'Betrag', counterparty_name: 'Empfänger/Auftraggeber', counterparty_iban: 'IBAN', purpose: 'Verwendungszweck' },
       matchReason: 'Zugeordnet, weil',
       raw: 'Rohdaten der Bank',
       copy: (what) => `${what} kopieren`,

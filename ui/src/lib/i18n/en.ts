@@ -461,6 +461,14 @@ export const en: Messages = {
       balance: 'Balance afterwards',
       id: 'Transaction ID',
       matchReason: 'Matched because',
+      pendingMatch: (m, pendingDate) => {
+        const when = `the pending booking of ${pendingDate} (${m.pending_provider_id})`;
+        if (m.rule === 'provider_id') return `the bank booked ${when} under the same ID.`;
+        const fields = m.fields.map((f) => en.transactions.detail.matchFields[f]);
+        const apart = m.days_apart === 0 ? 'on the same day' : `${Math.abs(m.days_apart)} ${Math.abs(m.days_apart) === 1 ? 'day' : 'days'} ${m.days_apart > 0 ? 'later' : 'earlier'}`;
+        return `the bank no longer lists ${when}, and this booking, ${apart}, is the only one with the same ${fields.join(', ')}.`;
+      },
+      matchFields: { amount: 'amount', counterparty_name: 'counterparty', counterparty_iban: 'IBAN', purpose: 'purpose' },
       raw: 'Raw data from the bank',
       copy: (what) => `Copy ${what}`,
       copied: 'Copied',

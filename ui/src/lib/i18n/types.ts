@@ -1,4 +1,12 @@
-import type { AccountType, ConnectionStatus, ErrorCode, KeyringCause, WorkStep } from '../../bindings';
+import type {
+  AccountType,
+  ConnectionStatus,
+  ErrorCode,
+  KeyringCause,
+  MatchField,
+  PendingMatch,
+  WorkStep,
+} from '../../bindings';
 
 export type Locale = 'en' | 'de';
 
@@ -398,6 +406,9 @@ export interface Messages {
       balance: string;
       id: string;
       matchReason: string;
+      /** Why this booked row took over a pending one; `pendingDate` already formatted. */
+      pendingMatch: (match: PendingMatch, pendingDate: string) => string;
+      matchFields: Record<MatchField, string>;
       raw: string;
       copy: (what: string) => string;
       copied: string;

@@ -22,11 +22,6 @@ STAMP      := $(TARGET)/.stamps
 KONTOR_TEST_RUN ?= $(shell date +%s%N)-$(shell echo $$PPID)
 export KONTOR_TEST_RUN
 
-# `make lint` checks the layers (tests/support/check-layers.sh): the store imports neither sca/, sync/ nor
-# api/, and kontor-sandbox uses kontor-core only as a dev-dependency. 1 skips the second half until the
-# sandbox's dependency has moved; then set it to 0.
-KONTOR_LAYERS_ALLOW_SANDBOX_CORE ?= 1
-
 # Upper bounds that turn a stuck test into a failure with a message instead of a run that never ends.
 RUST_TEST_LIMIT := 40m
 E2E_TEST_LIMIT  := 20m
@@ -101,7 +96,7 @@ run: build
 lint: deps-rust ui
 	cargo fmt --all -- --check
 	tests/support/check-layers-selftest.sh
-	KONTOR_LAYERS_ALLOW_SANDBOX_CORE=$(KONTOR_LAYERS_ALLOW_SANDBOX_CORE) tests/support/check-layers.sh
+	tests/support/check-layers.sh
 	@# the core must never depend on tauri
 	@if cargo tree -p kontor-core -e normal --prefix none | grep -q '^tauri'; then echo "kontor-core depends on tauri"; exit 1; fi
 	cargo clippy --workspace --all-targets $(FEATURES) -- -D warnings

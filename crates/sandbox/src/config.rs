@@ -12,6 +12,11 @@ pub const DEFAULT_CLIENT_ID: &str = "kontor-demo";
 /// The demo client's default secret.
 pub const DEFAULT_CLIENT_SECRET: &str = "kontor-demo-secret";
 
+/// How long a finAPI consent of the Demo Bank lasts unless configured otherwise, and every renewal.
+pub const DEFAULT_CONSENT_DAYS: i64 = 90;
+/// The environment variable that shortens (or lengthens) the Demo Bank's finAPI consents.
+pub const IMPORT_CONSENT_DAYS_ENV: &str = "KONTOR_DEMO_IMPORT_CONSENT_DAYS";
+
 /// Configuration of one Demo Bank instance. `Default` gives the interactive settings (the ones the desktop app
 /// and the `kontor-sandbox` binary use); [`DemoBankConfig::for_tests`] gives fast ones.
 #[derive(Debug, Clone)]
@@ -48,6 +53,12 @@ pub struct DemoBankConfig {
     /// Whether updates of a connection go through the same multi-step authentication as the import
     /// (default false: updates run on the stored consent without SCA).
     pub sca_on_update: bool,
+    /// How many days the consent of an import lasts. Short consents let a client see one near its
+    /// end: the app and the CLI read `KONTOR_DEMO_IMPORT_CONSENT_DAYS`
+    /// ([`DemoBankConfig::with_environment`]), `kontor-sandbox` has `--import-consent-days`. A renewal
+    /// (an update after the consent was ended) gets [`DEFAULT_CONSENT_DAYS`], as finAPI's usual
+    /// recurring consent.
+    pub import_consent_days: i64,
     /// The bank's "today" (the end of the generated history). `None`: the local date at start-up.
     pub today: Option<NaiveDate>,
     /// Where the bank keeps its users, connections (with accounts, bookings and update counters) and tokens
@@ -75,6 +86,7 @@ impl Default for DemoBankConfig {
             download_lasts: Duration::from_secs(20),
             bulk_transactions_per_account: 0,
             sca_on_update: false,
+            import_consent_days: DEFAULT_CONSENT_DAYS,
             today: None,
             state_file: None,
             finx: crate::finx::FinxConfig::default(),
@@ -83,6 +95,13 @@ impl Default for DemoBankConfig {
 }
 
 impl DemoBankConfig {
+    /// Takes the settings the environment may override: [`IMPORT_CONSENT_DAYS_ENV`] (whole days,
+    /// at least 1; anything else is ignored).
+    pub fn with_environment(self) -> Self {
+        let days = std::env::var(IMPORT_CONSENT_DAYS_ENV).ok().and_then(|v| v.trim().parse::<i64>().ok());
+        Self { import_consent_days: days.filter(|d| *d >= 1).unwrap_or(self.import_consent_days), ..self }
+    }
+
     /// Fast settings for tests: no decoupled poll interval, no `IN_PROGRESS` reads, a fixed `today`
     /// (2025-06-15) so the data does not change with the calendar.
     pub fn for_tests() -> Self {

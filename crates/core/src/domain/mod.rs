@@ -8,6 +8,7 @@
 mod ids;
 mod model;
 mod money;
+mod sync_warning;
 
 pub use ids::{AccountId, ConnectionId, FlowId, ProviderConfigId, TransactionId};
 pub use model::{
@@ -15,3 +16,4 @@ pub use model::{
     ProviderKind, Transaction,
 };
 pub use money::{Currency, Money};
+pub use sync_warning::SyncWarning;

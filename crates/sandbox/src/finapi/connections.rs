@@ -319,7 +319,8 @@ fn import_into(
         },
         now,
     );
-    let connection = store.connections.get(&id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
+    let connection = store.connections.get_mut(&id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
+    connection.consent_expires_at = now + chrono::Duration::days(state.config.import_consent_days);
     Ok(Reply::created(wire::connection(version, connection, bank, true)))
 }
 
@@ -370,7 +371,10 @@ fn update_connection(
     if state.store().connections.get(&id).is_some_and(|c| c.is_busy()) {
         return Err(locked());
     }
-    if state.config.sca_on_update && login != LOGIN_WITHOUT_SCA {
+    // Without a consent (ended by the client, or run out) the bank asks for SCA and gives a new one.
+    let needs_consent =
+        state.store().connections.get(&id).is_some_and(|c| c.consent_revoked || c.consent_expires_at <= Utc::now());
+    if (state.config.sca_on_update || needs_consent) && login != LOGIN_WITHOUT_SCA {
         if bank.sca == Some(ScaScheme::Redirect) && request.redirect_url.is_none() {
             return Err(ApiError::unprocessable(
                 "ILLEGAL_FIELD_VALUE",
@@ -389,6 +393,10 @@ fn update_connection(
     let mut store = state.store();
     let connection = store.connection_of(user, id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
     apply_update(connection, state.config.seed, state.today, now);
+    if needs_consent {
+        connection.consent_revoked = false;
+        connection.consent_expires_at = now + chrono::Duration::days(crate::config::DEFAULT_CONSENT_DAYS);
+    }
     connection.start_download(state.config.download_in_progress_reads, state.config.download_lasts);
     Ok(Reply::ok(wire::connection(version, connection, bank, true)))
 }

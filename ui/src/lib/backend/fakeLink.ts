@@ -416,6 +416,7 @@ export class FakeLinking {
       status: 'active',
       consent_expires_at: null,
       last_synced_at: new Date().toISOString(),
+      deadline_warnings: [],
       ...(flow.finx === 'one_time' ? { access_kind: 'finx_onetime' } : {}),
       ...(flow.finx === 'ongoing' ? { access_kind: 'finx_ongoing', access_expires_at: new Date(Date.now() + 90 * 86_400_000).toISOString() } : {}),
     };

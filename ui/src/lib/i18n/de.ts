@@ -140,6 +140,8 @@ export const de: Messages = {
     reports: 'Berichte',
     settings: 'Einstellungen',
     transactions: 'Umsätze',
+    connections: 'Verbindungen',
+    attention: (n) => (n === 1 ? '1 Verbindung braucht Aufmerksamkeit' : `${n} Verbindungen brauchen Aufmerksamkeit`),
   },
   overview: {
     title: 'Übersicht',
@@ -186,12 +188,90 @@ export const de: Messages = {
     importedOnceNote: 'Ein einmaliger Import: Kontor hat keinen Zugang zu dieser Bank behalten. Verknüpfen Sie sie erneut, um neue Umsätze zu sehen.',
     consentUntil: (date) => `Zustimmung der Bank bis ${date}`,
     accessUntil: (date) => `Zugang bis ${date} — jede Synchronisierung verlängert ihn`,
-    consentEndsIn: (days) => (days === 0 ? 'Zustimmung der Bank endet heute — Bank erneut verknüpfen' : `Zustimmung der Bank endet in ${days === 1 ? '1 Tag' : `${days} Tagen`} — Bank erneut verknüpfen`),
+    consentEndsIn: (days) => (days === 0 ? 'Zustimmung der Bank endet heute — unter Verbindungen erneuern' : `Zustimmung der Bank endet in ${days === 1 ? '1 Tag' : `${days} Tagen`} — unter Verbindungen erneuern`),
     accessEndsIn: (days) => (days === 0 ? 'Zugang endet heute — mit einer Synchronisierung verlängern' : `Zugang endet in ${days === 1 ? '1 Tag' : `${days} Tagen`} — mit einer Synchronisierung verlängern`),
-    consentEnded: 'Die Zustimmung der Bank ist abgelaufen — Bank erneut verknüpfen, um neue Daten zu sehen',
+    consentEnded: 'Die Zustimmung der Bank ist abgelaufen — unter Verbindungen erneuern, um neue Daten zu sehen',
     accessLost: 'Der Zugang ist nach 90 Tagen ohne Synchronisierung erloschen — Bank erneut verknüpfen',
     reportReady: 'Ihr Einkommensbericht ist fertig.',
     openReport: 'Bericht öffnen',
+    manageConnection: (bank) => `${bank} verwalten`,
+    duplicateTitle: (account) => `${account} erscheint zweimal`,
+    duplicateBody: (kept, copy) =>
+      `Dieselbe IBAN steckt in ${kept} und in ${copy}. Der Gesamtsaldo zählt sie einmal. Welches Konto soll Kontor behalten?`,
+    keepIn: (bank) => `${bank} behalten`,
+    duplicateTag: 'Einmal gezählt',
+  },
+  connections: {
+    title: 'Verbindungen',
+    intro: 'Jede verknüpfte Bank: ihre Zustimmung, ihr letzter Abruf und ihre Konten. Erneuern Sie eine Zustimmung, bevor sie endet; benennen, verbergen oder sortieren Sie Konten.',
+    loading: 'Verbindungen werden geladen…',
+    loadFailed: 'Die Verbindungen konnten nicht geladen werden.',
+    none: 'Noch keine Bank verknüpft.',
+    providerLine: (provider, iface) => (iface ? `${provider} · ${iface}` : provider),
+    consentLabel: 'Zustimmung der Bank',
+    consentCountdown: (date, days) =>
+      days === 0 ? `bis ${date} · endet heute` : `bis ${date} · noch ${days === 1 ? '1 Tag' : `${days} Tage`}`,
+    consentEndedOn: (date) => `abgelaufen am ${date}`,
+    consentUnknown: 'Enddatum von der Bank nicht gemeldet',
+    consentNone: 'keine: einmaliger Abruf',
+    accessLabel: 'Zugriff ohne Abruf',
+    accessCountdown: (date, days) => `bis ${date} · noch ${days === 1 ? '1 Tag' : `${days} Tage`} (jeder Abruf verlängert ihn)`,
+    lastSyncLabel: 'Letzter Abruf',
+    neverSynced: 'noch nie',
+    outcome: { running: 'läuft', succeeded: 'erfolgreich', failed: 'fehlgeschlagen', cancelled: 'abgebrochen' },
+    accountsLabel: 'Konten',
+    transactionsCount: (n) => (n === 1 ? '1 Umsatz' : `${n.toLocaleString('de-DE')} Umsätze`),
+    bankCalls: (name) => `Bank: ${name}`,
+    hiddenTag: 'Verborgen',
+    duplicateTag: 'Auch in einer anderen Verbindung',
+    rename: (account) => `${account} umbenennen`,
+    nameLabel: 'Name in Kontor',
+    save: 'Speichern',
+    cancel: 'Abbrechen',
+    hide: (account) => `${account} in Übersicht und Gesamtsaldo verbergen`,
+    show: (account) => `${account} wieder anzeigen`,
+    moveUp: (account) => `${account} nach oben`,
+    moveDown: (account) => `${account} nach unten`,
+    sync: 'Jetzt abrufen',
+    renew: 'Zustimmung erneuern',
+    renewHint: 'Ihre Bank bittet um Bestätigung; Konten, Namen und alle Umsätze bleiben erhalten.',
+    renewFinx: 'finX erneuert eine Zustimmung nur im eigenen Fenster: Verknüpfen Sie diese Bank erneut über finX.',
+    expiredTodo: 'Erneuern Sie die Zustimmung, um neue Daten zu sehen. Nichts geht verloren.',
+    history: 'Abrufverlauf',
+    remove: 'Entfernen…',
+    removeTitle: (bank) => `${bank} entfernen?`,
+    removeBody: (accounts, transactions) =>
+      `Damit werden ${accounts === 1 ? '1 Konto' : `${accounts} Konten`} und ${transactions === 1 ? '1 Umsatz' : `${transactions.toLocaleString('de-DE')} Umsätze`} aus Kontor gelöscht:`,
+    removeProvider: 'Die Verbindung wird auch beim Anbieter gelöscht, sodass er Ihre Bank nicht mehr abruft.',
+    removeLocalOnly: 'finX führt keine eigene Verbindung, die Kontor löschen könnte; Kontor vergisst den Zugriff.',
+    removeConfirm: 'Verbindung entfernen',
+    removing: 'Wird entfernt…',
+    removed: (bank, accounts, transactions) =>
+      `${bank} wurde entfernt: ${accounts === 1 ? '1 Konto' : `${accounts} Konten`} und ${transactions === 1 ? '1 Umsatz' : `${transactions} Umsätze`}.`,
+    historyTitle: 'Abrufverlauf',
+    historyOf: (bank) => `Abrufverlauf von ${bank}`,
+    historyAll: 'Alle zeigen',
+    historyEmpty: 'Noch kein Abruf.',
+    started: 'Begonnen',
+    duration: (seconds) => (seconds < 1 ? 'unter einer Sekunde' : `${Math.round(seconds)} s`),
+    changes: (added, updated, removed) => `${added} neu · ${updated} geändert · ${removed} entfernt`,
+    removedConnection: 'eine entfernte Verbindung',
+    warning: (w, money) => {
+      switch (w.code) {
+        case 'account_not_delivered':
+          return `Die Bank konnte für ${w.account_name} keine neuen Daten liefern.`;
+        case 'withdrawn_removed':
+          return w.count === 1 ? '1 von der Bank zurückgezogene Buchung wurde entfernt.' : `${w.count} von der Bank zurückgezogene Buchungen wurden entfernt.`;
+        case 'unknown_account_skipped':
+          return w.count === 1 ? '1 Buchung eines unbekannten Kontos wurde übersprungen.' : `${w.count} Buchungen unbekannter Konten wurden übersprungen.`;
+        case 'balance_mismatch':
+          return `Saldoprüfung für ${w.account_name}: erwartet ${money(w.expected, w.currency)}, die Bank meldet ${money(w.reported, w.currency)}.`;
+      }
+    },
+    notifyTitle: 'Eine Bank-Zustimmung endet bald',
+    notifyBody: (bank, days) =>
+      `${bank}: Die Zustimmung endet ${days === 0 ? 'heute' : `in ${days === 1 ? '1 Tag' : `${days} Tagen`}`}. Erneuern Sie sie unter Verbindungen.`,
+    notifyEnded: (bank) => `${bank}: Die Zustimmung ist abgelaufen. Erneuern Sie sie unter Verbindungen.`,
   },
   empty: {
     title: 'Noch keine Bank verbunden',

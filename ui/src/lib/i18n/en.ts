@@ -140,6 +140,8 @@ export const en: Messages = {
     reports: 'Reports',
     settings: 'Settings',
     transactions: 'Transactions',
+    connections: 'Connections',
+    attention: (n) => (n === 1 ? '1 connection needs attention' : `${n} connections need attention`),
   },
   overview: {
     title: 'Overview',
@@ -186,12 +188,90 @@ export const en: Messages = {
     importedOnceNote: 'A one-time import: Kontor kept no access to this bank. Link it again to see new bookings.',
     consentUntil: (date) => `Bank consent until ${date}`,
     accessUntil: (date) => `Access kept until ${date} — each sync renews it`,
-    consentEndsIn: (days) => (days === 0 ? 'Bank consent ends today — link the bank again to renew it' : `Bank consent ends in ${days === 1 ? '1 day' : `${days} days`} — link the bank again to renew it`),
+    consentEndsIn: (days) => (days === 0 ? 'Bank consent ends today — renew it under Connections' : `Bank consent ends in ${days === 1 ? '1 day' : `${days} days`} — renew it under Connections`),
     accessEndsIn: (days) => (days === 0 ? 'Access ends today — renew by syncing' : `Access ends in ${days === 1 ? '1 day' : `${days} days`} — renew by syncing`),
-    consentEnded: 'The bank consent has ended — link the bank again to see new data',
+    consentEnded: 'The bank consent has ended — renew it under Connections to see new data',
     accessLost: 'Access was lost after 90 days without a sync — link the bank again',
     reportReady: 'Your income report is ready.',
     openReport: 'Open report',
+    manageConnection: (bank) => `Manage ${bank}`,
+    duplicateTitle: (account) => `${account} appears twice`,
+    duplicateBody: (kept, copy) =>
+      `The same IBAN is held by ${kept} and by ${copy}. The total counts it once. Which one should Kontor keep?`,
+    keepIn: (bank) => `Keep ${bank}`,
+    duplicateTag: 'Counted once',
+  },
+  connections: {
+    title: 'Connections',
+    intro: 'Each bank you linked: its consent, when it last synced, and its accounts. Renew a consent before it ends; rename, hide or reorder accounts.',
+    loading: 'Loading connections…',
+    loadFailed: 'The connections could not be loaded.',
+    none: 'No bank linked yet.',
+    providerLine: (provider, iface) => (iface ? `${provider} · ${iface}` : provider),
+    consentLabel: 'Bank consent',
+    consentCountdown: (date, days) =>
+      days === 0 ? `until ${date} · ends today` : `until ${date} · ${days === 1 ? '1 day' : `${days} days`} left`,
+    consentEndedOn: (date) => `ended on ${date}`,
+    consentUnknown: 'end date not reported by the bank',
+    consentNone: 'none: a one-time import',
+    accessLabel: 'Access without a sync',
+    accessCountdown: (date, days) => `until ${date} · ${days === 1 ? '1 day' : `${days} days`} left (each sync renews it)`,
+    lastSyncLabel: 'Last sync',
+    neverSynced: 'never',
+    outcome: { running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' },
+    accountsLabel: 'Accounts',
+    transactionsCount: (n) => (n === 1 ? '1 transaction' : `${n.toLocaleString('en-GB')} transactions`),
+    bankCalls: (name) => `Bank: ${name}`,
+    hiddenTag: 'Hidden',
+    duplicateTag: 'Also in another connection',
+    rename: (account) => `Rename ${account}`,
+    nameLabel: 'Name in Kontor',
+    save: 'Save',
+    cancel: 'Cancel',
+    hide: (account) => `Hide ${account} from the overview and total`,
+    show: (account) => `Show ${account} again`,
+    moveUp: (account) => `Move ${account} up`,
+    moveDown: (account) => `Move ${account} down`,
+    sync: 'Sync now',
+    renew: 'Renew consent',
+    renewHint: 'Your bank asks you to confirm; accounts, names and every transaction stay.',
+    renewFinx: 'finX renews a consent only in its own window: link this bank again through finX.',
+    expiredTodo: 'Renew the consent to see new data. Nothing you have is lost.',
+    history: 'Sync history',
+    remove: 'Remove…',
+    removeTitle: (bank) => `Remove ${bank}?`,
+    removeBody: (accounts, transactions) =>
+      `This deletes ${accounts === 1 ? '1 account' : `${accounts} accounts`} and ${transactions === 1 ? '1 transaction' : `${transactions.toLocaleString('en-GB')} transactions`} from Kontor:`,
+    removeProvider: 'The connection is also deleted at the provider, so it stops reading your bank.',
+    removeLocalOnly: 'finX keeps no separate connection Kontor could delete; Kontor forgets its access.',
+    removeConfirm: 'Remove connection',
+    removing: 'Removing…',
+    removed: (bank, accounts, transactions) =>
+      `${bank} was removed: ${accounts === 1 ? '1 account' : `${accounts} accounts`} and ${transactions === 1 ? '1 transaction' : `${transactions} transactions`}.`,
+    historyTitle: 'Sync history',
+    historyOf: (bank) => `Sync history of ${bank}`,
+    historyAll: 'Show all',
+    historyEmpty: 'No sync yet.',
+    started: 'Started',
+    duration: (seconds) => (seconds < 1 ? 'under a second' : `${Math.round(seconds)} s`),
+    changes: (added, updated, removed) => `${added} new · ${updated} updated · ${removed} removed`,
+    removedConnection: 'a removed connection',
+    warning: (w, money) => {
+      switch (w.code) {
+        case 'account_not_delivered':
+          return `The bank could not send new data for ${w.account_name}.`;
+        case 'withdrawn_removed':
+          return w.count === 1 ? '1 booking the bank withdrew was removed.' : `${w.count} bookings the bank withdrew were removed.`;
+        case 'unknown_account_skipped':
+          return w.count === 1 ? '1 booking of an unknown account was skipped.' : `${w.count} bookings of unknown accounts were skipped.`;
+        case 'balance_mismatch':
+          return `Balance check for ${w.account_name}: expected ${money(w.expected, w.currency)}, the bank reports ${money(w.reported, w.currency)}.`;
+      }
+    },
+    notifyTitle: 'A bank consent ends soon',
+    notifyBody: (bank, days) =>
+      `${bank}: the consent ends ${days === 0 ? 'today' : `in ${days === 1 ? '1 day' : `${days} days`}`}. Renew it under Connections.`,
+    notifyEnded: (bank) => `${bank}: the consent has ended. Renew it under Connections.`,
   },
   empty: {
     title: 'No bank linked yet',

@@ -1,4 +1,4 @@
-import type { AccountType, ConnectionStatus, ErrorCode, KeyringCause, WorkStep } from '../../bindings';
+import type { AccountType, ConnectionStatus, ErrorCode, KeyringCause, SyncOutcome, SyncWarning, WorkStep } from '../../bindings';
 
 export type Locale = 'en' | 'de';
 
@@ -100,6 +100,9 @@ export interface Messages {
     reports: string;
     settings: string;
     transactions: string;
+    connections: string;
+    /** The sidebar badge's label: connections whose consent or access ends soon. */
+    attention: (n: number) => string;
   };
   overview: {
     title: string;
@@ -139,6 +142,68 @@ export interface Messages {
     accessLost: string;
     reportReady: string;
     openReport: string;
+    manageConnection: (bank: string) => string;
+    duplicateTitle: (account: string) => string;
+    duplicateBody: (kept: string, copy: string) => string;
+    keepIn: (bank: string) => string;
+    duplicateTag: string;
+  };
+  connections: {
+    title: string;
+    intro: string;
+    loading: string;
+    loadFailed: string;
+    none: string;
+    providerLine: (provider: string, iface: string | null) => string;
+    consentLabel: string;
+    consentCountdown: (date: string, days: number) => string;
+    consentEndedOn: (date: string) => string;
+    consentUnknown: string;
+    consentNone: string;
+    accessLabel: string;
+    accessCountdown: (date: string, days: number) => string;
+    lastSyncLabel: string;
+    neverSynced: string;
+    outcome: Record<SyncOutcome, string>;
+    accountsLabel: string;
+    transactionsCount: (n: number) => string;
+    bankCalls: (name: string) => string;
+    hiddenTag: string;
+    duplicateTag: string;
+    rename: (account: string) => string;
+    nameLabel: string;
+    save: string;
+    cancel: string;
+    hide: (account: string) => string;
+    show: (account: string) => string;
+    moveUp: (account: string) => string;
+    moveDown: (account: string) => string;
+    sync: string;
+    renew: string;
+    renewHint: string;
+    renewFinx: string;
+    expiredTodo: string;
+    history: string;
+    remove: string;
+    removeTitle: (bank: string) => string;
+    removeBody: (accounts: number, transactions: number) => string;
+    removeProvider: string;
+    removeLocalOnly: string;
+    removeConfirm: string;
+    removing: string;
+    removed: (bank: string, accounts: number, transactions: number) => string;
+    historyTitle: string;
+    historyOf: (bank: string) => string;
+    historyAll: string;
+    historyEmpty: string;
+    started: string;
+    duration: (seconds: number) => string;
+    changes: (added: number, updated: number, removed: number) => string;
+    removedConnection: string;
+    warning: (w: SyncWarning, money: (amount: string, currency: string) => string) => string;
+    notifyTitle: string;
+    notifyBody: (bank: string, days: number) => string;
+    notifyEnded: (bank: string) => string;
   };
   empty: {
     title: string;

@@ -66,7 +66,7 @@ describe('the connections screen', () => {
     await user.click(within(groups[0] as HTMLElement).getByTestId('manage-connection'));
     const cards = await screen.findAllByTestId('connection-card');
     expect(within(cards[0] as HTMLElement).getByTestId('connection-consent')).toHaveTextContent('10 days left');
-    expect(within(cards[0] as HTMLElement).getByTestId('connection-warning')).toHaveTextContent(en.overview.consentEndsIn(10));
+    expect(within(cards[0] as HTMLElement).getByTestId('connection-warning')).toHaveTextContent(en.connections.warnings.consentEnds(10));
     await user.click(within(cards[0] as HTMLElement).getByTestId('connection-renew'));
     await waitFor(() => expect(backend.calls).toContain('renewConsent'));
     await waitFor(() => expect(screen.queryByTestId('connections-badge')).not.toBeInTheDocument());
@@ -118,7 +118,7 @@ describe('the connections screen', () => {
     const copy = { ...original, id: 'copy', connection_id: 'con-once' };
     const { backend, user } = start({ connections: [...DEMO_CONNECTIONS, once], accounts: [...DEMO_ACCOUNTS, copy] }, 'de');
     const notice = await screen.findByTestId('duplicate-notice');
-    expect(notice).toHaveTextContent(de.overview.duplicateTitle(original.name));
+    expect(notice).toHaveTextContent(de.overview.duplicateTitle([original.name]));
     const single = await new FakeBackend({ firstRun: false, connections: DEMO_CONNECTIONS, accounts: DEMO_ACCOUNTS }).overview();
     expect((await backend.overview()).totals).toEqual(single.totals);
     await user.click(within(notice).getByTestId('keep-copy'));

@@ -58,7 +58,7 @@ export class AppStore {
   /** The open dialog, if any. */
   dialog = $state<DialogKind | null>(null);
   /** A flow to continue in the link dialog (a sync that needs the user). */
-  resumeFlow = $state<{ update: FlowUpdate; bankName: string } | null>(null);
+  resumeFlow = $state<{ update: FlowUpdate; bankName: string; renew?: boolean } | null>(null);
   /** Syncs running, by connection id (`*` for "sync all"). */
   syncing = $state<Record<string, SyncProgress>>({});
   notices = $state<OverviewNotice[]>([]);
@@ -383,7 +383,7 @@ export class AppStore {
           notices.push({ kind: 'sync-failed', bank: bankOf(fallback), error: update.error });
         } else if (update.status === 'needs_input' && !this.resumeFlow) {
           // The bank wants the user (e.g. a TAN): continue in the link dialog.
-          this.resumeFlow = { update, bankName: bankOf(fallback) };
+          this.resumeFlow = { update, bankName: bankOf(fallback), renew };
           this.dialog = 'link-bank';
         }
       });

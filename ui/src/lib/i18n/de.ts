@@ -195,9 +195,10 @@ export const de: Messages = {
     reportReady: 'Ihr Einkommensbericht ist fertig.',
     openReport: 'Bericht öffnen',
     manageConnection: (bank) => `${bank} verwalten`,
-    duplicateTitle: (account) => `${account} erscheint zweimal`,
+    duplicateTitle: (accounts) =>
+      accounts.length === 1 ? `${accounts[0]} erscheint zweimal` : `${accounts.length} Konten erscheinen zweimal: ${accounts.join(', ')}`,
     duplicateBody: (kept, copy) =>
-      `Dieselbe IBAN steckt in ${kept} und in ${copy}. Der Gesamtsaldo zählt sie einmal. Welches Konto soll Kontor behalten?`,
+      `Dieselben IBANs stecken in ${kept} und in ${copy}. Der Gesamtsaldo zählt jede einmal. Welche Verbindung soll Kontor behalten?`,
     keepIn: (bank) => `${bank} behalten`,
     duplicateTag: 'Einmal gezählt',
   },
@@ -220,6 +221,18 @@ export const de: Messages = {
     neverSynced: 'noch nie',
     outcome: { running: 'läuft', succeeded: 'erfolgreich', failed: 'fehlgeschlagen', cancelled: 'abgebrochen' },
     accountsLabel: 'Konten',
+    storedLabel: 'In Kontor',
+    stored: (accounts, transactions) =>
+      `${accounts === 1 ? '1 Konto' : `${accounts} Konten`} · ${transactions === 1 ? '1 Umsatz' : `${transactions.toLocaleString('de-DE')} Umsätze`}`,
+    interfaceName: (iface) =>
+      iface === 'finx-ongoing' ? 'laufender Zugriff' : iface === 'finx-onetime' ? 'einmaliger Abruf' : iface,
+    warnings: {
+      consentEnds: (days) =>
+        `Die Zustimmung der Bank endet ${days === 0 ? 'heute' : `in ${days === 1 ? '1 Tag' : `${days} Tagen`}`}. Erneuern Sie sie jetzt: Ihre Bank bittet um Bestätigung, Konten, Namen und Umsätze bleiben erhalten.`,
+      consentEnded: 'Die Zustimmung der Bank ist abgelaufen: Kontor kann keine neuen Daten abrufen. Erneuern Sie sie; nichts geht verloren.',
+      accessEnds: (days) => `Ohne Abruf endet der Zugriff ${days === 0 ? 'heute' : `in ${days === 1 ? '1 Tag' : `${days} Tagen`}`}. Rufen Sie ab, um ihn zu behalten.`,
+      accessLost: 'Der Zugriff ging nach 90 Tagen ohne Abruf verloren. Verknüpfen Sie die Bank erneut über finX.',
+    },
     transactionsCount: (n) => (n === 1 ? '1 Umsatz' : `${n.toLocaleString('de-DE')} Umsätze`),
     bankCalls: (name) => `Bank: ${name}`,
     hiddenTag: 'Verborgen',
@@ -236,7 +249,6 @@ export const de: Messages = {
     renew: 'Zustimmung erneuern',
     renewHint: 'Ihre Bank bittet um Bestätigung; Konten, Namen und alle Umsätze bleiben erhalten.',
     renewFinx: 'finX erneuert eine Zustimmung nur im eigenen Fenster: Verknüpfen Sie diese Bank erneut über finX.',
-    expiredTodo: 'Erneuern Sie die Zustimmung, um neue Daten zu sehen. Nichts geht verloren.',
     history: 'Abrufverlauf',
     remove: 'Entfernen…',
     removeTitle: (bank) => `${bank} entfernen?`,
@@ -378,6 +390,9 @@ export const de: Messages = {
     syncTitle: (bank) => `${bank} synchronisieren`,
     syncDoneTitle: 'Synchronisiert',
     syncDoneBody: (bank) => `${bank} ist auf dem neuesten Stand.`,
+    renewTitle: (bank) => `Zustimmung erneuern: ${bank}`,
+    renewDoneTitle: 'Zustimmung erneuert',
+    renewDoneBody: (bank) => `${bank} hat eine neue Zustimmung erteilt. Ihre Konten, Namen und Umsätze sind unverändert.`,
     syncFailedTitle: 'Die Synchronisierung wurde nicht abgeschlossen',
     tryAgain: 'Erneut versuchen',
     otherBank: 'Andere Bank wählen',

@@ -195,9 +195,10 @@ export const en: Messages = {
     reportReady: 'Your income report is ready.',
     openReport: 'Open report',
     manageConnection: (bank) => `Manage ${bank}`,
-    duplicateTitle: (account) => `${account} appears twice`,
+    duplicateTitle: (accounts) =>
+      accounts.length === 1 ? `${accounts[0]} appears twice` : `${accounts.length} accounts appear twice: ${accounts.join(', ')}`,
     duplicateBody: (kept, copy) =>
-      `The same IBAN is held by ${kept} and by ${copy}. The total counts it once. Which one should Kontor keep?`,
+      `The same IBANs are held by ${kept} and by ${copy}. The total counts each once. Which one should Kontor keep?`,
     keepIn: (bank) => `Keep ${bank}`,
     duplicateTag: 'Counted once',
   },
@@ -220,6 +221,18 @@ export const en: Messages = {
     neverSynced: 'never',
     outcome: { running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' },
     accountsLabel: 'Accounts',
+    storedLabel: 'In Kontor',
+    stored: (accounts, transactions) =>
+      `${accounts === 1 ? '1 account' : `${accounts} accounts`} · ${transactions === 1 ? '1 transaction' : `${transactions.toLocaleString('en-GB')} transactions`}`,
+    interfaceName: (iface) =>
+      iface === 'finx-ongoing' ? 'ongoing access' : iface === 'finx-onetime' ? 'one-time import' : iface,
+    warnings: {
+      consentEnds: (days) =>
+        `The bank's consent ends ${days === 0 ? 'today' : `in ${days === 1 ? '1 day' : `${days} days`}`}. Renew it now: your bank asks you to confirm, and accounts, names and transactions stay.`,
+      consentEnded: 'The bank\'s consent has ended: Kontor cannot fetch new data. Renew it; nothing you have is lost.',
+      accessEnds: (days) => `Without a sync, access ends ${days === 0 ? 'today' : `in ${days === 1 ? '1 day' : `${days} days`}`}. Sync to keep it.`,
+      accessLost: 'Access was lost after 90 days without a sync. Link the bank again through finX.',
+    },
     transactionsCount: (n) => (n === 1 ? '1 transaction' : `${n.toLocaleString('en-GB')} transactions`),
     bankCalls: (name) => `Bank: ${name}`,
     hiddenTag: 'Hidden',
@@ -236,7 +249,6 @@ export const en: Messages = {
     renew: 'Renew consent',
     renewHint: 'Your bank asks you to confirm; accounts, names and every transaction stay.',
     renewFinx: 'finX renews a consent only in its own window: link this bank again through finX.',
-    expiredTodo: 'Renew the consent to see new data. Nothing you have is lost.',
     history: 'Sync history',
     remove: 'Remove…',
     removeTitle: (bank) => `Remove ${bank}?`,
@@ -378,6 +390,9 @@ export const en: Messages = {
     syncTitle: (bank) => `Sync ${bank}`,
     syncDoneTitle: 'Synced',
     syncDoneBody: (bank) => `${bank} is up to date.`,
+    renewTitle: (bank) => `Renew consent: ${bank}`,
+    renewDoneTitle: 'Consent renewed',
+    renewDoneBody: (bank) => `${bank} gave a new consent. Your accounts, names and transactions stayed as they were.`,
     syncFailedTitle: 'The sync did not finish',
     tryAgain: 'Try again',
     otherBank: 'Choose another bank',

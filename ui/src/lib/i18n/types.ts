@@ -143,7 +143,7 @@ export interface Messages {
     reportReady: string;
     openReport: string;
     manageConnection: (bank: string) => string;
-    duplicateTitle: (account: string) => string;
+    duplicateTitle: (accounts: string[]) => string;
     duplicateBody: (kept: string, copy: string) => string;
     keepIn: (bank: string) => string;
     duplicateTag: string;
@@ -166,6 +166,15 @@ export interface Messages {
     neverSynced: string;
     outcome: Record<SyncOutcome, string>;
     accountsLabel: string;
+    storedLabel: string;
+    stored: (accounts: number, transactions: number) => string;
+    interfaceName: (iface: string) => string;
+    warnings: {
+      consentEnds: (days: number) => string;
+      consentEnded: string;
+      accessEnds: (days: number) => string;
+      accessLost: string;
+    };
     transactionsCount: (n: number) => string;
     bankCalls: (name: string) => string;
     hiddenTag: string;
@@ -182,7 +191,6 @@ export interface Messages {
     renew: string;
     renewHint: string;
     renewFinx: string;
-    expiredTodo: string;
     history: string;
     remove: string;
     removeTitle: (bank: string) => string;
@@ -303,6 +311,9 @@ export interface Messages {
     syncTitle: (bank: string) => string;
     syncDoneTitle: string;
     syncDoneBody: (bank: string) => string;
+    renewTitle: (bank: string) => string;
+    renewDoneTitle: string;
+    renewDoneBody: (bank: string) => string;
     syncFailedTitle: string;
     tryAgain: string;
     otherBank: string;

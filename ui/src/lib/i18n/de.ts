@@ -350,6 +350,11 @@ export const de: Messages = {
     notAvailable: 'Über diesen Dienst nicht verbindbar',
     credentialsTitle: (bank) => `Bei ${bank} anmelden`,
     credentialsIntro: 'Verwenden Sie Ihre Onlinebanking-Zugangsdaten. Sie gehen über den Bankdienst direkt an Ihre Bank und werden von Kontor nicht gespeichert.',
+    coreLoginWords: {
+      'Online banking ID': 'Onlinebanking-ID',
+      'finX has not kept your bank login; enter it for this sync.':
+        'finX hat Ihre Bankanmeldung nicht gespeichert; geben Sie sie für diese Aktualisierung ein.',
+    },
     required: 'Bitte ausfüllen.',
     signIn: 'Anmelden',
     procedureTitle: 'Wie möchten Sie bestätigen?',

@@ -350,6 +350,10 @@ export const en: Messages = {
     notAvailable: 'Cannot be linked through this service',
     credentialsTitle: (bank) => `Sign in to ${bank}`,
     credentialsIntro: 'Use your online banking login. It goes to your bank through the banking service and is never stored by Kontor.',
+    coreLoginWords: {
+      'Online banking ID': 'Online banking ID',
+      'finX has not kept your bank login; enter it for this sync.': 'finX has not kept your bank login; enter it for this sync.',
+    },
     required: 'This field is required.',
     signIn: 'Sign in',
     procedureTitle: 'How do you want to confirm?',

@@ -275,6 +275,11 @@ export interface Messages {
     notAvailable: string;
     credentialsTitle: (bank: string) => string;
     credentialsIntro: string;
+    /**
+     * Words the core sends for finX's own login fields and hint (api/finx.rs `LOGIN_ID_LABEL`, the
+     * sync's `login_hint`), in the user's language; a bank's own labels are shown as the bank words them.
+     */
+    coreLoginWords: Record<string, string>;
     required: string;
     signIn: string;
     procedureTitle: string;

@@ -1,3 +1,4 @@
+import { ibanWithCheckDigits } from '../format/iban';
 import type {
   AccountSummary,
   BankSearchHit,
@@ -112,7 +113,7 @@ function bank(id: string, name: string, n: number, props: { redirect?: boolean; 
         redirect: props.redirect ?? false,
         decoupled: props.decoupled ?? false,
         detailed_consent: props.consent ?? false,
-        login_hint: props.consent ? 'Test-IBANs: DE02280003000000000001, DE02280003000000000002' : null,
+        login_hint: props.consent ? 'Test-IBANs: DE12280003000000000001, DE82280003000000000002' : null,
         health: 100,
       },
     ],
@@ -425,7 +426,7 @@ export class FakeLinking {
       connection_id: connection.id,
       bank_name: flow.bank.name,
       name,
-      iban: `DE0228000${n}000000000${suffix}`,
+      iban: ibanWithCheckDigits('DE', `28000${n}00000000000${suffix}`),
       account_type: type,
       currency: 'EUR',
       balance_booked: balance,

@@ -376,6 +376,7 @@ export const de: Messages = {
     ibanLabel: (n) => `IBAN ${n}`,
     addIban: 'Weitere IBAN hinzufügen',
     removeIban: 'Entfernen',
+    ibanChecksum: 'Diese IBAN enthält einen Tippfehler: Die Prüfziffern passen nicht. Vergleichen Sie sie mit Ihrem Kontoauszug.',
     ibanInvalid: 'Das sieht nicht wie eine IBAN aus.',
     chooseOne: 'Wählen Sie mindestens ein Konto.',
     working: {

@@ -375,6 +375,7 @@ export const en: Messages = {
     ibanLabel: (n) => `IBAN ${n}`,
     addIban: 'Add another IBAN',
     removeIban: 'Remove',
+    ibanChecksum: 'This IBAN has a typo: its check digits do not match. Compare it with your bank statement.',
     ibanInvalid: 'This does not look like an IBAN.',
     chooseOne: 'Choose at least one account.',
     working: {

@@ -301,6 +301,7 @@ export interface Messages {
     ibanLabel: (n: number) => string;
     addIban: string;
     removeIban: string;
+    ibanChecksum: string;
     ibanInvalid: string;
     chooseOne: string;
     working: Record<WorkStep, string>;

@@ -344,6 +344,9 @@ async fn removing_a_connection_deletes_it_at_the_bank_and_every_row_in_the_vault
     assert_eq!(removed.accounts, 3);
     assert_eq!(removed.transactions, detail.transaction_count);
     assert!(removed.deleted_at_provider);
+    assert!(removed.secrets_removed, "the provider's last connection takes its user along");
+    let user_secret = format!("provider-user:{}", env.config_id);
+    assert!(matches!(env.keyring.get(&user_secret), Ok(None)), "the finAPI user's password left the keyring");
     for table in ["connections", "accounts", "transactions", "transactions_fts", "balances", "sync_journal"] {
         assert_eq!(env.count(&format!("SELECT count(*) FROM {table}"))?, 0, "{table}");
     }
@@ -351,8 +354,9 @@ async fn removing_a_connection_deletes_it_at_the_bank_and_every_row_in_the_vault
     let again = env.kontor.remove_connection(&id).await.err().map(|e| e.code);
     assert_eq!(again, Some(ErrorCode::NotFound));
 
-    // The bank forgot it too: the same login links again instead of ENTITY_EXISTS.
+    // The bank forgot it too: the same login links again (with a new finAPI user) instead of ENTITY_EXISTS.
     let relinked = env.link("demo_no_msa").await?;
     assert_ne!(relinked, id);
+    assert!(matches!(env.keyring.get(&user_secret), Ok(Some(_))), "a new user for the new link");
     Ok(())
 }

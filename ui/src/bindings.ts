@@ -114,7 +114,12 @@ export type RemovedConnection = { accounts: number, transactions: number,
 /**
  * Whether the provider deleted it too (finAPI); finX keeps nothing Kontor could delete per bank.
  */
-deleted_at_provider: boolean, };
+deleted_at_provider: boolean, 
+/**
+ * Whether it was the provider's last connection, so Kontor also deleted its provider user and
+ * removed that user's password from the OS keyring (finAPI), or dropped the finX grant.
+ */
+secrets_removed: boolean, };
 
 export type BookingStatus = "booked" | "pending";
 

@@ -8,6 +8,8 @@
 //!   with the SCA it needs; the new end date comes from the provider.
 //! - Removing deletes at the provider first where its API allows (finAPI); only when that worked (or
 //!   the provider no longer knows the connection) are the vault rows deleted, in one transaction.
+//!   Kontor keeps no secret per connection; the provider's last connection takes the provider user
+//!   with it (finAPI: `DELETE /users`, and its password leaves the OS keyring; finX: the refresh token).
 //! - An IBAN held by two visible accounts (a one-time import of a bank another connection holds)
 //!   counts once in the total: the account of an ongoing connection wins, else the older one. The
 //!   user settles it by keeping one; the others are hidden, never deleted.
@@ -108,6 +110,9 @@ pub struct RemovedConnection {
     pub transactions: u64,
     /// Whether the provider deleted it too (finAPI); finX keeps nothing Kontor could delete per bank.
     pub deleted_at_provider: bool,
+    /// Whether it was the provider's last connection, so Kontor also deleted its provider user and
+    /// removed that user's password from the OS keyring (finAPI), or dropped the finX grant.
+    pub secrets_removed: bool,
 }
 
 fn compact_iban(iban: &str) -> String {
@@ -314,8 +319,8 @@ impl Kontor {
         let connection = self
             .with_store(|s| s.connection(&id))?
             .ok_or_else(|| KontorError::not_found("This connection does not exist."))?;
-        let once = connection.interface.as_deref() == Some(super::finx::ONETIME_INTERFACE);
-        let deleted_at_provider = match self.backend(&connection.provider_config_id).await? {
+        let backend = self.backend(&connection.provider_config_id).await?;
+        let deleted_at_provider = match &backend {
             Backend::Finapi(client) => match client.delete_connection(&connection.provider_connection_id).await {
                 Ok(()) => true,
                 Err(e) if e.code == ErrorCode::NotFound => false,
@@ -331,20 +336,35 @@ impl Kontor {
             },
             Backend::Finx(_) => false,
         };
-        let removed = self.with_store(|s| {
+        let ongoing = connection.interface.as_deref() == Some(super::finx::ONGOING_INTERFACE);
+        let (removed, grant_dropped, last_of_provider) = self.with_store(|s| {
             let removed = s.remove_connection(&id)?;
-            let grant_unused = !once
-                && !s.connections()?.iter().any(|c| {
-                    c.provider_config_id == connection.provider_config_id
-                        && c.interface.as_deref() == Some(super::finx::ONGOING_INTERFACE)
-                });
-            if grant_unused && connection.interface.as_deref() == Some(super::finx::ONGOING_INTERFACE) {
+            let left = s.connections()?;
+            let mine = |c: &&crate::domain::Connection| c.provider_config_id == connection.provider_config_id;
+            let grant_unused =
+                !left.iter().filter(mine).any(|c| c.interface.as_deref() == Some(super::finx::ONGOING_INTERFACE));
+            let grant_dropped = ongoing && grant_unused;
+            if grant_dropped {
                 s.delete_provider_session(&connection.provider_config_id, super::finx::TOKEN_SCOPE)?;
             }
-            Ok(removed)
+            Ok((removed, grant_dropped, !left.iter().any(|c| mine(&c))))
         })?;
+        let mut secrets_removed = grant_dropped;
+        if let (Backend::Finapi(client), true) = (&backend, last_of_provider) {
+            // The user holds nothing any more: delete it at finAPI and forget its password.
+            if let Err(e) = client.delete_user().await {
+                tracing::warn!(code = ?e.code, "the finAPI user could not be deleted: {}", e.message);
+            }
+            self.forget_finapi_user(&connection.provider_config_id)?;
+            secrets_removed = true;
+        }
         tracing::info!(accounts = removed.accounts, transactions = removed.transactions, "connection removed");
-        Ok(RemovedConnection { accounts: removed.accounts, transactions: removed.transactions, deleted_at_provider })
+        Ok(RemovedConnection {
+            accounts: removed.accounts,
+            transactions: removed.transactions,
+            deleted_at_provider,
+            secrets_removed,
+        })
     }
 
     /// Renews a connection's consent while keeping the connection, its accounts and history.

@@ -541,7 +541,7 @@ export class FakeBackend implements Backend {
       this.state.connections = this.state.connections.filter((c) => c.id !== connectionId);
       this.state.accounts = this.state.accounts.filter((a) => a.connection_id !== connectionId);
       this.state.history = this.state.history.filter((h) => h.connection_id !== connectionId);
-      return { accounts: accounts.length, transactions: accounts.length * 120, deleted_at_provider: true };
+      return { accounts: accounts.length, transactions: accounts.length * 120, deleted_at_provider: true, secrets_removed: this.state.connections.length === 0 };
     });
   }
 

@@ -672,6 +672,12 @@ impl FinapiClient {
         self.delete(&format!("/bankConnections/{id}")).await
     }
 
+    /// `DELETE /users`: the finAPI user with everything it holds (refused with 423 while a connection
+    /// of it is busy).
+    pub async fn delete_user(&self) -> Result<()> {
+        self.delete("/users").await
+    }
+
     /// `DELETE /bankConnections/{id}/aisConsent`: ends the connection's consent; the next update asks
     /// the bank for a new one (with SCA).
     pub async fn delete_consent(&self, provider_connection_id: &str) -> Result<()> {

@@ -260,6 +260,7 @@ export const de: Messages = {
     removing: 'Wird entfernt…',
     removed: (bank, accounts, transactions) =>
       `${bank} wurde entfernt: ${accounts === 1 ? '1 Konto' : `${accounts} Konten`} und ${transactions === 1 ? '1 Umsatz' : `${transactions} Umsätze`}.`,
+    removedSecrets: 'Es war die letzte Bank dieses Anbieters: Kontor hat auch den Zugang dort gelöscht und aus dem Schlüsselbund entfernt.',
     historyTitle: 'Aktualisierungsverlauf',
     historyOf: (bank) => `Aktualisierungsverlauf von ${bank}`,
     historyAll: 'Alle zeigen',

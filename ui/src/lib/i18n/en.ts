@@ -260,6 +260,7 @@ export const en: Messages = {
     removing: 'Removing…',
     removed: (bank, accounts, transactions) =>
       `${bank} was removed: ${accounts === 1 ? '1 account' : `${accounts} accounts`} and ${transactions === 1 ? '1 transaction' : `${transactions} transactions`}.`,
+    removedSecrets: 'It was the last bank of this provider, so Kontor also deleted its login there and removed it from the system keyring.',
     historyTitle: 'Sync history',
     historyOf: (bank) => `Sync history of ${bank}`,
     historyAll: 'Show all',

@@ -200,6 +200,7 @@ export interface Messages {
     removeConfirm: string;
     removing: string;
     removed: (bank: string, accounts: number, transactions: number) => string;
+    removedSecrets: string;
     historyTitle: string;
     historyOf: (bank: string) => string;
     historyAll: string;

@@ -601,7 +601,7 @@ export const de: Messages = {
     CredentialsRejected: 'Die Bank hat Ihre Anmeldedaten abgelehnt.',
     CredentialsRequired: 'Die Bank benötigt Ihre Anmeldedaten erneut.',
     TanRejected: 'Die Bank hat die TAN abgelehnt.',
-    ConsentExpired: 'Ihr Bankzugriff ist abgelaufen und muss erneuert werden.',
+    ConsentExpired: 'Die Zustimmung Ihrer Bank ist abgelaufen. Erneuern Sie sie unter Verbindungen (Zustimmung erneuern); Konten und Umsätze bleiben erhalten.',
     ResourceBusy: 'Ein anderer Vorgang läuft noch.',
     NotSupported: 'Ihre Bank unterstützt das nicht.',
     PsuIpRequired: 'Für diesen Abruf verlangt die Bank Ihre Anwesenheit.',

@@ -600,7 +600,7 @@ export const en: Messages = {
     CredentialsRejected: 'The bank rejected your sign-in details.',
     CredentialsRequired: 'The bank needs your sign-in details again.',
     TanRejected: 'The bank rejected the TAN.',
-    ConsentExpired: 'Your bank access has expired and needs to be renewed.',
+    ConsentExpired: 'Your bank consent has ended. Renew it under Connections (Renew consent); your accounts and transactions stay.',
     ResourceBusy: 'Another operation is still running.',
     NotSupported: 'Your bank does not support this.',
     PsuIpRequired: 'The bank requires you to be present for this update.',

@@ -360,3 +360,56 @@ async fn removing_a_connection_deletes_it_at_the_bank_and_every_row_in_the_vault
     assert!(matches!(env.keyring.get(&user_secret), Ok(Some(_))), "a new user for the new link");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_connection_the_bank_already_forgot_is_still_removed_from_the_vault() -> TestResult {
+    let env = env(90).await?;
+    let id = env.link("demo_no_msa").await?;
+    let provider_connection = env
+        .kontor
+        .with_store(|s| s.connection(&ConnectionId::from(id.as_str())))
+        .map_err(fail("connection"))?
+        .ok_or("no connection")?
+        .provider_connection_id;
+
+    // Behind Kontor's back: Kontor's finAPI user deletes the connection at the bank.
+    let config = kontor_core::domain::ProviderConfigId::from(env.config_id.as_str());
+    let user: serde_json::Value = env
+        .kontor
+        .with_store(|s| s.provider_session(&config, "finapi-user"))
+        .map_err(fail("user"))?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .ok_or("no finAPI user")?;
+    let password =
+        env.keyring.get(&format!("provider-user:{}", env.config_id)).map_err(fail("keyring"))?.ok_or("no password")?;
+    let http = reqwest::Client::new();
+    let base = env.bank.base_url();
+    let token: serde_json::Value = http
+        .post(format!("{base}/api/v2/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "kontor-demo-v2"),
+            ("client_secret", DEMO_CLIENT_SECRET),
+            ("username", user["id"].as_str().unwrap_or_default()),
+            ("password", password.expose().as_str()),
+        ])
+        .send()
+        .await
+        .map_err(fail("token"))?
+        .json()
+        .await
+        .map_err(fail("token json"))?;
+    let deleted = http
+        .delete(format!("{base}/api/v2/bankConnections/{provider_connection}"))
+        .bearer_auth(token["access_token"].as_str().unwrap_or_default())
+        .send()
+        .await
+        .map_err(fail("delete at the bank"))?;
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+
+    let removed = env.kontor.remove_connection(&id).await.map_err(fail("remove"))?;
+    assert!(!removed.deleted_at_provider, "the bank no longer knew it: {removed:?}");
+    assert_eq!(removed.accounts, 3);
+    assert_eq!(env.count("SELECT count(*) FROM transactions")?, 0);
+    Ok(())
+}

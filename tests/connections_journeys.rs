@@ -413,3 +413,60 @@ async fn a_connection_the_bank_already_forgot_is_still_removed_from_the_vault() 
     assert_eq!(env.count("SELECT count(*) FROM transactions")?, 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_refused_iban_asks_for_the_ibans_again_with_the_banks_words() -> TestResult {
+    let env = env(90).await?;
+    let catalog = kontor_sandbox::finapi::banks::catalog(DemoBankConfig::for_tests().seed);
+    let ibans_of = |bank: u64| {
+        catalog
+            .get(bank)
+            .map(|b| kontor_sandbox::data::generate_login_ibans(1, &b.identity(), "demo"))
+            .unwrap_or_default()
+    };
+    let foreign = ibans_of(280001).into_iter().next().ok_or("no IBAN at the test bank")?;
+    let start = StartLink {
+        provider_config_id: env.config_id.clone(),
+        bank_id: "280003".into(),
+        interface: None,
+        callback_url: None,
+    };
+    let mut update = env.kontor.start_link(start).await.map_err(fail("start_link"))?;
+    let mut refused = false;
+    let mut asked_again = false;
+    for _ in 0..10 {
+        let FlowUpdate::NeedsInput { flow_id, request, error } = update.clone() else { break };
+        let answer = match (request, refused) {
+            (UserRequest::EnterCredentials { .. }, true) => {
+                return Err("a refused IBAN went back to the login instead of the IBAN step".into());
+            }
+            (UserRequest::EnterCredentials { fields, .. }, false) => UserAnswer::Credentials {
+                values: fields
+                    .iter()
+                    .map(|f| LoginValue { label: f.label.clone(), value: SecretString::new("demo".into()) })
+                    .collect(),
+            },
+            (UserRequest::SelectAccounts { .. }, false) => {
+                refused = true;
+                UserAnswer::Accounts { ibans: vec![foreign.clone()] }
+            }
+            (UserRequest::SelectAccounts { .. }, true) => {
+                let error = error.ok_or("the IBAN step came back without the bank's words")?;
+                assert_eq!(error.code, ErrorCode::InvalidInput);
+                assert!(error.bank_message.as_deref().is_some_and(|m| m.contains(&foreign)), "{error:?}");
+                asked_again = true;
+                UserAnswer::Accounts { ibans: ibans_of(280003) }
+            }
+            _ => break,
+        };
+        update = env.kontor.answer(&flow_id, answer).await.map_err(fail("answer"))?;
+        if asked_again {
+            break;
+        }
+    }
+    assert!(asked_again, "the IBAN step was not asked again: {update:?}");
+    assert!(refused, "the bank never asked for IBANs");
+    let done = env.drive(update, "demo").await?;
+    assert!(matches!(done, FlowUpdate::Done { .. }), "{done:?}");
+    Ok(())
+}

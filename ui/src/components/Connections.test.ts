@@ -126,4 +126,16 @@ describe('the connections screen', () => {
     expect(backend.state.hidden).toEqual([original.id]);
     expect((await backend.overview()).totals).toEqual(single.totals);
   });
+
+  it('offers the renewal where a sync failed for an ended consent', async () => {
+    const { backend, user } = start({ connections: DEMO_CONNECTIONS });
+    backend.failNext('syncConnection', { code: 'ConsentExpired', message: 'ended' });
+    const groups = await screen.findAllByTestId('bank-group');
+    await user.click(within(groups[0] as HTMLElement).getByTestId('sync-connection'));
+    const notice = await screen.findByTestId('overview-notice');
+    expect(notice).toHaveTextContent(en.errors.ConsentExpired);
+    await user.click(within(notice).getByTestId('notice-renew'));
+    expect(await screen.findByTestId('connections')).toBeInTheDocument();
+    expect(await screen.findAllByTestId('connection-card')).toHaveLength(DEMO_CONNECTIONS.length);
+  });
 });

@@ -35,7 +35,7 @@ type CallbackHandler = (result: CallbackResult) => boolean | void;
 /** A message on the overview about something that finished in the background. */
 export type OverviewNotice =
   | { kind: 'sync-done'; bank: string; added: number }
-  | { kind: 'sync-failed'; bank: string; error: KontorError }
+  | { kind: 'sync-failed'; bank: string; error: KontorError; connectionId?: string }
   | { kind: 'callback-linked'; bank: string }
   | { kind: 'callback-refused'; error: KontorError }
   | { kind: 'report-ready'; reportId: string };
@@ -380,7 +380,7 @@ export class AppStore {
         if (update.status === 'done') {
           notices.push({ kind: 'sync-done', bank: update.connection.bank_name, added: update.added });
         } else if (update.status === 'failed') {
-          notices.push({ kind: 'sync-failed', bank: bankOf(fallback), error: update.error });
+          notices.push({ kind: 'sync-failed', bank: bankOf(fallback), error: update.error, connectionId: fallback });
         } else if (update.status === 'needs_input' && !this.resumeFlow) {
           // The bank wants the user (e.g. a TAN): continue in the link dialog.
           this.resumeFlow = { update, bankName: bankOf(fallback), renew };
@@ -389,7 +389,7 @@ export class AppStore {
       });
       this.notices = notices;
     } catch (err) {
-      this.notices = [{ kind: 'sync-failed', bank: bankOf(connectionId), error: toKontorError(err) }];
+      this.notices = [{ kind: 'sync-failed', bank: bankOf(connectionId), error: toKontorError(err), connectionId }];
     } finally {
       const { [key]: _done, ...rest } = this.syncing;
       this.syncing = rest;

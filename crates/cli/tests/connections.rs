@@ -89,6 +89,9 @@ fn result<'a>(line: &'a Value, kind: &str) -> &'a Value {
 fn renew_history_names_and_remove_from_the_command_line() {
     let fixture = Fixture::new();
     let mut kontor = fixture.play(&["link", "--bank", "280001"]);
+    let login = kontor.request("enter_credentials");
+    assert_eq!(login["request"]["bank_name"], "finAPI Test Bank", "{login}");
+    kontor.credentials("demo", "demo");
     let linked = Fixture::answer_until_result(&mut kontor);
     let connection = result(&linked, "linked")["connection"]["id"].as_str().unwrap_or_default().to_owned();
     assert_eq!(kontor.finish("connections-link").0.code(), Some(0));

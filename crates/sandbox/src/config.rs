@@ -53,12 +53,6 @@ pub struct DemoBankConfig {
     /// Whether updates of a connection go through the same multi-step authentication as the import
     /// (default false: updates run on the stored consent without SCA).
     pub sca_on_update: bool,
-    /// How many days the consent of an import lasts. Short consents let a client see one near its
-    /// end: the app and the CLI read `KONTOR_DEMO_IMPORT_CONSENT_DAYS`
-    /// ([`DemoBankConfig::with_environment`]), `kontor-sandbox` has `--import-consent-days`. A renewal
-    /// (an update after the consent was ended) gets [`DEFAULT_CONSENT_DAYS`], as finAPI's usual
-    /// recurring consent.
-    pub import_consent_days: i64,
     /// The bank's "today" (the end of the generated history). `None`: the local date at start-up.
     pub today: Option<NaiveDate>,
     /// Where the bank keeps its users, connections (with accounts, bookings and update counters) and tokens
@@ -67,6 +61,12 @@ pub struct DemoBankConfig {
     pub state_file: Option<PathBuf>,
     /// The finX face: code/token lifetimes, consent, sync pacing (`crate::finx::FinxConfig`).
     pub finx: crate::finx::FinxConfig,
+    /// How many days the consent of an import lasts. Short consents let a client see one near its
+    /// end: the app and the CLI read `KONTOR_DEMO_IMPORT_CONSENT_DAYS`
+    /// ([`DemoBankConfig::with_environment`]), `kontor-sandbox` has `--import-consent-days`. A renewal
+    /// (an update after the consent was ended) gets [`DEFAULT_CONSENT_DAYS`], as finAPI's usual
+    /// recurring consent.
+    pub import_consent_days: i64,
 }
 
 impl Default for DemoBankConfig {
@@ -86,10 +86,10 @@ impl Default for DemoBankConfig {
             download_lasts: Duration::from_secs(20),
             bulk_transactions_per_account: 0,
             sca_on_update: false,
-            import_consent_days: DEFAULT_CONSENT_DAYS,
             today: None,
             state_file: None,
             finx: crate::finx::FinxConfig::default(),
+            import_consent_days: DEFAULT_CONSENT_DAYS,
         }
     }
 }

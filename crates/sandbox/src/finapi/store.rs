@@ -247,11 +247,11 @@ pub struct ConnectionRecord {
     pub busy_until: Option<std::time::Instant>,
     pub last_manual_update: UpdateOutcome,
     pub consent_expires_at: DateTime<Utc>,
+    pub max_days_for_download: u32,
     /// The client ended the consent (`DELETE …/aisConsent`): `aisConsent.status` is `NOT_PRESENT` and the
     /// next update needs SCA, which brings a new consent.
     #[serde(default)]
     pub consent_revoked: bool,
-    pub max_days_for_download: u32,
 }
 
 impl ConnectionRecord {
@@ -391,9 +391,9 @@ impl Store {
                 in_progress_reads_left: new.in_progress_reads,
                 busy_until: Some(std::time::Instant::now() + new.download_lasts),
                 last_manual_update: UpdateOutcome { timestamp: now },
-                consent_expires_at: now + chrono::Duration::days(crate::config::DEFAULT_CONSENT_DAYS),
-                consent_revoked: false,
+                consent_expires_at: now + chrono::Duration::days(90),
                 max_days_for_download: new.max_days_for_download,
+                consent_revoked: false,
             },
         );
         id

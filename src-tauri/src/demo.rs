@@ -43,7 +43,10 @@ impl DemoBankHost {
         }
         let mut bank = self.bank.lock().await;
         if bank.is_none() {
-            let config = DemoBankConfig { state_file: Some(self.state_file.clone()), ..Default::default() };
+            let config = DemoBankConfig {
+                state_file: Some(self.state_file.clone()),
+                ..DemoBankConfig::default().with_environment()
+            };
             match DemoBank::start(config).await {
                 Ok(running) => {
                     tracing::info!("Demo Bank listening on {}", running.base_url());

@@ -78,6 +78,7 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(kontor.clone())
         .manage(deep_link::Inbox::default())
         .manage(demo_bank)
@@ -110,6 +111,15 @@ pub fn run() {
             commands::link::sync_connection,
             commands::link::sync_all,
             commands::link::open_in_browser,
+            commands::connections::connections,
+            commands::connections::rename_account,
+            commands::connections::set_account_hidden,
+            commands::connections::reorder_accounts,
+            commands::connections::keep_account,
+            commands::connections::sync_history,
+            commands::connections::remove_connection,
+            commands::connections::renew_consent,
+            commands::connections::notify,
         ])
         .setup(move |app| {
             events::install(app.handle(), &kontor);

@@ -141,7 +141,7 @@ describe('overview', () => {
   });
 
   it('shows one total per currency', async () => {
-    const usd = { ...DEMO_ACCOUNTS[0]!, id: 'usd', name: 'USD account', currency: 'USD', balance_booked: '-10.5' };
+    const usd = { ...DEMO_ACCOUNTS[0]!, id: 'usd', name: 'USD account', currency: 'USD', iban: null, balance_booked: '-10.5' };
     start({ firstRun: false, connections: DEMO_CONNECTIONS, accounts: [...DEMO_ACCOUNTS, usd] });
     await screen.findByTestId('totals');
     const totals = screen.getAllByTestId('total');

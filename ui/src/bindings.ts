@@ -31,7 +31,18 @@ export type ThemePreference = "system" | "light" | "dark";
 
 export type Preferences = { language: LanguagePreference, theme: ThemePreference, };
 
-export type AccountSummary = { id: string, connection_id: string, bank_name: string, name: string, iban: string | null, account_type: AccountType, currency: string, balance_booked: string | null, balance_booked_date: string | null, balance_available: string | null, };
+export type AccountSummary = { id: string, connection_id: string, bank_name: string, name: string, iban: string | null, account_type: AccountType, currency: string, balance_booked: string | null, balance_booked_date: string | null, balance_available: string | null, 
+/**
+ * The bank's own name when the user gave the account another (`name` is then the user's).
+ */
+bank_account_name?: string, 
+/**
+ * Another account in the overview with the same IBAN (a one-time import of an account another
+ * connection also holds): this one is left out of the total.
+ */
+duplicate_of?: string, };
+
+export type DeadlineWarning = { "code": "consent_ends", days_left: number, } | { "code": "consent_ended" } | { "code": "access_ends", days_left: number, } | { "code": "access_lost" };
 
 export type ConnectionSummary = { id: string, bank_name: string, status: ConnectionStatus, consent_expires_at: string | null, last_synced_at: string | null, 
 /**
@@ -44,10 +55,10 @@ consent_days_left?: number,
  */
 access_expires_at?: string, 
 /**
- * A warning for the user, set from [`CONSENT_WARNING_DAYS`] before the consent ends or access
- * is lost for inactivity.
+ * What the user should know about the deadlines, from [`CONSENT_WARNING_DAYS`] before the consent
+ * ends or access is lost for inactivity: codes with parameters, worded by the UI.
  */
-consent_warning?: string, 
+deadline_warnings: Array<DeadlineWarning>, 
 /**
  * `finx_onetime`, `finx_ongoing`, or absent (finAPI).
  */
@@ -56,6 +67,59 @@ access_kind?: string, };
 export type CurrencyTotal = { currency: string, amount: string, };
 
 export type Overview = { accounts: Array<AccountSummary>, totals: Array<CurrencyTotal>, connections: Array<ConnectionSummary>, };
+
+export type SyncWarning = { "code": "account_not_delivered", account_name: string, } | { "code": "withdrawn_removed", count: number, } | { "code": "unknown_account_skipped", count: number, } | { "code": "balance_mismatch", account_id: string, account_name: string, expected: string, reported: string, currency: string, };
+
+export type ConnectionAccount = { id: string, 
+/**
+ * The name shown: the user's, else the bank's.
+ */
+name: string, 
+/**
+ * The bank's name for the account.
+ */
+bank_account_name: string, custom_name: string | null, iban: string | null, account_type: AccountType, currency: string, balance_booked: string | null, hidden: boolean, transaction_count: number, 
+/**
+ * Another visible account with the same IBAN that the total counts instead of this one.
+ */
+duplicate_of: string | null, };
+
+export type SyncOutcome = "running" | "succeeded" | "failed" | "cancelled";
+
+export type SyncEntry = { id: number, connection_id: string | null, 
+/**
+ * The connection's bank, while the connection exists.
+ */
+bank_name: string | null, started_at: string, finished_at: string | null, outcome: SyncOutcome, added: number, updated: number, removed: number, 
+/**
+ * Why it failed; the UI says what to do from the code.
+ */
+error: KontorError | null, warnings: Array<SyncWarning>, };
+
+export type ConnectionDetail = { connection: ConnectionSummary, provider_label: string, provider_kind: ProviderKind, is_demo: boolean, 
+/**
+ * The banking interface (`XS2A`, `FINTS_SERVER`, …, or finX's access kind).
+ */
+interface: string | null, last_sync: SyncEntry | null, accounts: Array<ConnectionAccount>, transaction_count: number, 
+/**
+ * Whether Kontor can renew the consent from here (finAPI).
+ */
+can_renew: boolean, 
+/**
+ * A deadline is near or passed: the UI shows the amber state, a badge and a notification.
+ */
+needs_attention: boolean, };
+
+export type RemovedConnection = { accounts: number, transactions: number, 
+/**
+ * Whether the provider deleted it too (finAPI); finX keeps nothing Kontor could delete per bank.
+ */
+deleted_at_provider: boolean, 
+/**
+ * Whether it was the provider's last connection, so Kontor also deleted its provider user and
+ * removed that user's password from the OS keyring (finAPI), or dropped the finX grant.
+ */
+secrets_removed: boolean, };
 
 export type BookingStatus = "booked" | "pending";
 

@@ -56,6 +56,25 @@ enum Command {
     Connections,
     /// List the accounts with their balances.
     Accounts,
+    /// Name, hide, show or keep an account.
+    #[command(subcommand)]
+    Account(commands::connections::AccountCommand),
+    /// Renew a connection's consent (finAPI): the bank asks to confirm; accounts and history stay.
+    Renew(commands::flows::RenewArgs),
+    /// Remove a connection: at the provider where it can, and its accounts and transactions from Kontor.
+    Remove {
+        /// The connection id from `kontor connections`.
+        connection_id: String,
+        /// Really remove it (without: print what would be removed and exit 2).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The sync history, newest first: every sync's outcome, changes and errors.
+    History {
+        /// Only this connection's syncs.
+        #[arg(long, value_name = "CONNECTION_ID")]
+        connection: Option<String>,
+    },
     /// List transactions, newest first, with filters; prints the count and sum of the filtered set.
     Transactions(commands::data::TransactionsArgs),
     /// Export the transactions the filters match as CSV or JSON.
@@ -147,6 +166,10 @@ fn run_async(command: Command, globals: &Globals) -> Result<(), CommandFailure> 
             Command::Sync(args) => commands::flows::sync(args, globals).await,
             Command::Connections => commands::data::connections(globals),
             Command::Accounts => commands::data::accounts(globals),
+            Command::Account(command) => commands::connections::account(command, globals),
+            Command::Renew(args) => commands::flows::renew(args, globals).await,
+            Command::Remove { connection_id, yes } => commands::connections::remove(&connection_id, yes, globals).await,
+            Command::History { connection } => commands::connections::history(connection.as_deref(), globals),
             Command::Transactions(args) => commands::data::transactions(args, globals),
             Command::Export(args) => commands::data::export(args, globals),
             Command::Dev(command) => commands::dev::run(command, globals),

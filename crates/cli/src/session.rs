@@ -73,7 +73,8 @@ impl Session {
                 // The bank's users and connections survive between commands, so `kontor sync` finds what
                 // `kontor link` made (the same file the desktop app uses).
                 let state_file = self.kontor.data_dir().join("demo-bank.json");
-                let config = DemoBankConfig { state_file: Some(state_file), ..DemoBankConfig::default() };
+                let config =
+                    DemoBankConfig { state_file: Some(state_file), ..DemoBankConfig::default().with_environment() };
                 let bank = DemoBank::start(config).await.map_err(|err| {
                     KontorError::new(ErrorCode::ProviderUnavailable, format!("The Demo Bank could not start: {err}"))
                 })?;

@@ -12,6 +12,9 @@ pub const DEFAULT_CLIENT_ID: &str = "kontor-demo";
 /// The demo client's default secret.
 pub const DEFAULT_CLIENT_SECRET: &str = "kontor-demo-secret";
 
+/// The environment variable that shortens (or lengthens) the Demo Bank's finAPI consents.
+pub const IMPORT_CONSENT_DAYS_ENV: &str = "KONTOR_DEMO_IMPORT_CONSENT_DAYS";
+
 /// Configuration of one Demo Bank instance. `Default` gives the interactive settings (the ones the desktop app
 /// and the `kontor-sandbox` binary use); [`DemoBankConfig::for_tests`] gives fast ones.
 #[derive(Debug, Clone)]
@@ -60,6 +63,11 @@ pub struct DemoBankConfig {
     pub state_file: Option<PathBuf>,
     /// The finX face: code/token lifetimes, consent, sync pacing (`crate::finx::FinxConfig`).
     pub finx: crate::finx::FinxConfig,
+    /// How many days the consent of an import lasts, if not [`Self::consent_lifetime`]. Short consents
+    /// let a client see one near its end: the app and the CLI read `KONTOR_DEMO_IMPORT_CONSENT_DAYS`
+    /// ([`DemoBankConfig::with_environment`]), `kontor-sandbox` has `--import-consent-days`. A renewal
+    /// (an update after the consent was ended or ran out) gets [`Self::consent_lifetime`].
+    pub import_consent_days: Option<i64>,
 }
 
 impl Default for DemoBankConfig {
@@ -83,11 +91,19 @@ impl Default for DemoBankConfig {
             today: None,
             state_file: None,
             finx: crate::finx::FinxConfig::default(),
+            import_consent_days: None,
         }
     }
 }
 
 impl DemoBankConfig {
+    /// Takes the settings the environment may override: [`IMPORT_CONSENT_DAYS_ENV`] (whole days,
+    /// at least 1; anything else is ignored).
+    pub fn with_environment(self) -> Self {
+        let days = std::env::var(IMPORT_CONSENT_DAYS_ENV).ok().and_then(|v| v.trim().parse::<i64>().ok());
+        Self { import_consent_days: days.filter(|d| *d >= 1).or(self.import_consent_days), ..self }
+    }
+
     /// Fast settings for tests: no decoupled poll interval, no `IN_PROGRESS` reads, a fixed `today`
     /// (2025-06-15) so the data does not change with the calendar.
     pub fn for_tests() -> Self {

@@ -48,7 +48,7 @@ use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DemoBankConfig};
+pub use config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DemoBankConfig, IMPORT_CONSENT_DAYS_ENV};
 pub use faults::{FaultPlan, FaultPlanPatch, FaultSwitch};
 pub use finapi::ApiVersion;
 pub use finapi::banks::{CONSENT_BANK, DECOUPLED_BANK, DEMO_TAN, REDIRECT_BANK, TEST_BANK};

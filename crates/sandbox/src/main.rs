@@ -40,6 +40,9 @@ struct Args {
     /// Updates need SCA like imports.
     #[arg(long)]
     sca_on_update: bool,
+    /// Days the consent of a finAPI import lasts (renewals get 90); default 90, or KONTOR_DEMO_IMPORT_CONSENT_DAYS.
+    #[arg(long)]
+    import_consent_days: Option<i64>,
     /// The bank's "today" (YYYY-MM-DD); default: the local date.
     #[arg(long)]
     today: Option<chrono::NaiveDate>,
@@ -58,6 +61,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("v2") => Some(ApiVersion::V2),
         Some(other) => return Err(format!("--api-version must be v1 or v2, not {other}").into()),
     };
+    let defaults = DemoBankConfig::default().with_environment();
+    let import_consent_days = match args.import_consent_days {
+        Some(days) if days < 1 => return Err("--import-consent-days must be at least 1".into()),
+        Some(days) => Some(days),
+        None => defaults.import_consent_days,
+    };
     let config = DemoBankConfig {
         port: args.port,
         seed: args.seed,
@@ -69,8 +78,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         download_in_progress_reads: args.download_reads,
         bulk_transactions_per_account: args.bulk_transactions,
         sca_on_update: args.sca_on_update,
+        import_consent_days,
         today: args.today,
-        ..DemoBankConfig::default()
+        ..defaults
     };
     let bank = DemoBank::start(config).await?;
     {

@@ -1,6 +1,7 @@
 //! Tauri commands: each delegates to `kontor_core::api` in one line.
 
 pub mod callbacks;
+pub mod connections;
 pub mod link;
 pub mod overview;
 pub mod transactions;

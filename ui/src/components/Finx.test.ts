@@ -156,10 +156,10 @@ describe('consent warnings on the overview', () => {
     expect(await screen.findByTestId('consent-warning')).toHaveTextContent(de.overview.consentEndsIn(12));
   });
 
-  it('computes the days from the access expiry, and a quiet line without a warning', () => {
+  it('words the core\'s deadline codes, and a quiet line without a warning', () => {
     const now = new Date('2026-05-01T12:00:00Z');
-    const base: ConnectionSummary = { id: 'c', bank_name: 'B', status: 'active', consent_expires_at: null, last_synced_at: null };
-    const soon = { ...base, access_kind: 'finx_ongoing', access_expires_at: '2026-05-13T13:00:00Z', consent_warning: 'x' };
+    const base: ConnectionSummary = { id: 'c', bank_name: 'B', status: 'active', consent_expires_at: null, last_synced_at: null, deadline_warnings: [] };
+    const soon = { ...base, access_kind: 'finx_ongoing', access_expires_at: '2026-05-13T13:00:00Z', deadline_warnings: [{ code: 'access_ends' as const, days_left: 12 }] };
     expect(connectionDeadline(soon, en.overview, 'en-GB', now).warning).toBe('Access ends in 12 days — renew by syncing');
     const later = { ...base, access_kind: 'finx_ongoing', access_expires_at: '2026-07-30T12:00:00Z' };
     expect(connectionDeadline(later, en.overview, 'en-GB', now)).toEqual({
@@ -167,7 +167,7 @@ describe('consent warnings on the overview', () => {
       warning: null,
       info: en.overview.accessUntil('30 Jul 2026'),
     });
-    const lost = { ...base, access_expires_at: '2026-04-01T12:00:00Z', consent_warning: 'x' };
+    const lost = { ...base, access_expires_at: '2026-04-01T12:00:00Z', deadline_warnings: [{ code: 'access_lost' as const }] };
     expect(connectionDeadline(lost, en.overview, 'en-GB', now).warning).toBe(en.overview.accessLost);
   });
 });

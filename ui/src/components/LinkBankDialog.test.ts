@@ -170,7 +170,7 @@ describe('LinkBankDialog', () => {
   it('asks for the IBANs when the bank wants them', async () => {
     const { user } = await openDialog();
     await pickBank(user, 'finAPI Test Consent Bank');
-    expect(await screen.findByTestId('login-hint')).toHaveTextContent('DE02280003000000000001');
+    expect(await screen.findByTestId('login-hint')).toHaveTextContent('DE12280003000000000001');
     await signIn(user);
     const step = await screen.findByTestId('step-accounts');
     const iban = within(step).getByTestId('iban-input');
@@ -178,7 +178,14 @@ describe('LinkBankDialog', () => {
     await user.type(iban, 'not an iban{Enter}');
     expect(within(step).getByRole('alert')).toHaveTextContent(en.linkBank.ibanInvalid);
     await user.clear(iban);
-    await user.type(iban, 'DE02 2800 0300 0000 0000 01{Enter}');
+    await user.type(iban, 'DE13 2800 0300 0000 0000 01');
+    expect(within(step).getByTestId('iban-checksum-error')).toHaveTextContent(en.linkBank.ibanChecksum);
+    expect(iban).toHaveAttribute('aria-invalid', 'true');
+    expect(within(step).getByTestId('accounts-hint')).toHaveTextContent('DE12280003000000000001');
+    await user.clear(iban);
+    await user.type(iban, 'DE12 2800 0300 0000 0000 01');
+    expect(within(step).queryByTestId('iban-checksum-error')).not.toBeInTheDocument();
+    await user.type(iban, '{Enter}');
     await user.type(within(await screen.findByTestId('step-tan')).getByRole('textbox'), `${FAKE_TAN}{Enter}`);
     expect(await screen.findByTestId('link-done')).toBeInTheDocument();
   });

@@ -112,6 +112,7 @@ fn report(kind: &str, finished: &Finished, json: bool) -> Result<(), CommandFail
     let verb = match kind {
         "linked" => "Linked",
         "synced" => "Synced",
+        "renewed" => "Renewed the consent of",
         _ => "Finished",
     };
     print_text(&format!(
@@ -286,4 +287,26 @@ pub async fn cancel(flow_id: &str, globals: &Globals) -> Result<(), CommandFailu
             }
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct RenewArgs {
+    /// The connection whose consent to renew (an id from `kontor connections`).
+    #[arg(value_name = "CONNECTION_ID")]
+    connection: String,
+    /// Where the bank sends the browser back (default: a loopback listener of this process).
+    #[arg(long, value_name = "URL")]
+    callback_url: Option<String>,
+}
+
+/// Renews a connection's consent: the same conversation as a sync that needs the bank.
+pub async fn renew(args: RenewArgs, globals: &Globals) -> Result<(), CommandFailure> {
+    let (session, mut conversation) = prepare(globals, args.callback_url, false).await?;
+    let outcome = async {
+        let first = session.kontor.renew_consent(&args.connection).await?;
+        conversation.play(&session.kontor, first).await
+    }
+    .await;
+    session.close().await;
+    report("renewed", &outcome?, globals.json)
 }

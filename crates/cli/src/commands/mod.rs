@@ -5,6 +5,7 @@
 //! command writes to stderr or exits by itself. In `--json` mode the failure is one
 //! `{"type":"error","code":…,"message":…}` line on stdout instead of a sentence on stderr.
 
+pub mod connections;
 pub mod data;
 pub mod dev;
 pub mod flows;

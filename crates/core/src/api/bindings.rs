@@ -38,9 +38,16 @@ pub fn typescript() -> String {
     decl::<super::preferences::ThemePreference>(&cfg, &mut out);
     decl::<super::preferences::Preferences>(&cfg, &mut out);
     decl::<dto::AccountSummary>(&cfg, &mut out);
+    decl::<dto::DeadlineWarning>(&cfg, &mut out);
     decl::<dto::ConnectionSummary>(&cfg, &mut out);
     decl::<dto::CurrencyTotal>(&cfg, &mut out);
     decl::<dto::Overview>(&cfg, &mut out);
+    decl::<crate::domain::SyncWarning>(&cfg, &mut out);
+    decl::<super::connections::ConnectionAccount>(&cfg, &mut out);
+    decl::<super::connections::SyncOutcome>(&cfg, &mut out);
+    decl::<super::connections::SyncEntry>(&cfg, &mut out);
+    decl::<super::connections::ConnectionDetail>(&cfg, &mut out);
+    decl::<super::connections::RemovedConnection>(&cfg, &mut out);
     decl::<BookingStatus>(&cfg, &mut out);
     decl::<Direction>(&cfg, &mut out);
     decl::<dto::TransactionQuery>(&cfg, &mut out);

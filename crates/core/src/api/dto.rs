@@ -88,6 +88,15 @@ pub struct AccountSummary {
     pub balance_booked: Option<String>,
     pub balance_booked_date: Option<String>,
     pub balance_available: Option<String>,
+    /// The bank's own name when the user gave the account another (`name` is then the user's).
+    #[serde(default)]
+    #[ts(optional)]
+    pub bank_account_name: Option<String>,
+    /// Another account in the overview with the same IBAN (a one-time import of an account another
+    /// connection also holds): this one is left out of the total.
+    #[serde(default)]
+    #[ts(optional)]
+    pub duplicate_of: Option<String>,
 }
 
 impl AccountSummary {
@@ -103,6 +112,8 @@ impl AccountSummary {
             balance_booked: account.balance_booked.map(|m| m.amount.to_string()),
             balance_booked_date: account.balance_booked_date.map(|d| d.to_string()),
             balance_available: account.balance_available.map(|m| m.amount.to_string()),
+            bank_account_name: None,
+            duplicate_of: None,
         }
     }
 }
@@ -123,15 +134,34 @@ pub struct ConnectionSummary {
     #[serde(default)]
     #[ts(optional)]
     pub access_expires_at: Option<String>,
-    /// A warning for the user, set from [`CONSENT_WARNING_DAYS`] before the consent ends or access
-    /// is lost for inactivity.
+    /// What the user should know about the deadlines, from [`CONSENT_WARNING_DAYS`] before the consent
+    /// ends or access is lost for inactivity: codes with parameters, worded by the UI.
     #[serde(default)]
-    #[ts(optional)]
-    pub consent_warning: Option<String>,
+    pub deadline_warnings: Vec<DeadlineWarning>,
     /// `finx_onetime`, `finx_ongoing`, or absent (finAPI).
     #[serde(default)]
     #[ts(optional)]
     pub access_kind: Option<String>,
+}
+
+/// A deadline of a connection the user should act on; the UI words each in the user's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum DeadlineWarning {
+    /// The bank's consent ends in `days_left` days: renew it before then.
+    ConsentEnds {
+        #[ts(type = "number")]
+        days_left: i64,
+    },
+    /// The bank's consent has ended: renew it to see new data.
+    ConsentEnded,
+    /// finX ongoing access is lost in `days_left` days without a sync (90 idle days).
+    AccessEnds {
+        #[ts(type = "number")]
+        days_left: i64,
+    },
+    /// finX ongoing access was lost after 90 days without a sync.
+    AccessLost,
 }
 
 /// How many days ahead Kontor warns that a consent ends or an access is lost for inactivity.
@@ -152,7 +182,7 @@ impl ConnectionSummary {
             last_synced_at: c.last_synced_at.map(|t| t.to_rfc3339()),
             consent_days_left: None,
             access_expires_at: None,
-            consent_warning: None,
+            deadline_warnings: Vec::new(),
             access_kind,
         }
     }
@@ -171,22 +201,20 @@ impl ConnectionSummary {
         let mut warnings = Vec::new();
         if let Some(left) = self.consent_days_left {
             if left < 0 {
-                warnings.push("The bank's consent has ended: link the bank again to see new data.".to_owned());
+                warnings.push(DeadlineWarning::ConsentEnded);
             } else if left <= CONSENT_WARNING_DAYS {
-                warnings.push(format!("The bank's consent ends in {left} days: link the bank again before then."));
+                warnings.push(DeadlineWarning::ConsentEnds { days_left: left });
             }
         }
         if let Some(at) = access_expires_at {
             let left = days(at);
             if left < 0 {
-                warnings.push("Access was lost after 90 days without a sync: link the bank again.".to_owned());
+                warnings.push(DeadlineWarning::AccessLost);
             } else if left <= CONSENT_WARNING_DAYS {
-                warnings.push(format!(
-                    "Without a sync, access to this bank is lost in {left} days (finX ends it after 90 idle days). Sync to keep it."
-                ));
+                warnings.push(DeadlineWarning::AccessEnds { days_left: left });
             }
         }
-        self.consent_warning = (!warnings.is_empty()).then(|| warnings.join(" "));
+        self.deadline_warnings = warnings;
         self
     }
 }

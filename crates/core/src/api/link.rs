@@ -1015,3 +1015,13 @@ impl Kontor {
         })
     }
 }
+
+impl Kontor {
+    /// Forgets the finAPI user of a configuration: its password in the OS keyring, its row in the
+    /// vault and the cached client; the next link creates a new user.
+    pub(super) fn forget_finapi_user(&self, config: &ProviderConfigId) -> Result<()> {
+        let _ = self.keyring().delete(&user_secret_name(config));
+        self.link_runtime().providers.lock().unwrap_or_else(PoisonError::into_inner).remove(config);
+        self.with_store(|s| s.delete_provider_session(config, USER_SCOPE))
+    }
+}

@@ -6,6 +6,7 @@
 //! mutex that is never held across an `.await`.
 
 pub mod bindings;
+pub mod connections;
 pub mod dto;
 pub mod finx;
 pub mod link;
@@ -178,21 +179,29 @@ impl Kontor {
         }
     }
 
+    /// Balances of the accounts the user did not hide, grouped by connection (see [`connections`]
+    /// for names, order and duplicates); the total counts an account held by two connections once.
     pub fn overview(&self) -> Result<Overview> {
         let now = self.clock.now();
         self.with_store(|store| {
             let connections = store.connections()?;
-            let accounts = store.accounts()?;
+            let accounts = connections::visible_accounts(store.accounts_with_choices()?, &connections);
             let mut totals: BTreeMap<Currency, Decimal> = BTreeMap::new();
             let bank_of = |id: &crate::domain::ConnectionId| {
                 connections.iter().find(|c| &c.id == id).map(|c| c.bank_name.clone()).unwrap_or_default()
             };
             let mut summaries = Vec::with_capacity(accounts.len());
-            for account in &accounts {
-                if let Some(balance) = account.balance_booked {
+            for (choices, duplicate_of) in &accounts {
+                let account = &choices.account;
+                if let (Some(balance), None) = (account.balance_booked, duplicate_of) {
                     *totals.entry(balance.currency).or_default() += balance.amount;
                 }
-                summaries.push(AccountSummary::from_domain(account, bank_of(&account.connection_id)));
+                let mut summary = AccountSummary::from_domain(account, bank_of(&account.connection_id));
+                if let Some(name) = &choices.custom_name {
+                    summary.bank_account_name = Some(std::mem::replace(&mut summary.name, name.clone()));
+                }
+                summary.duplicate_of = duplicate_of.as_ref().map(ToString::to_string);
+                summaries.push(summary);
             }
             Ok(Overview {
                 accounts: summaries,

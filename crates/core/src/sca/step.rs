@@ -390,6 +390,16 @@ fn call_failed(flow: Flow, call: CallKind, error: KontorError, now: DateTime<Utc
 /// the state to go back to and the error to show with it.
 fn ask_again(flow: &Flow, call: CallKind, error: &KontorError) -> Option<(ScaState, KontorError)> {
     match (call, error.code) {
+        (CallKind::Initial, ErrorCode::CredentialsRejected)
+            if refuses_a_sent_iban(flow, error) && flow.rejected_logins + 1 < super::state::MAX_REJECTED_LOGINS =>
+        {
+            let mut again = KontorError::new(
+                ErrorCode::InvalidInput,
+                "The bank does not know one of these accounts under your login. Check the IBANs and enter them again.",
+            );
+            again.bank_message = error.bank_message.clone();
+            Some((ScaState::AwaitingAccounts, again))
+        }
         (CallKind::Tan, ErrorCode::TanRejected) if flow.wrong_tans + 1 < super::state::MAX_WRONG_TANS => {
             let state = flow.tan_request.clone().filter(|s| matches!(s, ScaState::AwaitingTan { .. }))?;
             let mut again = KontorError::new(
@@ -413,6 +423,21 @@ fn ask_again(flow: &Flow, call: CallKind, error: &KontorError) -> Option<(ScaSta
         }
         _ => None,
     }
+}
+
+/// Whether a refused login is the bank refusing an account the user named (detailed consent): its
+/// text names one of the IBANs sent. Then the IBAN step is asked again, not the login.
+fn refuses_a_sent_iban(flow: &Flow, error: &KontorError) -> bool {
+    let text: String = [error.bank_message.as_deref(), Some(error.message.as_str())]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    flow.ask_ibans && flow.ibans.iter().any(|iban| text.contains(iban.as_str()))
 }
 
 /// A 510 after `call`: move to the state that asks the user for the one answer.

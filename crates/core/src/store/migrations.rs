@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_income_reports.sql"),
     include_str!("migrations/0003_transaction_search.sql"),
     include_str!("migrations/0004_sync_engine.sql"),
+    include_str!("migrations/0005_account_preferences.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

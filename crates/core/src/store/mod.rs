@@ -21,6 +21,7 @@
 //!   triggers, in the transaction of every write.
 //! - Secrets (client secrets, PINs) are never stored here; they live in the OS keyring.
 
+pub mod connection_control;
 pub mod migrations;
 mod open;
 pub mod queries;

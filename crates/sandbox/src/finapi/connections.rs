@@ -336,7 +336,10 @@ fn import_into(
         },
         now,
     );
-    let connection = store.connections.get(&id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
+    let connection = store.connections.get_mut(&id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
+    if let Some(days) = state.config.import_consent_days {
+        connection.consent_expires_at = now + chrono::Duration::days(days);
+    }
     Ok(Reply::created(wire::connection(version, connection, bank, true)))
 }
 
@@ -442,7 +445,10 @@ fn update_connection(
     if state.store().connections.get(&id).is_some_and(|c| c.is_busy()) {
         return Err(locked());
     }
-    if known.consent_expired && !known.renewal_requested {
+    // A consent the client ended (DELETE aisConsent) is renewed by the next update, with login and SCA. One
+    // that ran out is refused once with INVALID_CONSENT (the client learns why); the next update renews it.
+    let consent_revoked = state.store().connections.get(&id).is_some_and(|c| c.consent_revoked);
+    if known.consent_expired && !known.renewal_requested && !consent_revoked {
         if let Some(connection) = state.store().connection_of(user, id) {
             connection.consent_renewal_requested = true;
         }
@@ -451,7 +457,7 @@ fn update_connection(
             "Die Zustimmung (Consent) für den Kontozugriff ist abgelaufen. Bitte erteilen Sie eine neue Zustimmung.",
         ));
     }
-    let renew_consent = known.consent_expired;
+    let renew_consent = known.consent_expired || consent_revoked;
     // The bank logs in when it has to: FinTS always, XS2A only to give (or renew) a consent with SCA.
     let bank_login = known.interface == BankingInterface::FintsServer || state.config.sca_on_update || renew_consent;
     if bank_login {
@@ -491,6 +497,7 @@ fn update_connection(
         connection.consent_expires_at =
             now + chrono::Duration::from_std(state.config.consent_lifetime).unwrap_or(chrono::Duration::days(90));
         connection.consent_renewal_requested = false;
+        connection.consent_revoked = false;
     }
     apply_update(connection, state.config.seed, state.today, now);
     connection.start_download(state.config.download_in_progress_reads, state.config.download_lasts);

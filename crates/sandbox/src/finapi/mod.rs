@@ -23,7 +23,7 @@ use std::fmt;
 
 use axum::Extension;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::state::SharedState;
@@ -54,6 +54,7 @@ fn versioned_routes() -> Router<SharedState> {
         .route("/bankConnections/import", post(connections::import))
         .route("/bankConnections/update", post(connections::update))
         .route("/bankConnections/{id}", get(routes::get_connection).delete(routes::delete_connection))
+        .route("/bankConnections/{id}/aisConsent", delete(routes::delete_consent))
         .route("/accounts", get(routes::list_accounts))
         .route("/accounts/{id}", get(routes::get_account))
         .route("/transactions", get(routes::list_transactions))

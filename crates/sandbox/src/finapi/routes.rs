@@ -511,6 +511,31 @@ pub async fn delete_connection(
     finish(&context, result)
 }
 
+/// `DELETE /bankConnections/{id}/aisConsent`: ends the connection's consent (423 while it is busy).
+pub async fn delete_consent(
+    context: RequestContext,
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let result = authorize(&state, &headers, context.version).and_then(|grant| {
+        let user = require_user(&grant)?;
+        let id = id.parse::<u64>().map_err(|_| ApiError::not_found("Bank connection", &id))?;
+        let mut store = state.store();
+        let connection = store.connection_of(&user, id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
+        if connection.is_busy() {
+            return Err(ApiError::business(
+                StatusCode::LOCKED,
+                "LOCKED",
+                format!("Bank connection {id} is currently being updated; try again later."),
+            ));
+        }
+        connection.consent_revoked = true;
+        Ok(Reply::ok(Value::Null))
+    });
+    finish(&context, result)
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Accounts
 

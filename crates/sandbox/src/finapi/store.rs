@@ -252,6 +252,10 @@ pub struct ConnectionRecord {
     #[serde(default)]
     pub consent_renewal_requested: bool,
     pub max_days_for_download: u32,
+    /// The client ended the consent (`DELETE …/aisConsent`): `aisConsent.status` is `NOT_PRESENT` and the
+    /// next update needs SCA, which brings a new consent.
+    #[serde(default)]
+    pub consent_revoked: bool,
 }
 
 impl ConnectionRecord {
@@ -397,6 +401,7 @@ impl Store {
                     + chrono::Duration::from_std(new.consent_lifetime).unwrap_or(chrono::Duration::days(90)),
                 consent_renewal_requested: false,
                 max_days_for_download: new.max_days_for_download,
+                consent_revoked: false,
             },
         );
         id

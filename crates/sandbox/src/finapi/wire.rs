@@ -219,7 +219,11 @@ pub fn connection(version: ApiVersion, connection: &ConnectionRecord, bank_data:
             json!({"label": label, "value": value.as_ref().map(|v| if secret { "XXXXX".to_owned() } else { v.clone() })})
         })
         .collect();
-    let mut consent = json!({"status": "PRESENT", "expiresAt": timestamp(version, connection.consent_expires_at)});
+    let mut consent = if connection.consent_revoked {
+        json!({"status": "NOT_PRESENT", "expiresAt": null})
+    } else {
+        json!({"status": "PRESENT", "expiresAt": timestamp(version, connection.consent_expires_at)})
+    };
     if version == ApiVersion::V2 {
         insert(&mut consent, "supportsImportNewAccounts", Value::Bool(true));
     }

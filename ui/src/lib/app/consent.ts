@@ -1,4 +1,4 @@
-import type { ConnectionSummary } from '../../bindings';
+import type { ConnectionSummary, DeadlineWarning } from '../../bindings';
 import type { Messages } from '../i18n/types';
 
 /** Days ahead the core starts warning (`CONSENT_WARNING_DAYS` in crates/core/src/api/dto.rs). */
@@ -10,7 +10,7 @@ const DAY_MS = 86_400_000;
 export interface ConnectionDeadline {
   /** A one-time finX import: nothing to sync, no deadline. */
   once: boolean;
-  /** The amber warning (the core set `consent_warning`), in the user's language. */
+  /** The amber warning (the core's `deadline_warnings`), in the user's language. */
   warning: string | null;
   /** The quiet line with the date, when there is no warning. */
   info: string | null;
@@ -22,7 +22,7 @@ function whole(days: number): number {
 
 /**
  * The consent end (the bank's, ~180 days) and the finX inactivity deadline (90 days without a
- * sync) as the overview shows them. The core decides *whether* to warn (`consent_warning`); the UI
+ * sync) as the overview shows them. The core decides *whether* to warn (`deadline_warnings`); the UI
  * words it from the dates, so it reads in the user's language.
  */
 export function connectionDeadline(
@@ -44,15 +44,8 @@ export function connectionDeadline(
       : daysUntil(connection.consent_expires_at);
   const day = (iso: string) => new Intl.DateTimeFormat(intl, { dateStyle: 'medium' }).format(new Date(iso));
 
-  if (connection.consent_warning) {
-    const parts: string[] = [];
-    if (consentDays !== null && consentDays <= CONSENT_WARNING_DAYS) {
-      parts.push(consentDays < 0 ? t.consentEnded : t.consentEndsIn(consentDays));
-    }
-    if (accessDays !== null && accessDays <= CONSENT_WARNING_DAYS) {
-      parts.push(accessDays < 0 ? t.accessLost : t.accessEndsIn(accessDays));
-    }
-    return { once: false, warning: parts.length > 0 ? parts.join(' · ') : connection.consent_warning, info: null };
+  if (connection.deadline_warnings.length > 0) {
+    return { once: false, warning: deadlineWarningText(connection.deadline_warnings, t), info: null };
   }
   if (connection.access_expires_at && accessDays !== null) {
     return { once: false, warning: null, info: t.accessUntil(day(connection.access_expires_at)) };
@@ -61,4 +54,27 @@ export function connectionDeadline(
     return { once: false, warning: null, info: t.consentUntil(day(connection.consent_expires_at)) };
   }
   return { once: false, warning: null, info: null };
+}
+
+/** The core's deadline warnings (codes with parameters) in the user's language, one line. */
+export function deadlineWarningText(warnings: DeadlineWarning[], t: Messages['overview']): string {
+  return warnings
+    .map((w) => {
+      switch (w.code) {
+        case 'consent_ends':
+          return t.consentEndsIn(w.days_left);
+        case 'consent_ended':
+          return t.consentEnded;
+        case 'access_ends':
+          return t.accessEndsIn(w.days_left);
+        case 'access_lost':
+          return t.accessLost;
+      }
+    })
+    .join(' · ');
+}
+
+/** Connections whose consent or access needs the user soon (the sidebar badge counts them). */
+export function needingAttention(connections: ConnectionSummary[]): ConnectionSummary[] {
+  return connections.filter((c) => c.deadline_warnings.length > 0);
 }

@@ -1,4 +1,7 @@
 import type {
+  ConnectionDetail,
+  RemovedConnection,
+  SyncEntry,
   Preferences,
   AppStatus,
   FlowUpdate,
@@ -25,14 +28,14 @@ export type Loadable<T> =
 export type DialogKind = 'link-bank';
 
 /** The page shown next to the sidebar once the vault is open. */
-export type View = 'overview' | 'transactions' | 'account' | 'reports' | 'settings';
+export type View = 'overview' | 'transactions' | 'account' | 'connections' | 'reports' | 'settings';
 
 type CallbackHandler = (result: CallbackResult) => boolean | void;
 
 /** A message on the overview about something that finished in the background. */
 export type OverviewNotice =
   | { kind: 'sync-done'; bank: string; added: number }
-  | { kind: 'sync-failed'; bank: string; error: KontorError }
+  | { kind: 'sync-failed'; bank: string; error: KontorError; connectionId?: string }
   | { kind: 'callback-linked'; bank: string }
   | { kind: 'callback-refused'; error: KontorError }
   | { kind: 'report-ready'; reportId: string };
@@ -55,7 +58,7 @@ export class AppStore {
   /** The open dialog, if any. */
   dialog = $state<DialogKind | null>(null);
   /** A flow to continue in the link dialog (a sync that needs the user). */
-  resumeFlow = $state<{ update: FlowUpdate; bankName: string } | null>(null);
+  resumeFlow = $state<{ update: FlowUpdate; bankName: string; renew?: boolean } | null>(null);
   /** Syncs running, by connection id (`*` for "sync all"). */
   syncing = $state<Record<string, SyncProgress>>({});
   notices = $state<OverviewNotice[]>([]);
@@ -71,6 +74,13 @@ export class AppStore {
   accountId = $state<string | null>(null);
   /** What the link dialog was opened for. */
   linkIntent = $state<LinkIntent>('link');
+  /** The connections screen: every connection with its consent, accounts and last sync. */
+  connections = $state<Loadable<ConnectionDetail[]>>({ state: 'idle' });
+  /** The sync history shown on the connections screen: one connection's, or all (`null`). */
+  history = $state<Loadable<SyncEntry[]>>({ state: 'idle' });
+  historyConnectionId = $state<string | null>(null);
+  /** The connection the connections screen scrolls to (opened from a bank group). */
+  focusConnectionId = $state<string | null>(null);
 
   readonly backend: Backend;
   /** Not reactive on purpose: handlers are plumbing, not state to render. */
@@ -182,7 +192,12 @@ export class AppStore {
   closeDialog(linked = false, reportId: string | null = null): void {
     this.dialog = null;
     this.resumeFlow = null;
-    if (linked) {
+    if (this.view === 'connections') {
+      // a renewal or a sync that asked for the bank: the screen shows its outcome
+      void this.loadOverview();
+      void this.loadConnections();
+      void this.loadHistory(this.historyConnectionId);
+    } else if (linked) {
       this.view = 'overview';
       void this.loadOverview();
     }
@@ -198,7 +213,11 @@ export class AppStore {
 
   navigate(view: View): void {
     this.view = view;
-    if (view === 'reports') {
+    if (view === 'connections') {
+      this.focusConnectionId = null;
+      void this.loadConnections();
+      void this.loadHistory(null);
+    } else if (view === 'reports') {
       this.selectedReportId = null;
       void this.loadReports();
     } else if (view === 'settings') {
@@ -206,6 +225,96 @@ export class AppStore {
     } else {
       void this.loadOverview();
     }
+  }
+
+  /** The connections screen, scrolled to one connection when given (from its bank group). */
+  openConnections(connectionId: string | null = null): void {
+    this.view = 'connections';
+    this.focusConnectionId = connectionId;
+    void this.loadConnections();
+    void this.loadHistory(connectionId);
+  }
+
+  async loadConnections(): Promise<void> {
+    if (this.connections.state !== 'ready') this.connections = { state: 'loading' };
+    try {
+      this.connections = { state: 'ready', data: await this.backend.connections() };
+    } catch (err) {
+      this.connections = { state: 'error', error: toKontorError(err) };
+    }
+  }
+
+  /** The sync history of one connection, or of all (`null`). */
+  async loadHistory(connectionId: string | null): Promise<void> {
+    this.historyConnectionId = connectionId;
+    if (this.history.state !== 'ready') this.history = { state: 'loading' };
+    try {
+      const entries = await this.backend.syncHistory(connectionId ?? undefined);
+      if (this.historyConnectionId === connectionId) this.history = { state: 'ready', data: entries };
+    } catch (err) {
+      this.history = { state: 'error', error: toKontorError(err) };
+    }
+  }
+
+  /** Reloads what shows accounts after a change to them. */
+  private async refreshAccounts(): Promise<void> {
+    await Promise.all([this.loadOverview(), this.view === 'connections' ? this.loadConnections() : Promise.resolve()]);
+  }
+
+  /** Runs one change to connections or accounts; resolves with the error to show, or null. */
+  private async change(body: () => Promise<unknown>): Promise<KontorError | null> {
+    try {
+      await body();
+      return null;
+    } catch (err) {
+      return toKontorError(err);
+    } finally {
+      await this.refreshAccounts();
+    }
+  }
+
+  renameAccount(accountId: string, name: string | null): Promise<KontorError | null> {
+    return this.change(() => this.backend.renameAccount(accountId, name));
+  }
+
+  setAccountHidden(accountId: string, hidden: boolean): Promise<KontorError | null> {
+    return this.change(() => this.backend.setAccountHidden(accountId, hidden));
+  }
+
+  /** Moves an account one place up (`-1`) or down (`1`) within its connection. */
+  moveAccount(connectionId: string, accountId: string, delta: -1 | 1): Promise<KontorError | null> {
+    const detail = this.connections.state === 'ready' ? this.connections.data.find((c) => c.connection.id === connectionId) : undefined;
+    const ids = detail?.accounts.map((a) => a.id) ?? [];
+    const from = ids.indexOf(accountId);
+    const to = from + delta;
+    if (from < 0 || to < 0 || to >= ids.length) return Promise.resolve(null);
+    [ids[from], ids[to]] = [ids[to] as string, ids[from] as string];
+    return this.change(() => this.backend.reorderAccounts(connectionId, ids));
+  }
+
+  keepAccount(accountId: string): Promise<KontorError | null> {
+    return this.change(() => this.backend.keepAccount(accountId));
+  }
+
+  /** Removes a connection; resolves with what was removed, or the error to show. */
+  async removeConnection(connectionId: string): Promise<RemovedConnection | KontorError> {
+    let outcome: RemovedConnection | KontorError;
+    try {
+      outcome = await this.backend.removeConnection(connectionId);
+    } catch (err) {
+      outcome = toKontorError(err);
+    }
+    await this.refreshAccounts();
+    if (this.historyConnectionId === connectionId) await this.loadHistory(null);
+    return outcome;
+  }
+
+  /**
+   * Renews a connection's consent: the bank's SCA continues in the sync dialog; the outcome shows as
+   * a notice like a sync's.
+   */
+  async renew(connectionId: string): Promise<void> {
+    await this.sync(connectionId, true);
   }
 
   async loadReports(): Promise<void> {
@@ -246,7 +355,7 @@ export class AppStore {
   }
 
   /** Syncs one connection, or all (`connectionId` omitted), reporting progress in `syncing`. */
-  async sync(connectionId?: string): Promise<void> {
+  async sync(connectionId?: string, renew = false): Promise<void> {
     const key = connectionId ?? '*';
     if (this.syncing[key] || this.syncing['*']) return;
     this.syncing = { ...this.syncing, [key]: { step: null } };
@@ -259,7 +368,11 @@ export class AppStore {
       (this.overview.state === 'ready' && this.overview.data.connections.find((c) => c.id === id)?.bank_name) || '';
     try {
       const updates = connectionId
-        ? [await this.backend.syncConnection(connectionId, onProgress)]
+        ? [
+            renew
+              ? await this.backend.renewConsent(connectionId, onProgress)
+              : await this.backend.syncConnection(connectionId, onProgress),
+          ]
         : await this.backend.syncAll(onProgress);
       const notices: OverviewNotice[] = [];
       updates.forEach((update, i) => {
@@ -267,20 +380,23 @@ export class AppStore {
         if (update.status === 'done') {
           notices.push({ kind: 'sync-done', bank: update.connection.bank_name, added: update.added });
         } else if (update.status === 'failed') {
-          notices.push({ kind: 'sync-failed', bank: bankOf(fallback), error: update.error });
+          notices.push({ kind: 'sync-failed', bank: bankOf(fallback), error: update.error, connectionId: fallback });
         } else if (update.status === 'needs_input' && !this.resumeFlow) {
           // The bank wants the user (e.g. a TAN): continue in the link dialog.
-          this.resumeFlow = { update, bankName: bankOf(fallback) };
+          this.resumeFlow = { update, bankName: bankOf(fallback), renew };
           this.dialog = 'link-bank';
         }
       });
       this.notices = notices;
     } catch (err) {
-      this.notices = [{ kind: 'sync-failed', bank: bankOf(connectionId), error: toKontorError(err) }];
+      this.notices = [{ kind: 'sync-failed', bank: bankOf(connectionId), error: toKontorError(err), connectionId }];
     } finally {
       const { [key]: _done, ...rest } = this.syncing;
       this.syncing = rest;
       await this.loadOverview();
+      if (this.view === 'connections') {
+        await Promise.all([this.loadConnections(), this.loadHistory(this.historyConnectionId)]);
+      }
     }
   }
 

@@ -63,8 +63,8 @@ describe('FakeBackend', () => {
       connections: DEMO_CONNECTIONS,
       accounts: [
         ...DEMO_ACCOUNTS,
-        { ...DEMO_ACCOUNTS[0]!, id: 'usd', currency: 'USD', balance_booked: '0.1' },
-        { ...DEMO_ACCOUNTS[0]!, id: 'usd2', currency: 'USD', balance_booked: '0.2' },
+        { ...DEMO_ACCOUNTS[0]!, id: 'usd', currency: 'USD', iban: null, balance_booked: '0.1' },
+        { ...DEMO_ACCOUNTS[0]!, id: 'usd2', currency: 'USD', iban: null, balance_booked: '0.2' },
       ],
     });
     const overview = await fake.overview();

@@ -1,4 +1,8 @@
 import type {
+  ConnectionAccount,
+  ConnectionDetail,
+  RemovedConnection,
+  SyncEntry,
   Preferences,
   AccountSummary,
   AppStatus,
@@ -68,6 +72,13 @@ export interface FakeState {
   exportPath: string | null;
   /** Files written by `exportTransactions`. */
   exports: { path: string; format: ExportFormat; locale: Locale; content: string }[];
+  /** Accounts the user hid (ids); Kontor's own names by account id (the vault's columns). */
+  hidden: string[];
+  customNames: Record<string, string>;
+  /** The sync journal, newest first. */
+  history: SyncEntry[];
+  /** OS notifications shown. */
+  notifications: { title: string; body: string }[];
 }
 
 export type FakeMethod = Exclude<keyof Backend, 'kind'>;
@@ -97,6 +108,10 @@ export function defaultFakeState(): FakeState {
     transactionCount: 0,
     exportPath: '/home/you/Documents/kontor-transactions',
     exports: [],
+    hidden: [],
+    customNames: {},
+    history: [],
+    notifications: [],
   };
 }
 
@@ -231,9 +246,10 @@ export class FakeBackend implements Backend {
   overview(): Promise<Overview> {
     return this.run('overview', () => {
       this.requireReady();
+      const accounts = this.visibleAccounts();
       const byCurrency = new Map<string, string[]>();
-      for (const account of this.state.accounts) {
-        if (account.balance_booked === null) continue;
+      for (const account of accounts) {
+        if (account.balance_booked === null || account.duplicate_of) continue;
         const list = byCurrency.get(account.currency) ?? [];
         list.push(account.balance_booked);
         byCurrency.set(account.currency, list);
@@ -241,7 +257,25 @@ export class FakeBackend implements Backend {
       const totals: CurrencyTotal[] = [...byCurrency.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([currency, amounts]) => ({ currency, amount: sumDecimals(amounts) }));
-      return structuredClone({ accounts: this.state.accounts, totals, connections: this.state.connections });
+      return structuredClone({ accounts, totals, connections: this.state.connections });
+    });
+  }
+
+  /** The accounts the overview shows: not hidden, with the user's names, duplicates marked (as the core does). */
+  private visibleAccounts(): AccountSummary[] {
+    const visible = this.state.accounts.filter((a) => !this.state.hidden.includes(a.id));
+    const once = (a: AccountSummary) =>
+      this.state.connections.find((c) => c.id === a.connection_id)?.access_kind === 'finx_onetime';
+    const compact = (iban: string | null) => (iban ?? '').replace(/\s+/g, '').toUpperCase();
+    return visible.map((a) => {
+      const custom = this.state.customNames[a.id];
+      const shown: AccountSummary = custom ? { ...a, name: custom, bank_account_name: a.name } : { ...a };
+      const iban = compact(a.iban);
+      const kept = iban
+        ? visible.filter((b) => compact(b.iban) === iban).sort((x, y) => Number(once(x)) - Number(once(y)))[0]
+        : undefined;
+      if (kept && kept.id !== a.id) shown.duplicate_of = kept.id;
+      return shown;
     });
   }
 
@@ -409,6 +443,131 @@ export class FakeBackend implements Backend {
     });
   }
 
+  connections(): Promise<ConnectionDetail[]> {
+    return this.run('connections', () => {
+      this.requireReady();
+      const duplicates = new Map(this.visibleAccounts().map((a) => [a.id, a.duplicate_of ?? null]));
+      return structuredClone(
+        this.state.connections.map((connection): ConnectionDetail => {
+          const accounts: ConnectionAccount[] = this.state.accounts
+            .filter((a) => a.connection_id === connection.id)
+            .map((a) => ({
+              id: a.id,
+              name: this.state.customNames[a.id] ?? a.name,
+              bank_account_name: a.name,
+              custom_name: this.state.customNames[a.id] ?? null,
+              iban: a.iban,
+              account_type: a.account_type,
+              currency: a.currency,
+              balance_booked: a.balance_booked,
+              hidden: this.state.hidden.includes(a.id),
+              transaction_count: 120,
+              duplicate_of: duplicates.get(a.id) ?? null,
+            }));
+          const once = connection.access_kind === 'finx_onetime';
+          return {
+            connection,
+            provider_label: connection.access_kind ? 'Demo Bank (finX)' : 'Demo Bank (offline)',
+            provider_kind: connection.access_kind ? 'finx' : 'finapi',
+            is_demo: true,
+            interface: connection.access_kind ? (once ? 'finx-onetime' : 'finx-ongoing') : 'XS2A',
+            last_sync: this.state.history.find((h) => h.connection_id === connection.id) ?? null,
+            accounts,
+            transaction_count: accounts.reduce((n, a) => n + a.transaction_count, 0),
+            can_renew: !connection.access_kind,
+            needs_attention: connection.deadline_warnings.length > 0,
+          };
+        }),
+      );
+    });
+  }
+
+  renameAccount(accountId: string, name: string | null): Promise<void> {
+    return this.run('renameAccount', () => {
+      this.requireAccount(accountId);
+      const trimmed = name?.trim() ?? '';
+      if (trimmed.length > 80) throw kontorError('InvalidInput', 'An account name can have at most 80 characters.');
+      if (trimmed) this.state.customNames[accountId] = trimmed;
+      else delete this.state.customNames[accountId];
+    });
+  }
+
+  setAccountHidden(accountId: string, hidden: boolean): Promise<void> {
+    return this.run('setAccountHidden', () => {
+      this.requireAccount(accountId);
+      this.state.hidden = this.state.hidden.filter((id) => id !== accountId);
+      if (hidden) this.state.hidden.push(accountId);
+    });
+  }
+
+  reorderAccounts(connectionId: string, ordered: string[]): Promise<void> {
+    return this.run('reorderAccounts', () => {
+      this.requireReady();
+      const held = this.state.accounts.filter((a) => a.connection_id === connectionId);
+      const same = held.length === ordered.length && held.every((a) => ordered.includes(a.id));
+      if (!same || held.length === 0) throw kontorError('InvalidInput', 'List every account of this connection exactly once.');
+      const others = this.state.accounts.filter((a) => a.connection_id !== connectionId);
+      const first = this.state.accounts.findIndex((a) => a.connection_id === connectionId);
+      const sorted = ordered.map((id) => held.find((a) => a.id === id) as AccountSummary);
+      others.splice(first, 0, ...sorted);
+      this.state.accounts = others;
+    });
+  }
+
+  keepAccount(accountId: string): Promise<void> {
+    return this.run('keepAccount', () => {
+      const kept = this.requireAccount(accountId);
+      const iban = (kept.iban ?? '').replace(/\s+/g, '').toUpperCase();
+      if (!iban) throw kontorError('InvalidInput', 'This account has no IBAN to compare.');
+      const others = this.state.accounts.filter((a) => a.id !== accountId && (a.iban ?? '').replace(/\s+/g, '').toUpperCase() === iban);
+      this.state.hidden = [...this.state.hidden.filter((id) => id !== accountId), ...others.map((a) => a.id)];
+    });
+  }
+
+  syncHistory(connectionId?: string): Promise<SyncEntry[]> {
+    return this.run('syncHistory', () => {
+      this.requireReady();
+      return structuredClone(this.state.history.filter((h) => !connectionId || h.connection_id === connectionId));
+    });
+  }
+
+  removeConnection(connectionId: string): Promise<RemovedConnection> {
+    return this.run('removeConnection', () => {
+      this.requireReady();
+      if (!this.state.connections.some((c) => c.id === connectionId)) {
+        throw kontorError('NotFound', 'This connection does not exist.');
+      }
+      const accounts = this.state.accounts.filter((a) => a.connection_id === connectionId);
+      this.state.connections = this.state.connections.filter((c) => c.id !== connectionId);
+      this.state.accounts = this.state.accounts.filter((a) => a.connection_id !== connectionId);
+      this.state.history = this.state.history.filter((h) => h.connection_id !== connectionId);
+      return { accounts: accounts.length, transactions: accounts.length * 120, deleted_at_provider: true, secrets_removed: this.state.connections.length === 0 };
+    });
+  }
+
+  renewConsent(connectionId: string, onProgress?: ProgressHandler): Promise<FlowUpdate> {
+    return this.run('renewConsent', () => {
+      const connection = this.state.connections.find((c) => c.id === connectionId);
+      if (connection?.access_kind) {
+        throw kontorError('NotSupported', 'finX renews a consent only in its own window: link this bank again through finX.');
+      }
+      const update = this.syncOne(connectionId, onProgress);
+      if (connection && update.status === 'done') {
+        connection.consent_expires_at = new Date(Date.now() + 90 * 86_400_000).toISOString();
+        connection.consent_days_left = 90;
+        connection.deadline_warnings = [];
+        return { ...update, connection: structuredClone(connection) };
+      }
+      return update;
+    });
+  }
+
+  notify(title: string, body: string): Promise<void> {
+    return this.run('notify', () => {
+      this.state.notifications.push({ title, body });
+    });
+  }
+
   takeCallbackResults(): Promise<CallbackResult[]> {
     return this.run('takeCallbackResults', () => this.state.inbox.splice(0));
   }
@@ -452,7 +611,27 @@ export class FakeBackend implements Backend {
     if (this.syncNeedsTan.has(connectionId)) return this.linking.startSyncTan(connection);
     onProgress?.({ status: 'working', flow_id: null, step: 'downloading' });
     connection.last_synced_at = new Date().toISOString();
+    this.state.history.unshift({
+      id: this.state.history.length + 1,
+      connection_id: connectionId,
+      bank_name: connection.bank_name,
+      started_at: connection.last_synced_at,
+      finished_at: connection.last_synced_at,
+      outcome: 'succeeded',
+      added: 0,
+      updated: 0,
+      removed: 0,
+      error: null,
+      warnings: [],
+    });
     return { status: 'done', connection: structuredClone(connection), added: 0, updated: 0, warnings: [] };
+  }
+
+  private requireAccount(id: string): AccountSummary {
+    this.requireReady();
+    const account = this.state.accounts.find((a) => a.id === id);
+    if (!account) throw kontorError('NotFound', 'This account does not exist.');
+    return account;
   }
 
   private requireProvider(id: string): void {

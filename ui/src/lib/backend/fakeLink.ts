@@ -1,3 +1,4 @@
+import { ibanWithCheckDigits } from '../format/iban';
 import type {
   AccountSummary,
   BankSearchHit,
@@ -112,7 +113,7 @@ function bank(id: string, name: string, n: number, props: { redirect?: boolean; 
         redirect: props.redirect ?? false,
         decoupled: props.decoupled ?? false,
         detailed_consent: props.consent ?? false,
-        login_hint: props.consent ? 'Test-IBANs: DE02280003000000000001, DE02280003000000000002' : null,
+        login_hint: props.consent ? 'Test-IBANs: DE12280003000000000001, DE82280003000000000002' : null,
         health: 100,
       },
     ],
@@ -427,6 +428,7 @@ export class FakeLinking {
       status: 'active',
       consent_expires_at: null,
       last_synced_at: new Date().toISOString(),
+      deadline_warnings: [],
       ...(flow.finx === 'one_time' ? { access_kind: 'finx_onetime' } : {}),
       ...(flow.finx === 'ongoing' ? { access_kind: 'finx_ongoing', access_expires_at: new Date(Date.now() + 90 * 86_400_000).toISOString() } : {}),
     };
@@ -435,7 +437,7 @@ export class FakeLinking {
       connection_id: connection.id,
       bank_name: flow.bank.name,
       name,
-      iban: `DE0228000${n}000000000${suffix}`,
+      iban: ibanWithCheckDigits('DE', `28000${n}00000000000${suffix}`),
       account_type: type,
       currency: 'EUR',
       balance_booked: balance,

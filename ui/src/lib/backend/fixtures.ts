@@ -10,6 +10,7 @@ export const DEMO_CONNECTIONS: ConnectionSummary[] = [
     status: 'active',
     consent_expires_at: '2027-03-14T09:12:00+00:00',
     last_synced_at: '2026-11-21T07:45:00+00:00',
+    deadline_warnings: [],
   },
   {
     id: 'con-dkb',
@@ -17,6 +18,7 @@ export const DEMO_CONNECTIONS: ConnectionSummary[] = [
     status: 'active',
     consent_expires_at: '2027-02-02T18:30:00+00:00',
     last_synced_at: '2026-11-21T07:46:00+00:00',
+    deadline_warnings: [],
   },
 ];
 
@@ -84,7 +86,7 @@ export function scenario(name: string | null): Partial<FakeState> {
         firstRun: false,
         providers: [FAKE_DEMO_PROVIDER, FAKE_DEMO_FINX_PROVIDER],
         connections: [
-          { ...(DEMO_CONNECTIONS[0] as ConnectionSummary), access_kind: 'finx_ongoing', consent_days_left: 12, consent_warning: 'The bank\'s consent ends in 12 days: link the bank again before then.' },
+          { ...(DEMO_CONNECTIONS[0] as ConnectionSummary), access_kind: 'finx_ongoing', consent_days_left: 12, deadline_warnings: [{ code: 'consent_ends', days_left: 12 }] },
           { ...(DEMO_CONNECTIONS[1] as ConnectionSummary), access_kind: 'finx_onetime' },
         ],
         accounts: DEMO_ACCOUNTS,

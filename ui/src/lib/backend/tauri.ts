@@ -1,6 +1,9 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
+  ConnectionDetail,
+  RemovedConnection,
+  SyncEntry,
   Preferences,
   AppStatus,
   BankSearchHit,
@@ -166,6 +169,42 @@ export class TauriBackend implements Backend {
 
   async openInBrowser(url: string): Promise<void> {
     await this.call('open_in_browser', { url });
+  }
+
+  connections(): Promise<ConnectionDetail[]> {
+    return this.call('connections', {});
+  }
+
+  async renameAccount(accountId: string, name: string | null): Promise<void> {
+    await this.call('rename_account', { accountId, name });
+  }
+
+  async setAccountHidden(accountId: string, hidden: boolean): Promise<void> {
+    await this.call('set_account_hidden', { accountId, hidden });
+  }
+
+  async reorderAccounts(connectionId: string, ordered: string[]): Promise<void> {
+    await this.call('reorder_accounts', { connectionId, ordered });
+  }
+
+  async keepAccount(accountId: string): Promise<void> {
+    await this.call('keep_account', { accountId });
+  }
+
+  syncHistory(connectionId?: string): Promise<SyncEntry[]> {
+    return this.call('sync_history', { connectionId: connectionId ?? null });
+  }
+
+  removeConnection(connectionId: string): Promise<RemovedConnection> {
+    return this.call('remove_connection', { connectionId });
+  }
+
+  renewConsent(connectionId: string, onProgress?: ProgressHandler): Promise<FlowUpdate> {
+    return this.call('renew_consent', { connectionId, onProgress: progress(onProgress) });
+  }
+
+  async notify(title: string, body: string): Promise<void> {
+    await this.call('notify', { title, body });
   }
 
   takeCallbackResults(): Promise<CallbackResult[]> {

@@ -1,4 +1,7 @@
 import type {
+  ConnectionDetail,
+  RemovedConnection,
+  SyncEntry,
   Preferences,
   AppStatus,
   BankSearchHit,
@@ -193,6 +196,26 @@ export interface Backend {
   /** Opens an http(s) URL in the system browser (never in the app window). */
   openInBrowser(url: string): Promise<void>;
 
+  // Connections the user controls
+  /** Every connection with its provider, deadlines, last sync and accounts (hidden ones included). */
+  connections(): Promise<ConnectionDetail[]>;
+  /** Kontor's own name for an account (null or blank: the bank's again). */
+  renameAccount(accountId: string, name: string | null): Promise<void>;
+  /** Hides an account from the overview and the total, or shows it again. */
+  setAccountHidden(accountId: string, hidden: boolean): Promise<void>;
+  /** The order of a connection's accounts: every account id of the connection, each once. */
+  reorderAccounts(connectionId: string, ordered: string[]): Promise<void>;
+  /** Settles a duplicate IBAN: keeps this account, hides the others with its IBAN. */
+  keepAccount(accountId: string): Promise<void>;
+  /** The sync journal, newest first: one connection's, or all. */
+  syncHistory(connectionId?: string): Promise<SyncEntry[]>;
+  /** Removes a connection at the provider (where it can) and from the vault. */
+  removeConnection(connectionId: string): Promise<RemovedConnection>;
+  /** Re-authorises a connection (a new consent), keeping its accounts and history; may ask for SCA. */
+  renewConsent(connectionId: string, onProgress?: ProgressHandler): Promise<FlowUpdate>;
+  /** An OS notification, worded by the UI. */
+  notify(title: string, body: string): Promise<void>;
+
   // finX income reports, stored in the vault (readable offline)
   /** Newest first. */
   incomeReports(): Promise<StoredIncomeReport[]>;
@@ -243,6 +266,15 @@ export interface Commands {
   sync_connection: { args: { connectionId: string; onProgress: ProgressChannel }; result: FlowUpdate };
   sync_all: { args: { onProgress: ProgressChannel }; result: FlowUpdate[] };
   open_in_browser: { args: { url: string }; result: null };
+  connections: { args: Record<string, never>; result: ConnectionDetail[] };
+  rename_account: { args: { accountId: string; name: string | null }; result: null };
+  set_account_hidden: { args: { accountId: string; hidden: boolean }; result: null };
+  reorder_accounts: { args: { connectionId: string; ordered: string[] }; result: null };
+  keep_account: { args: { accountId: string }; result: null };
+  sync_history: { args: { connectionId: string | null }; result: SyncEntry[] };
+  remove_connection: { args: { connectionId: string }; result: RemovedConnection };
+  renew_consent: { args: { connectionId: string; onProgress: ProgressChannel }; result: FlowUpdate };
+  notify: { args: { title: string; body: string }; result: null };
   take_callback_results: { args: Record<string, never>; result: CallbackResult[] };
   paste_callback: { args: { url: string }; result: null };
   transactions: { args: { query: CoreTransactionQuery }; result: CoreTransactionPage };

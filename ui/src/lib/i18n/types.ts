@@ -5,6 +5,7 @@ import type {
   KeyringCause,
   MatchField,
   PendingMatch,
+  SyncOutcome,
   WorkStep,
 } from '../../bindings';
 
@@ -108,6 +109,9 @@ export interface Messages {
     reports: string;
     settings: string;
     transactions: string;
+    connections: string;
+    /** The sidebar badge's label: connections whose consent or access ends soon. */
+    attention: (n: number) => string;
   };
   overview: {
     title: string;
@@ -147,6 +151,76 @@ export interface Messages {
     accessLost: string;
     reportReady: string;
     openReport: string;
+    manageConnection: (bank: string) => string;
+    duplicateTitle: (accounts: string[]) => string;
+    duplicateBody: (kept: string, copy: string) => string;
+    keepIn: (bank: string) => string;
+    duplicateTag: string;
+  };
+  connections: {
+    title: string;
+    intro: string;
+    loading: string;
+    loadFailed: string;
+    none: string;
+    providerLine: (provider: string, iface: string | null) => string;
+    consentLabel: string;
+    consentCountdown: (date: string, days: number) => string;
+    consentEndedOn: (date: string) => string;
+    consentUnknown: string;
+    consentNone: string;
+    accessLabel: string;
+    accessCountdown: (date: string, days: number) => string;
+    lastSyncLabel: string;
+    neverSynced: string;
+    outcome: Record<SyncOutcome, string>;
+    accountsLabel: string;
+    storedLabel: string;
+    stored: (accounts: number, transactions: number) => string;
+    interfaceName: (iface: string) => string;
+    warnings: {
+      consentEnds: (days: number) => string;
+      consentEnded: string;
+      accessEnds: (days: number) => string;
+      accessLost: string;
+    };
+    transactionsCount: (n: number) => string;
+    bankCalls: (name: string) => string;
+    hiddenTag: string;
+    duplicateTag: string;
+    rename: (account: string) => string;
+    nameLabel: string;
+    save: string;
+    cancel: string;
+    hide: (account: string) => string;
+    show: (account: string) => string;
+    moveUp: (account: string) => string;
+    moveDown: (account: string) => string;
+    sync: string;
+    renew: string;
+    renewHint: string;
+    renewFinx: string;
+    history: string;
+    remove: string;
+    removeTitle: (bank: string) => string;
+    removeBody: (accounts: number, transactions: number) => string;
+    removeProvider: string;
+    removeLocalOnly: string;
+    removeConfirm: string;
+    removing: string;
+    removed: (bank: string, accounts: number, transactions: number) => string;
+    removedSecrets: string;
+    historyTitle: string;
+    historyOf: (bank: string) => string;
+    historyAll: string;
+    historyEmpty: string;
+    started: string;
+    duration: (seconds: number) => string;
+    changes: (added: number, updated: number, removed: number) => string;
+    removedConnection: string;
+    notifyTitle: string;
+    notifyBody: (bank: string, days: number) => string;
+    notifyEnded: (bank: string) => string;
   };
   empty: {
     title: string;
@@ -212,6 +286,11 @@ export interface Messages {
     /** The login step's checkbox: let the provider keep the login (finAPI storeSecrets, finX save_secrets). */
     storeSecrets: string;
     credentialsIntro: string;
+    /**
+     * Words the core sends for finX's own login fields and hint (api/finx.rs `LOGIN_ID_LABEL`, the
+     * sync's `login_hint`), in the user's language; a bank's own labels are shown as the bank words them.
+     */
+    coreLoginWords: Record<string, string>;
     required: string;
     signIn: string;
     procedureTitle: string;
@@ -233,6 +312,7 @@ export interface Messages {
     ibanLabel: (n: number) => string;
     addIban: string;
     removeIban: string;
+    ibanChecksum: string;
     ibanInvalid: string;
     chooseOne: string;
     working: Record<WorkStep, string>;
@@ -248,6 +328,9 @@ export interface Messages {
     syncTitle: (bank: string) => string;
     syncDoneTitle: string;
     syncDoneBody: (bank: string) => string;
+    renewTitle: (bank: string) => string;
+    renewDoneTitle: string;
+    renewDoneBody: (bank: string) => string;
     syncFailedTitle: string;
     tryAgain: string;
     otherBank: string;

@@ -688,3 +688,51 @@ impl FinapiClient {
         Ok(out)
     }
 }
+
+/// Removing at finAPI: a bank connection, or only its consent (which makes the next update ask for
+/// SCA and a new consent).
+impl FinapiClient {
+    fn connection_number(provider_connection_id: &str) -> Result<i64> {
+        provider_connection_id
+            .trim()
+            .parse()
+            .map_err(|_| KontorError::invalid_input("That is not a finAPI bank connection id."))
+    }
+
+    async fn delete(&self, path: &str) -> Result<()> {
+        let url = self.api(path);
+        let request = Request {
+            method: &Method::DELETE,
+            url: &url,
+            query: &[],
+            body: None,
+            auth: Auth::User,
+            psu: None,
+            idempotent: true,
+        };
+        let reply = self.call(request).await?;
+        if !reply.status.is_success() {
+            return Err(ferr::from_response(reply.status.as_u16(), &reply.body, ErrorContext::Other, None));
+        }
+        Ok(())
+    }
+
+    /// `DELETE /bankConnections/{id}`: the connection with its accounts and transactions at finAPI.
+    pub async fn delete_connection(&self, provider_connection_id: &str) -> Result<()> {
+        let id = Self::connection_number(provider_connection_id)?;
+        self.delete(&format!("/bankConnections/{id}")).await
+    }
+
+    /// `DELETE /users`: the finAPI user with everything it holds (refused with 423 while a connection
+    /// of it is busy).
+    pub async fn delete_user(&self) -> Result<()> {
+        self.delete("/users").await
+    }
+
+    /// `DELETE /bankConnections/{id}/aisConsent`: ends the connection's consent; the next update asks
+    /// the bank for a new one (with SCA).
+    pub async fn delete_consent(&self, provider_connection_id: &str) -> Result<()> {
+        let id = Self::connection_number(provider_connection_id)?;
+        self.delete(&format!("/bankConnections/{id}/aisConsent")).await
+    }
+}

@@ -121,13 +121,13 @@ pub fn load_known(
             keep(store.pending_rows(&account.id)?, &mut known);
         }
     }
-    let found: HashSet<(AccountId, String)> =
-        known.iter().map(|(_, t)| (t.account_id.clone(), t.provider_id.clone())).collect();
+    let found: HashSet<(&AccountId, &str)> =
+        known.iter().map(|(_, t)| (&t.account_id, t.provider_id.as_str())).collect();
     // Per account in one statement per thousand ids, in index order, so consecutive seeks share the
     // pages they read.
     let mut missing: HashMap<&AccountId, Vec<&str>> = HashMap::new();
     for row in delivered {
-        if existing.contains(&row.account_id) && !found.contains(&(row.account_id.clone(), row.provider_id.clone())) {
+        if existing.contains(&row.account_id) && !found.contains(&(&row.account_id, row.provider_id.as_str())) {
             missing.entry(&row.account_id).or_default().push(row.provider_id.as_str());
         }
     }

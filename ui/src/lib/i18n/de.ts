@@ -269,18 +269,6 @@ export const de: Messages = {
     duration: (seconds) => (seconds < 1 ? 'unter einer Sekunde' : `${Math.round(seconds)} s`),
     changes: (added, updated, removed) => `${added} neu · ${updated} geändert · ${removed} entfernt`,
     removedConnection: 'eine entfernte Verbindung',
-    warning: (w, money) => {
-      switch (w.code) {
-        case 'account_not_delivered':
-          return `Die Bank konnte für ${w.account_name} keine neuen Daten liefern.`;
-        case 'withdrawn_removed':
-          return w.count === 1 ? '1 von der Bank zurückgezogene Buchung wurde entfernt.' : `${w.count} von der Bank zurückgezogene Buchungen wurden entfernt.`;
-        case 'unknown_account_skipped':
-          return w.count === 1 ? '1 Buchung eines unbekannten Kontos wurde übersprungen.' : `${w.count} Buchungen unbekannter Konten wurden übersprungen.`;
-        case 'balance_mismatch':
-          return `Saldoprüfung für ${w.account_name}: erwartet ${money(w.expected, w.currency)}, die Bank meldet ${money(w.reported, w.currency)}.`;
-      }
-    },
     notifyTitle: 'Eine Bank-Zustimmung endet bald',
     notifyBody: (bank, days) =>
       `${bank}: Die Zustimmung endet ${days === 0 ? 'heute' : `in ${days === 1 ? '1 Tag' : `${days} Tagen`}`}. Erneuern Sie sie unter Verbindungen.`,

@@ -269,18 +269,6 @@ export const en: Messages = {
     duration: (seconds) => (seconds < 1 ? 'under a second' : `${Math.round(seconds)} s`),
     changes: (added, updated, removed) => `${added} new · ${updated} updated · ${removed} removed`,
     removedConnection: 'a removed connection',
-    warning: (w, money) => {
-      switch (w.code) {
-        case 'account_not_delivered':
-          return `The bank could not send new data for ${w.account_name}.`;
-        case 'withdrawn_removed':
-          return w.count === 1 ? '1 booking the bank withdrew was removed.' : `${w.count} bookings the bank withdrew were removed.`;
-        case 'unknown_account_skipped':
-          return w.count === 1 ? '1 booking of an unknown account was skipped.' : `${w.count} bookings of unknown accounts were skipped.`;
-        case 'balance_mismatch':
-          return `Balance check for ${w.account_name}: expected ${money(w.expected, w.currency)}, the bank reports ${money(w.reported, w.currency)}.`;
-      }
-    },
     notifyTitle: 'A bank consent ends soon',
     notifyBody: (bank, days) =>
       `${bank}: the consent ends ${days === 0 ? 'today' : `in ${days === 1 ? '1 day' : `${days} days`}`}. Renew it under Connections.`,

@@ -1,4 +1,4 @@
-import type { AccountType, ConnectionStatus, ErrorCode, KeyringCause, SyncOutcome, SyncWarning, WorkStep } from '../../bindings';
+import type { AccountType, ConnectionStatus, ErrorCode, KeyringCause, WorkStep } from '../../bindings';
 
 export type Locale = 'en' | 'de';
 
@@ -164,7 +164,7 @@ export interface Messages {
     accessCountdown: (date: string, days: number) => string;
     lastSyncLabel: string;
     neverSynced: string;
-    outcome: Record<SyncOutcome, string>;
+    outcome: Record<'running' | 'succeeded' | 'failed' | 'cancelled', string>;
     accountsLabel: string;
     storedLabel: string;
     stored: (accounts: number, transactions: number) => string;
@@ -209,7 +209,6 @@ export interface Messages {
     duration: (seconds: number) => string;
     changes: (added: number, updated: number, removed: number) => string;
     removedConnection: string;
-    warning: (w: SyncWarning, money: (amount: string, currency: string) => string) => string;
     notifyTitle: string;
     notifyBody: (bank: string, days: number) => string;
     notifyEnded: (bank: string) => string;

@@ -9,7 +9,6 @@ import type {
   StoredIncomeReport,
   UserRequest,
   WorkStep,
-  SyncWarning,
 } from '../../bindings';
 import { toKontorError } from '../backend/errors';
 import type { Backend, CallbackResult } from '../backend/types';
@@ -25,7 +24,7 @@ export type LinkPhase =
   | { kind: 'finx-options' }
   /** The flow waits for the user; `error` says why the previous answer was refused. */
   | { kind: 'request'; flowId: string; request: UserRequest; error: KontorError | null }
-  | { kind: 'done'; connection: ConnectionSummary; added: number; warnings: (string | SyncWarning)[] }
+  | { kind: 'done'; connection: ConnectionSummary; added: number; warnings: string[] }
   | { kind: 'failed'; error: KontorError }
   /** A finX income report was made and stored. */
   | { kind: 'report'; report: StoredIncomeReport };

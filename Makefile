@@ -95,6 +95,8 @@ run: build
 
 lint: deps-rust ui
 	cargo fmt --all -- --check
+	tests/support/check-layers-selftest.sh
+	tests/support/check-layers.sh
 	@# the core must never depend on tauri
 	@if cargo tree -p kontor-core -e normal --prefix none | grep -q '^tauri'; then echo "kontor-core depends on tauri"; exit 1; fi
 	cargo clippy --workspace --all-targets $(FEATURES) -- -D warnings

@@ -61,7 +61,7 @@ impl Drop for Env {
 }
 
 async fn env(consent_days: i64) -> Result<Env, String> {
-    let config = DemoBankConfig { import_consent_days: consent_days, ..DemoBankConfig::for_tests() };
+    let config = DemoBankConfig { import_consent_days: Some(consent_days), ..DemoBankConfig::for_tests() };
     let bank = DemoBank::start(config).await.map_err(fail("start the Demo Bank"))?;
     let dir = tempfile::tempdir().map_err(fail("tempdir"))?;
     let keyring = Arc::new(OsKeyring::new(unique_service()));
@@ -107,6 +107,7 @@ impl Env {
                         .iter()
                         .map(|f| LoginValue { label: f.label.clone(), value: SecretString::new(login.to_owned()) })
                         .collect(),
+                    store_secrets: false,
                 },
                 UserRequest::ChooseProcedure { procedures, .. } => {
                     UserAnswer::Procedure { id: procedures.first().map(|p| p.id.clone()).ok_or("no procedures")? }
@@ -445,6 +446,7 @@ async fn a_refused_iban_asks_for_the_ibans_again_with_the_banks_words() -> TestR
                     .iter()
                     .map(|f| LoginValue { label: f.label.clone(), value: SecretString::new("demo".into()) })
                     .collect(),
+                store_secrets: false,
             },
             (UserRequest::SelectAccounts { .. }, false) => {
                 refused = true;

@@ -63,6 +63,12 @@ fn clock() -> SharedClock {
 
 fn options() -> LinkOptions {
     LinkOptions {
+        // The redirect provider needs a PSU IP; a machine without a route has no outward address to
+        // send, so the journeys name one (a documentation address, never loopback).
+        psu: kontor_core::provider::Psu {
+            ip_address: Some("198.51.100.7".to_owned()),
+            ..kontor_core::provider::Psu::default()
+        },
         poll_interval_ms: 0,
         callback_url: CALLBACK.to_owned(),
         download_poll_interval: StdDuration::from_millis(5),
@@ -483,7 +489,7 @@ async fn play_sync(env: &Env, id: &ConnectionId, method: Option<&str>, expect: E
                     .iter()
                     .map(|f| LoginValue { label: f.label.clone(), value: SecretString::new("demo".into()) })
                     .collect();
-                env.kontor.answer(&flow_id, UserAnswer::Credentials { values }).await
+                env.kontor.answer(&flow_id, UserAnswer::Credentials { values, store_secrets: false }).await
             }
             UserRequest::ChooseProcedure { procedures, .. } => {
                 let wanted = method.ok_or("unexpected method selection")?;
@@ -790,4 +796,210 @@ async fn callback_cancelled() -> TestResult {
     let update = env.link(env.start(FinxFlow::Ongoing), Widget::Cancel).await?;
     expect_failed(&update, ErrorCode::ScaCancelled)?;
     nothing_written(&env)
+}
+
+// ------------------------------------------------------------------- what the bank needs, which bank
+
+/// A one-time token over three banks (the widget's "agree and add another bank"): every bank, account
+/// and booking of the token is imported, each bank as its own connection.
+#[tokio::test]
+async fn flow_onetime_access_over_three_banks() -> TestResult {
+    let env = env().await?;
+    let url = env.open(env.start(FinxFlow::OneTime)).await?;
+    let token = query_value(&url, "token").ok_or("the widget URL has no token")?;
+    let banks = [TEXT_PROVIDER, DECOUPLED_PROVIDER, SELECTION_PROVIDER];
+    let mut callback = String::new();
+    let mut expected_accounts = 0;
+    for (n, bank) in banks.iter().enumerate() {
+        env.submit("/finx/widget/bank", &[("token", &token), ("provider_id", bank)]).await?;
+        let next = env
+            .submit(
+                "/finx/widget/login",
+                &[("token", &token), ("login_id", "demo_no_sca"), ("password", "demo_no_sca")],
+            )
+            .await?;
+        let html = env.page(&next).await?;
+        let ibans: Vec<String> = html
+            .split("name=\"account\" value=\"")
+            .skip(1)
+            .filter_map(|part| part.split('"').next().map(str::to_owned))
+            .collect();
+        expected_accounts += ibans.len();
+        let mut fields = vec![("token", token.as_str())];
+        fields.extend(ibans.iter().map(|iban| ("account", iban.as_str())));
+        if n + 1 < banks.len() {
+            fields.push(("another", "1"));
+        }
+        callback = env.submit("/finx/widget/consent", &fields).await?;
+    }
+    let update = env.kontor.handle_callback(&callback).await.map_err(fail("handle_callback"))?;
+    let FlowUpdate::Done { added, .. } = update else { return Err(format!("not done: {update:?}")) };
+    let overview = env.kontor.overview().map_err(fail("overview"))?;
+    let mut names: Vec<&str> = overview.connections.iter().map(|c| c.bank_name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    if overview.connections.len() != 3 || names.len() != 3 {
+        return Err(format!("expected three banks, got {:?}", overview.connections));
+    }
+    if overview.accounts.len() != expected_accounts {
+        return Err(format!("expected {expected_accounts} accounts, got {}", overview.accounts.len()));
+    }
+    let (_, rows) = env.counts()?;
+    if rows != added as usize || rows == 0 {
+        return Err(format!("{added} reported added, {rows} in the vault"));
+    }
+    // Every account has bookings: nothing of the second and third bank was left out.
+    let booked_accounts: std::collections::HashSet<String> = env
+        .kontor
+        .with_store(|s| {
+            let mut ids = std::collections::HashSet::new();
+            for c in s.connections()? {
+                ids.extend(s.connection_transactions(&c.id, None)?.into_iter().map(|(_, t)| t.account_id.to_string()));
+            }
+            Ok(ids)
+        })
+        .map_err(fail("bookings per account"))?;
+    let empty: Vec<&str> =
+        overview.accounts.iter().filter(|a| !booked_accounts.contains(&a.id)).map(|a| a.name.as_str()).collect();
+    if !empty.is_empty() {
+        return Err(format!("accounts without bookings: {empty:?}"));
+    }
+    Ok(())
+}
+
+/// Linking a bank again (a renewed consent) names the bank the flow was for, even when the accesses'
+/// timestamps tie and another bank's access was created later.
+#[tokio::test]
+async fn flow_ongoing_relink_names_the_right_bank_with_tied_timestamps() -> TestResult {
+    let tie = Utc.with_ymd_and_hms(2025, 6, 15, 10, 0, 0).single().unwrap_or_default();
+    let env = env_with(|c| c.finx.access_created_at = Some(tie)).await?;
+    let text_id = env.ongoing(TEXT_PROVIDER, "demo_no_sca", true).await?;
+    let app_id = env.ongoing(DECOUPLED_PROVIDER, "demo_no_sca", true).await?;
+    let names = |env: &Env| -> Result<Vec<(String, String)>, String> {
+        let overview = env.kontor.overview().map_err(fail("overview"))?;
+        Ok(overview.connections.iter().map(|c| (c.id.clone(), c.bank_name.clone())).collect())
+    };
+    // Each bank in turn: whichever access a guess would pick, one of the two relinks would show it.
+    for (bank, id) in [(TEXT_PROVIDER, &text_id), (DECOUPLED_PROVIDER, &app_id)] {
+        let name = names(&env)?
+            .into_iter()
+            .find(|(c, _)| c == id.as_str())
+            .map(|(_, name)| name)
+            .ok_or("a connection is gone")?;
+        let mut request = env.start(FinxFlow::Ongoing);
+        request.provider_id = Some(bank.to_owned());
+        request.save_secrets = Some(true);
+        let update = env.link(request, Widget::Agree { bank, login: "demo_no_sca" }).await?;
+        let FlowUpdate::Done { connection, .. } = update else { return Err(format!("relink failed: {update:?}")) };
+        if connection.bank_name != name || connection.id != id.as_str() {
+            return Err(format!("the relink of {name} was named {}", connection.bank_name));
+        }
+        if names(&env)?.len() != 2 {
+            return Err(format!("the relink added a connection: {:?}", names(&env)?));
+        }
+    }
+    Ok(())
+}
+
+/// Where finX kept no login (`save_secrets: false`), a sync asks for it before any synchronisation is
+/// started (none fails with 1011 first); ticked "keep", the next sync asks nothing.
+#[tokio::test]
+async fn sync_asks_for_the_login_first_when_finx_kept_none() -> TestResult {
+    let env = env().await?;
+    let id = env.ongoing(TEXT_PROVIDER, "demo", false).await?;
+    let syncs =
+        |env: &Env| env._bank.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/syncs")).count();
+    let update = env.kontor.sync_connection(id.as_str()).await.map_err(fail("sync"))?;
+    let FlowUpdate::NeedsInput { flow_id, request: UserRequest::EnterCredentials { fields, .. }, error: None } = update
+    else {
+        return Err(format!("expected the login form first, got {update:?}"));
+    };
+    if syncs(&env) != 0 {
+        return Err("a synchronisation was started before the login was asked for".into());
+    }
+    let values =
+        fields.iter().map(|f| LoginValue { label: f.label.clone(), value: SecretString::new("demo".into()) }).collect();
+    let mut update = env
+        .kontor
+        .answer(&flow_id, UserAnswer::Credentials { values, store_secrets: true })
+        .await
+        .map_err(fail("credentials"))?;
+    for _ in 0..5 {
+        let FlowUpdate::NeedsInput { flow_id, request: UserRequest::EnterTan { .. }, .. } = &update else { break };
+        update = env
+            .kontor
+            .answer(flow_id, UserAnswer::Tan { tan: SecretString::new("123456".into()) })
+            .await
+            .map_err(fail("tan"))?;
+    }
+    if !matches!(update, FlowUpdate::Done { .. }) {
+        return Err(format!("the sync did not finish: {update:?}"));
+    }
+    // finX keeps the login now: the next sync starts at once.
+    let update = env.kontor.sync_connection(id.as_str()).await.map_err(fail("second sync"))?;
+    if matches!(update, FlowUpdate::NeedsInput { request: UserRequest::EnterCredentials { .. }, .. }) {
+        return Err("the login was asked for again although finX keeps it".into());
+    }
+    Ok(())
+}
+
+/// After the consent's end finX fails the sync: `ConsentExpired`, a message that says how to renew, and
+/// the connection marked for renewal.
+#[tokio::test]
+async fn sync_after_the_consent_ended_asks_to_renew() -> TestResult {
+    let env = env_with(|c| c.finx.consent_lifetime = StdDuration::from_millis(1500)).await?;
+    let id = env.ongoing(DECOUPLED_PROVIDER, "demo_no_sca", true).await?;
+    tokio::time::sleep(StdDuration::from_millis(1600)).await;
+    let update = env.kontor.sync_connection(id.as_str()).await.map_err(fail("sync"))?;
+    let error = expect_failed(&update, ErrorCode::ConsentExpired)?;
+    if !error.message.to_lowercase().contains("renew") {
+        return Err(format!("the message does not say how to renew: {error:?}"));
+    }
+    let status = env.kontor.with_store(|s| s.connection(&id)).map_err(fail("connection"))?.map(|c| c.status);
+    if status != Some(ConnectionStatus::ConsentExpired) {
+        return Err(format!("the connection is not marked: {status:?}"));
+    }
+    Ok(())
+}
+
+/// Cancelling a finX sync while Kontor polls it (finX keeps answering `RUNNING`) stops the polling at
+/// once: the call ends within a second and finX sees no further request.
+#[tokio::test]
+async fn sync_polling_is_cancelled_at_once() -> TestResult {
+    let env = env_with(|c| c.finx.running_polls = 100_000).await?;
+    let id = env.ongoing(DECOUPLED_PROVIDER, "demo_no_sca", true).await?;
+    env.kontor.set_link_options(LinkOptions { download_poll_interval: StdDuration::from_millis(50), ..options() });
+    let job = async {
+        let outcome = env.kontor.sync_connection(id.as_str()).await;
+        (outcome, std::time::Instant::now())
+    };
+    let cancel = async {
+        tokio::time::sleep(StdDuration::from_millis(1000)).await;
+        let flow = env.kontor.pending_flows().map_err(fail("pending"))?.into_iter().next().ok_or("no running flow")?;
+        let at = std::time::Instant::now();
+        let cancelled = env.kontor.cancel(&flow.flow_id).await.map_err(fail("cancel"))?;
+        expect_failed(&cancelled, ErrorCode::ScaCancelled)?;
+        Ok::<_, String>(at)
+    };
+    let ((outcome, ended_at), cancelled_at) = tokio::join!(job, cancel);
+    let cancelled_at = cancelled_at?;
+    expect_failed(&outcome.map_err(fail("sync"))?, ErrorCode::ScaCancelled)?;
+    let polls = env._bank.requests().iter().filter(|r| r.path.contains("/syncs/")).count();
+    if polls < 5 {
+        return Err(format!("the sync was not being polled when it was cancelled ({polls} polls)"));
+    }
+    let late: Vec<String> = env
+        ._bank
+        .requests()
+        .iter()
+        .filter(|r| r.at > cancelled_at)
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    if !late.is_empty() {
+        return Err(format!("finX received requests after the cancel: {late:?}"));
+    }
+    if ended_at.duration_since(cancelled_at) > StdDuration::from_secs(1) {
+        return Err(format!("the sync ran {:?} past the cancel", ended_at.duration_since(cancelled_at)));
+    }
+    Ok(())
 }

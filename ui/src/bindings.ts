@@ -68,8 +68,6 @@ export type CurrencyTotal = { currency: string, amount: string, };
 
 export type Overview = { accounts: Array<AccountSummary>, totals: Array<CurrencyTotal>, connections: Array<ConnectionSummary>, };
 
-export type SyncWarning = { "code": "account_not_delivered", account_name: string, } | { "code": "withdrawn_removed", count: number, } | { "code": "unknown_account_skipped", count: number, } | { "code": "balance_mismatch", account_id: string, account_name: string, expected: string, reported: string, currency: string, };
-
 export type ConnectionAccount = { id: string, 
 /**
  * The name shown: the user's, else the bank's.
@@ -162,11 +160,37 @@ next: string | null,
  */
 totals: Array<TransactionTotal> | null, };
 
+export type MatchRule = "provider_id" | "same_booking";
+
+export type MatchField = "amount" | "counterparty_name" | "counterparty_iban" | "purpose";
+
+export type PendingMatch = { rule: MatchRule, 
+/**
+ * The pending row's provider id.
+ */
+pending_provider_id: string, 
+/**
+ * The pending row's booking date (`YYYY-MM-DD`).
+ */
+pending_date: string, 
+/**
+ * Booking date of the booked row minus the pending date, in days.
+ */
+days_apart: number, 
+/**
+ * The fields compared (empty for [`MatchRule::ProviderId`]).
+ */
+fields: Array<MatchField>, };
+
 export type TransactionDetail = { id: number, account_id: string, account_name: string | null, bank_name: string | null, provider_id: string, booking_date: string, value_date: string | null, amount: string, currency: string, status: BookingStatus, counterparty_name: string | null, counterparty_iban: string | null, counterparty_bic: string | null, purpose: string | null, kind: string | null, 
 /**
  * The provider's JSON for this booking, as received.
  */
-raw: string | null, first_seen_at: string | null, updated_at: string | null, };
+raw: string | null, first_seen_at: string | null, updated_at: string | null, 
+/**
+ * Set when a sync turned a pending booking into this one: the rule and the fields it compared.
+ */
+pending_match: PendingMatch | null, };
 
 export type MonthlyFlow = { account_id: string, month: string, currency: string, count: number, income: string, spending: string, };
 
@@ -251,7 +275,7 @@ qr_fallback: PhotoTan | null, };
 
 export type UserRequest = { "kind": "enter_credentials", bank_name: string, fields: Array<LoginField>, hint: string | null, } | { "kind": "select_accounts", known_ibans: Array<string>, } | { "kind": "choose_procedure", message: string | null, procedures: Array<ScaProcedure>, } | { "kind": "enter_tan", prompt: string | null, label: string | null, challenge: TanChallenge, } | { "kind": "open_browser", url: string, } | { "kind": "approve_in_app", message: string | null, };
 
-export type UserAnswer = { "kind": "credentials", values: Array<LoginValue>, } | { "kind": "accounts", ibans: Array<string>, } | { "kind": "procedure", id: string, } | { "kind": "tan", tan: string, } | { "kind": "continue" };
+export type UserAnswer = { "kind": "credentials", values: Array<LoginValue>, store_secrets: boolean, } | { "kind": "accounts", ibans: Array<string>, } | { "kind": "procedure", id: string, } | { "kind": "tan", tan: string, } | { "kind": "continue" };
 
 export type NewProviderConfig = { kind: ProviderKind, label: string, 
 /**
@@ -368,7 +392,13 @@ created_at: string, report: IncomeReport, };
 
 export type WorkStep = "authorizing" | "waiting_for_approval" | "downloading" | "saving";
 
-export type FlowUpdate = { "status": "needs_input", flow_id: string, request: UserRequest, error: KontorError | null, } | { "status": "working", flow_id: string | null, step: WorkStep, } | { "status": "done", connection: ConnectionSummary, added: number, updated: number, warnings: Array<string>, } | { "status": "failed", flow_id: string | null, error: KontorError, } | { "status": "report_ready", report: StoredIncomeReport, };
+export type SyncWarning = { "code": "account_not_delivered", account_name: string, } | { "code": "withdrawn_removed", count: number, } | { "code": "unknown_account_skipped", count: number, } | { "code": "balance_mismatch", account_id: string, account_name: string, expected: string, reported: string, currency: string, };
+
+export type FlowUpdate = { "status": "needs_input", flow_id: string, request: UserRequest, error: KontorError | null, } | { "status": "working", flow_id: string | null, step: WorkStep, } | { "status": "done", connection: ConnectionSummary, added: number, updated: number, 
+/**
+ * Codes with parameters; front ends say them in the user's language.
+ */
+warnings: Array<SyncWarning>, } | { "status": "failed", flow_id: string | null, error: KontorError, } | { "status": "report_ready", report: StoredIncomeReport, };
 
 export type PendingFlow = { flow_id: string, provider_config_id: string, 
 /**

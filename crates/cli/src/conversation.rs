@@ -18,6 +18,7 @@ use kontor_core::api::Kontor;
 use kontor_core::api::dto::ConnectionSummary;
 use kontor_core::api::link::ProgressSink;
 use kontor_core::api::link_dto::{FlowUpdate, StoredIncomeReport, WorkStep};
+use kontor_core::domain::SyncWarning;
 use kontor_core::provider::{LoginValue, TanChallenge};
 use kontor_core::sca::{UserAnswer, UserRequest};
 use kontor_core::secret::SecretString;
@@ -34,7 +35,7 @@ pub struct Finished {
     pub connection: ConnectionSummary,
     pub added: u32,
     pub updated: u32,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<SyncWarning>,
 }
 
 /// How a flow ended well: a connection, or (finX income report) a stored report.
@@ -269,7 +270,14 @@ impl Conversation {
                         if field.secret { self.secret_line(&prompt).await? } else { self.line(&prompt).await? };
                     values.push(LoginValue { label: field.label.clone(), value });
                 }
-                Ok(Reply::Answer(UserAnswer::Credentials { values }))
+                let store_secrets = if fields.iter().any(|f| f.secret) {
+                    let answer =
+                        self.line("Let the provider keep this login, so later syncs need not ask? [y/N]: ").await?;
+                    matches!(answer.expose().trim().to_lowercase().as_str(), "y" | "yes" | "j" | "ja")
+                } else {
+                    false
+                };
+                Ok(Reply::Answer(UserAnswer::Credentials { values, store_secrets }))
             }
             UserRequest::SelectAccounts { known_ibans } => {
                 if known_ibans.is_empty() {

@@ -337,8 +337,11 @@ fn a_wrong_pin_is_asked_again_and_three_wrong_tans_fail_with_status_1() {
         if last["type"] == "error" {
             break;
         }
-        assert_eq!(last["request"]["kind"], "enter_tan", "{last}");
+        // finAPI's 422 ended the flow: a new round asks for the procedure again, with the refusal.
+        assert_eq!(last["request"]["kind"], "choose_procedure", "{last}");
         assert_eq!(last["error"]["code"], "TanRejected", "{last}");
+        kontor.send(json!({"kind":"procedure","id":"DEMO-TSP-01"}));
+        kontor.request("enter_tan");
     }
     assert_eq!(last["type"], "error", "{last}");
     assert!(last["code"].as_str().is_some_and(|c| c == "TanRejected" || c == "CredentialsRejected"), "{last}");
@@ -350,7 +353,7 @@ fn a_wrong_pin_is_asked_again_and_three_wrong_tans_fail_with_status_1() {
 }
 
 #[test]
-fn a_wrong_tan_is_asked_again_and_cancel_exits_3() {
+fn a_wrong_tan_starts_a_new_round_and_cancel_exits_3() {
     let fixture = Fixture::new();
     let mut kontor = fixture.play(&["link", "--bank", "280001"]);
     kontor.request("enter_credentials");
@@ -361,7 +364,7 @@ fn a_wrong_tan_is_asked_again_and_cancel_exits_3() {
     kontor.send(json!({"kind":"tan","tan":"000000"}));
     let again = kontor.next();
     if again["type"] == "request" {
-        assert_eq!(again["request"]["kind"], "enter_tan", "{again}");
+        assert_eq!(again["request"]["kind"], "choose_procedure", "{again}");
         assert_eq!(again["error"]["code"], "TanRejected", "{again}");
         kontor.send(json!({"kind":"cancel"}));
         let error = kontor.next();

@@ -52,7 +52,8 @@ fn a_phototan_image_is_private_and_deleted_once_the_tan_is_typed() {
             .unwrap_or_else(|err| panic!("could not start kontor: {err}")),
     );
     let mut stdin = kontor.stdin.take().unwrap_or_else(|| panic!("no stdin"));
-    stdin.write_all(b"demo\ndemo\nDEMO-TSP-04\n").unwrap_or_else(|err| panic!("write: {err}"));
+    // login, PIN, "keep this login? [y/N]", method
+    stdin.write_all(b"demo\ndemo\nn\nDEMO-TSP-04\n").unwrap_or_else(|err| panic!("write: {err}"));
     stdin.flush().unwrap_or_else(|err| panic!("flush: {err}"));
 
     let started = Instant::now();

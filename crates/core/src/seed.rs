@@ -1,6 +1,6 @@
 //! A vault of any size for tests and benchmarks: realistic German bookings, written through the
-//! real sync path ([`crate::sync::plan`], then [`Store::apply_sync`] in batches, as a sync delivers
-//! them), so every index, trigger and the search index are maintained as in use.
+//! real sync path ([`crate::sync::apply_delivery`], in batches, as a sync delivers them), so every
+//! index, trigger and the search index are maintained as in use.
 //!
 //! The data is a pure function of [`SeedSpec`]: the same spec gives the same rows in the same order
 //! (a SplitMix64 generator, no dependency on `rand`'s algorithms). Bookings spread over several
@@ -20,7 +20,7 @@ use crate::domain::{
 use crate::error::{KontorError, Result};
 use crate::provider::{FetchedAccount, FetchedTransaction};
 use crate::store::Store;
-use crate::sync;
+use crate::sync::{self, Delivery};
 
 /// The provider configuration every seeded connection belongs to.
 pub const SEED_PROVIDER: &str = "seed";
@@ -211,6 +211,72 @@ fn transaction(spec: &SeedSpec, index: u64, counterparties: &[(String, String)])
     }
 }
 
+/// The rows of a [`SeedSpec`], one at a time: the accounts as a provider would deliver them, and row
+/// `index` (the same row whatever the batching). Benchmarks use it to feed the very same rows to
+/// other databases.
+#[derive(Debug, Clone)]
+pub struct Generator {
+    spec: SeedSpec,
+    counterparties: Vec<(String, String)>,
+    accounts: Vec<FetchedAccount>,
+}
+
+impl Generator {
+    pub fn new(spec: &SeedSpec) -> Self {
+        let mut rng = Rng(spec.seed);
+        let counterparties: Vec<(String, String)> = (0..512).map(|i| (i.to_string(), iban(&mut rng))).collect();
+        let accounts = ACCOUNTS
+            .iter()
+            .take(spec.accounts.clamp(1, 6))
+            .enumerate()
+            .map(|(i, (name, account_type, _))| FetchedAccount {
+                provider_account_id: (i + 1).to_string(),
+                iban: Some(iban(&mut rng)),
+                name: (*name).to_owned(),
+                holder: Some("Max Mustermann".into()),
+                account_type: *account_type,
+                currency: Currency::EUR,
+                balance: Some(Decimal::new(rng.cents(0, 500_000), 2)),
+                available: None,
+                download_failed: false,
+            })
+            .collect();
+        Self { spec: spec.clone(), counterparties, accounts }
+    }
+
+    /// The accounts with their opening balances.
+    pub fn accounts(&self) -> &[FetchedAccount] {
+        &self.accounts
+    }
+
+    /// Row `index`.
+    pub fn row(&self, index: u64) -> FetchedTransaction {
+        transaction(&self.spec, index, &self.counterparties)
+    }
+
+    /// Rows `from..to`.
+    pub fn rows(&self, from: u64, to: u64) -> Vec<FetchedTransaction> {
+        (from..to).map(|i| self.row(i)).collect()
+    }
+}
+
+/// The connection every seeded row of `spec` belongs to.
+pub fn seed_connection(spec: &SeedSpec, now: DateTime<Utc>) -> Connection {
+    Connection {
+        id: ConnectionId(format!("seed-{}", spec.seed)),
+        provider_config_id: ProviderConfigId::from(SEED_PROVIDER),
+        provider_connection_id: format!("seed-{}", spec.seed),
+        bank_id: Some("280001".into()),
+        bank_name: "Seeded Bank".into(),
+        bank_bic: Some("SEEDDEFFXXX".into()),
+        interface: Some("XS2A".into()),
+        status: ConnectionStatus::Active,
+        consent_expires_at: None,
+        last_synced_at: Some(now),
+        created_at: now,
+    }
+}
+
 /// Fills the open vault of `kontor` (see the module docs).
 pub fn fill(kontor: &Kontor, spec: &SeedSpec) -> Result<SeedReport> {
     let now = kontor.clock().now();
@@ -218,8 +284,18 @@ pub fn fill(kontor: &Kontor, spec: &SeedSpec) -> Result<SeedReport> {
 }
 
 /// Fills `store`: one connection under the [`SEED_PROVIDER`] configuration, its accounts, and
-/// `spec.transactions` rows, planned and applied batch by batch like a sync.
+/// `spec.transactions` rows, each batch applied like a sync ([`sync::apply_delivery`]).
 pub fn fill_store(store: &Store, spec: &SeedSpec, now: DateTime<Utc>) -> Result<SeedReport> {
+    fill_store_with(store, spec, now, |_| {})
+}
+
+/// [`fill_store`], calling `on_batch` with the outcome of each batch's sync (for benchmarks).
+pub fn fill_store_with(
+    store: &Store,
+    spec: &SeedSpec,
+    now: DateTime<Utc>,
+    mut on_batch: impl FnMut(&sync::SyncOutcome),
+) -> Result<SeedReport> {
     if spec.batch == 0 {
         return Err(KontorError::invalid_input("The batch size must be at least 1."));
     }
@@ -234,55 +310,33 @@ pub fn fill_store(store: &Store, spec: &SeedSpec, now: DateTime<Utc>) -> Result<
         created_at: now,
     };
     store.upsert_provider_config(&config)?;
-    let connection = Connection {
-        id: ConnectionId(format!("seed-{}", spec.seed)),
-        provider_config_id: config.id.clone(),
-        provider_connection_id: format!("seed-{}", spec.seed),
-        bank_id: Some("280001".into()),
-        bank_name: "Seeded Bank".into(),
-        bank_bic: Some("SEEDDEFFXXX".into()),
-        interface: Some("XS2A".into()),
-        status: ConnectionStatus::Active,
-        consent_expires_at: None,
-        last_synced_at: Some(now),
-        created_at: now,
-    };
-    let mut rng = Rng(spec.seed);
-    let counterparties: Vec<(String, String)> = (0..512).map(|i| (i.to_string(), iban(&mut rng))).collect();
-    let mut fetched_accounts: Vec<FetchedAccount> = ACCOUNTS
-        .iter()
-        .take(spec.accounts.clamp(1, 6))
-        .enumerate()
-        .map(|(i, (name, account_type, _))| FetchedAccount {
-            provider_account_id: (i + 1).to_string(),
-            iban: Some(iban(&mut rng)),
-            name: (*name).to_owned(),
-            holder: Some("Max Mustermann".into()),
-            account_type: *account_type,
-            currency: Currency::EUR,
-            balance: Some(Decimal::new(rng.cents(0, 500_000), 2)),
-            available: None,
-            download_failed: false,
-        })
-        .collect();
+    let connection = seed_connection(spec, now);
+    let generator = Generator::new(spec);
+    let mut fetched_accounts = generator.accounts().to_vec();
     let mut accounts: Vec<Account> = store.connection_accounts(&connection.id)?;
     let mut index = 0u64;
     let mut seq = 0u32;
     while index < spec.transactions || accounts.is_empty() {
         let end = (index + spec.batch as u64).min(spec.transactions);
-        let batch: Vec<FetchedTransaction> = (index..end).map(|i| transaction(spec, i, &counterparties)).collect();
+        let batch = generator.rows(index, end);
         for t in batch.iter().filter(|t| t.status == BookingStatus::Booked) {
             if let Some(account) = fetched_accounts.iter_mut().find(|a| a.provider_account_id == t.provider_account_id)
             {
                 account.balance = account.balance.map(|b| b + t.amount);
             }
         }
-        let plan = sync::plan(&connection.id, &accounts, &[], &fetched_accounts, &batch, spec.until, || {
+        let delivery = Delivery {
+            accounts: fetched_accounts.clone(),
+            transactions: batch,
+            deleted: Vec::new(),
+            pending_complete: false,
+        };
+        let outcome = sync::apply_delivery(store, &connection, &delivery, now, now, || {
             seq += 1;
             AccountId(format!("seed-{}-{seq}", spec.seed))
-        });
-        store.apply_sync(&connection, &plan, now, now)?;
-        accounts = plan.accounts;
+        })?;
+        on_batch(&outcome);
+        accounts = outcome.accounts;
         index = end;
     }
     Ok(SeedReport {

@@ -225,7 +225,9 @@ async fn authorize(
     answer: AuthAnswer,
 ) -> Result<AuthReply, kontor_core::KontorError> {
     let psu = Psu { ip_address: Some("192.0.2.1".into()), device_os: "linux".into(), user_agent: "Kontor/test".into() };
-    client.authorize(AuthCall { operation: op, credentials, continuation, answer: &answer }, &psu).await
+    client
+        .authorize(AuthCall { operation: op, credentials, store_secrets: false, continuation, answer: &answer }, &psu)
+        .await
 }
 
 #[tokio::test]
@@ -337,10 +339,73 @@ async fn bank_rejection_is_credentials_or_tan_by_context() {
     let creds = creds();
     let e = authorize(&client, &op, &creds, None, AuthAnswer::None).await.err();
     assert_eq!(e.as_ref().map(|e| e.code), Some(ErrorCode::CredentialsRejected));
+    // A 422 after a TAN ends finAPI's flow (its hash is spent): the round is over and a new one is due.
     let cont = Continuation { token: "h".into(), procedure_id: None };
-    let e = authorize(&client, &op, &creds, Some(&cont), AuthAnswer::Tan(SecretString::new("1".into()))).await.err();
-    assert_eq!(e.as_ref().map(|e| e.code), Some(ErrorCode::TanRejected));
-    assert_eq!(e.and_then(|e| e.bank_message).as_deref(), Some("Die TAN ist falsch"));
+    let reply = authorize(&client, &op, &creds, Some(&cont), AuthAnswer::Tan(SecretString::new("1".into()))).await;
+    let Ok(AuthReply::Ended { error, new_round: true }) = reply else { panic!("expected a new round: {reply:?}") };
+    assert_eq!(error.code, ErrorCode::TanRejected);
+    assert_eq!(error.bank_message.as_deref(), Some("Die TAN ist falsch"));
+}
+
+#[tokio::test]
+async fn an_update_without_a_stored_login_needs_credentials() {
+    let missing = r#"{"errors":[{"message":"Login credentials incomplete, missing: Online-PIN","code":"MISSING_FIELD","type":"BUSINESS"}]}"#;
+    let script = Script::start(vec![reply(422, missing), reply(422, missing)]).await;
+    let clock = clock();
+    let client = client(&script, ApiVersion::V2, &clock);
+    let update = AuthOperation::Update {
+        provider_connection_id: "21".into(),
+        interface: "FINTS_SERVER".into(),
+        redirect_url: None,
+    };
+    let e = authorize(&client, &update, &[], None, AuthAnswer::None).await.err();
+    assert_eq!(e.as_ref().map(|e| e.code), Some(ErrorCode::CredentialsRequired));
+    assert!(e.and_then(|e| e.bank_message).is_some_and(|m| m.contains("Online-PIN")));
+    // With the login sent, MISSING_FIELD is a malformed request, not a question for the user.
+    let e = authorize(&client, &update, &creds(), None, AuthAnswer::None).await.err();
+    assert_eq!(e.map(|e| e.code), Some(ErrorCode::InvalidInput));
+}
+
+#[tokio::test]
+async fn store_secrets_is_sent_only_with_the_login() {
+    let script = Script::start(vec![reply(201, r#"{"id":5}"#), reply(201, r#"{"id":6}"#)]).await;
+    let clock = clock();
+    let client = client(&script, ApiVersion::V2, &clock);
+    let op = import_op();
+    let creds = creds();
+    let psu = Psu { ip_address: None, device_os: "linux".into(), user_agent: "Kontor/test".into() };
+    let call = AuthCall {
+        operation: &op,
+        credentials: &creds,
+        store_secrets: true,
+        continuation: None,
+        answer: &AuthAnswer::None,
+    };
+    client.authorize(call, &psu).await.unwrap_or_else(|e| panic!("{e}"));
+    let call = AuthCall {
+        operation: &op,
+        credentials: &creds,
+        store_secrets: false,
+        continuation: None,
+        answer: &AuthAnswer::None,
+    };
+    client.authorize(call, &psu).await.unwrap_or_else(|e| panic!("{e}"));
+    let calls = script.calls();
+    assert_eq!(calls[0].json()["storeSecrets"], true);
+    assert!(calls[1].json().get("storeSecrets").is_none());
+    assert!(calls.iter().all(|c| c.header("psu-ip-address").is_none()), "an unknown PSU IP is left out");
+}
+
+#[test]
+fn the_default_psu_ip_is_never_loopback() {
+    let psu = Psu::default();
+    let ip = psu.ip_address.as_deref().map(str::parse::<std::net::Ipv4Addr>);
+    let fine = match ip {
+        None => true,
+        Some(Ok(ip)) => !ip.is_loopback() && !ip.is_unspecified(),
+        Some(Err(_)) => false,
+    };
+    assert!(fine, "{psu:?}");
 }
 
 #[tokio::test]
@@ -447,15 +512,29 @@ async fn transactions_are_paged_by_500() {
             ),
         )
     };
-    let script = Script::start(vec![page(1, 10), page(2, 11), page(3, 12)]).await;
+    let pending = reply(
+        200,
+        r#"{"pendingTransactions":[{"id":10,"accountId":2,"bankBookingDate":"2025-06-14","amount":-9.99,
+            "counterpartName":"Kiosk"}],"paging":{"page":1,"perPage":500,"pageCount":1,"totalCount":1}}"#,
+    );
+    let script = Script::start(vec![page(1, 10), page(2, 11), page(3, 12), pending]).await;
     let clock = clock();
     let client = client(&script, ApiVersion::V2, &clock);
     let ids = vec!["1".to_owned(), "2".to_owned()];
     let rows = client.transactions(&ids, None).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(rows.iter().map(|t| t.amount.to_string()).collect::<Vec<_>>(), ["-1.5", "-2.5", "-3.5"]);
+    assert_eq!(rows.iter().map(|t| t.amount.to_string()).collect::<Vec<_>>(), ["-1.5", "-2.5", "-3.5", "-9.99"]);
     let calls = script.calls();
-    assert_eq!(calls.len(), 3);
-    assert!(calls.iter().all(|c| c.query.contains("perPage=500") && c.query.contains("view=bankView")));
+    assert_eq!(calls.len(), 4);
+    assert!(calls[..3].iter().all(|c| c.query.contains("perPage=500") && c.query.contains("view=bankView")));
     assert!(calls[0].query.contains("accountIds=1&accountIds=2"));
     assert!(calls[2].query.contains("page=3"));
+    // v2 serves pending rows on their own endpoint; their ids get a prefix so they never meet a booked id.
+    assert_eq!(calls[3].path, "/api/v2/pendingTransactions");
+    assert!(calls[3].query.contains("accountIds=1&accountIds=2"));
+    let pending = &rows[3];
+    assert_eq!(
+        (pending.provider_id.as_str(), pending.status),
+        ("pending:10", kontor_core::domain::BookingStatus::Pending)
+    );
+    assert_eq!(rows[0].provider_id, "10");
 }

@@ -105,11 +105,12 @@ fn begin_with_detailed_consent_and_no_fields_asks_for_ibans() {
 #[test]
 fn credentials_are_kept_in_memory_and_submitted() {
     let (f, _) = step(flow(), Event::Begin, t0());
-    let (f, effects) = step(f, Event::Answer(UserAnswer::Credentials { values: creds("demo", "demo") }), t0());
+    let (f, effects) =
+        step(f, Event::Answer(UserAnswer::Credentials { values: creds("demo", "demo"), store_secrets: false }), t0());
     assert_eq!(f.state, ScaState::Submitting { call: CallKind::Initial });
     assert!(f.credentials_sent);
     assert!(
-        matches!(&effects[..], [Effect::KeepCredentials(v), Effect::Persist, Effect::Submit(AuthAnswer::None)] if v.len() == 2)
+        matches!(&effects[..], [Effect::KeepCredentials { values: v, .. }, Effect::Persist, Effect::Submit(AuthAnswer::None)] if v.len() == 2)
     );
     let persisted = serde_json::to_string(&f).unwrap_or_default();
     assert!(!persisted.contains("\"demo\"") || !persisted.contains("PIN\",\"value"), "{persisted}");
@@ -118,7 +119,11 @@ fn credentials_are_kept_in_memory_and_submitted() {
 #[test]
 fn missing_mandatory_field_is_rejected() {
     let (f, _) = step(flow(), Event::Begin, t0());
-    let (f2, effects) = step(f.clone(), Event::Answer(UserAnswer::Credentials { values: creds("demo", " ") }), t0());
+    let (f2, effects) = step(
+        f.clone(),
+        Event::Answer(UserAnswer::Credentials { values: creds("demo", " "), store_secrets: false }),
+        t0(),
+    );
     assert_eq!(f2, f);
     assert!(rejected_with(&effects, ErrorCode::InvalidInput));
 }
@@ -128,7 +133,7 @@ fn unknown_field_is_rejected() {
     let (f, _) = step(flow(), Event::Begin, t0());
     let mut values = creds("demo", "demo");
     values.push(LoginValue { label: "Kundennummer".into(), value: SecretString::new("1".into()) });
-    let (f2, effects) = step(f.clone(), Event::Answer(UserAnswer::Credentials { values }), t0());
+    let (f2, effects) = step(f.clone(), Event::Answer(UserAnswer::Credentials { values, store_secrets: false }), t0());
     assert_eq!(f2, f);
     assert!(rejected_with(&effects, ErrorCode::InvalidInput));
 }
@@ -137,11 +142,12 @@ fn unknown_field_is_rejected() {
 fn credentials_then_ibans_for_detailed_consent() {
     let f = Flow::new(setup(fields(), true), t0());
     let (f, _) = step(f, Event::Begin, t0());
-    let (f, effects) = step(f, Event::Answer(UserAnswer::Credentials { values: creds("demo", "demo") }), t0());
+    let (f, effects) =
+        step(f, Event::Answer(UserAnswer::Credentials { values: creds("demo", "demo"), store_secrets: false }), t0());
     assert_eq!(f.state, ScaState::AwaitingAccounts);
     assert!(matches!(
         &effects[..],
-        [Effect::KeepCredentials(_), Effect::Persist, Effect::Ask(UserRequest::SelectAccounts { .. })]
+        [Effect::KeepCredentials { .. }, Effect::Persist, Effect::Ask(UserRequest::SelectAccounts { .. })]
     ));
     let (f2, effects) = step(f.clone(), Event::Answer(UserAnswer::Accounts { ibans: vec!["nope".into()] }), t0());
     assert_eq!(f2, f);
@@ -346,7 +352,7 @@ fn tan_refused_by_an_ended_round_fails_at_once_with_the_bank_message() {
     let tan = UserAnswer::Tan { tan: kontor_core::secret::SecretString::new("000000".into()) };
     let (f, _) = step(f, Event::Answer(tan), t0());
     let error = KontorError::new(ErrorCode::TanRejected, "wrong").with_bank_message("TAN ungültig");
-    let (f, effects) = step(f, Event::Reply(AuthReply::Ended { error }), t0());
+    let (f, effects) = step(f, Event::Reply(AuthReply::Ended { error, new_round: false }), t0());
     assert_eq!(f.wrong_tans, 0);
     assert!(matches!(&f.state, ScaState::Failed { error } if error.code == ErrorCode::TanRejected
             && error.bank_message.as_deref() == Some("TAN ungültig") && error.message.contains("start again")));
@@ -357,7 +363,7 @@ fn tan_refused_by_an_ended_round_fails_at_once_with_the_bank_message() {
 fn an_ended_round_is_not_polled_again_but_may_ask_for_a_new_login() {
     let f = with_state(ScaState::Submitting { call: CallKind::DecoupledPoll });
     let error = KontorError::new(ErrorCode::ProviderUnavailable, "failed");
-    let (f, effects) = step(f, Event::Reply(AuthReply::Ended { error }), t0());
+    let (f, effects) = step(f, Event::Reply(AuthReply::Ended { error, new_round: false }), t0());
     assert!(matches!(f.state, ScaState::Failed { .. }), "{:?}", f.state);
     assert!(matches!(&effects[..], [Effect::Forget, Effect::Fail(e)] if e.code == ErrorCode::ProviderUnavailable));
 
@@ -365,9 +371,10 @@ fn an_ended_round_is_not_polled_again_but_may_ask_for_a_new_login() {
     let mut f = with_state(ScaState::Submitting { call: CallKind::Initial });
     f.purpose = FlowPurpose::Update { connection_id: ConnectionId::from("c1"), provider_connection_id: "7".into() };
     let error = KontorError::new(ErrorCode::CredentialsRequired, "login");
-    let (f, effects) = step(f, Event::Reply(AuthReply::Ended { error }), t0());
+    let (f, effects) = step(f, Event::Reply(AuthReply::Ended { error, new_round: false }), t0());
     assert_eq!(f.state, ScaState::AwaitingCredentials { resume: None });
-    assert!(matches!(&effects[..], [Effect::Persist, Effect::Ask(UserRequest::EnterCredentials { .. })]));
+    assert!(matches!(&effects[..],
+        [Effect::Notice(e), Effect::Persist, Effect::Ask(UserRequest::EnterCredentials { .. })] if e.code == ErrorCode::CredentialsRequired));
 }
 
 #[test]
@@ -378,7 +385,45 @@ fn credentials_required_during_an_update_asks_for_them() {
     let (f, effects) = step(f, Event::CallFailed(err), t0());
     assert_eq!(f.state, ScaState::AwaitingCredentials { resume: None });
     assert!(f.continuation.is_none());
-    assert!(matches!(&effects[..], [Effect::Persist, Effect::Ask(UserRequest::EnterCredentials { .. })]));
+    assert!(matches!(&effects[..],
+        [Effect::Notice(e), Effect::Persist, Effect::Ask(UserRequest::EnterCredentials { .. })] if e.message == "again"));
+}
+
+#[test]
+fn a_tan_refused_by_a_round_that_wants_a_new_one_starts_it_without_the_spent_continuation() {
+    // finAPI: a 422 after a TAN ends the flow and spends its hash; another try is a new import/update.
+    let asking = ScaState::AwaitingTan { message: None, label: None, challenge: TanChallenge::Text };
+    let mut f = with_state(asking);
+    f.continuation = Some(Continuation { token: "spent-hash".into(), procedure_id: Some("p1".into()) });
+    for round in 1..=2 {
+        let tan = UserAnswer::Tan { tan: kontor_core::secret::SecretString::new("000000".into()) };
+        let (next, _) = step(f, Event::Answer(tan), t0());
+        let error = KontorError::new(ErrorCode::TanRejected, "wrong").with_bank_message("TAN ungültig");
+        let (next, effects) = step(next, Event::Reply(AuthReply::Ended { error, new_round: true }), t0());
+        assert_eq!(next.wrong_tans, round);
+        assert_eq!(next.state, ScaState::Submitting { call: CallKind::Initial });
+        assert!(next.continuation.is_none(), "the spent hash is never sent again");
+        assert!(
+            matches!(&effects[..], [Effect::Notice(e), Effect::Persist, Effect::Submit(AuthAnswer::None)]
+                if e.code == ErrorCode::TanRejected && e.bank_message.as_deref() == Some("TAN ungültig")),
+            "{effects:?}"
+        );
+        // The new round's first call brings a new challenge.
+        let challenge = ScaChallenge::Tan { message: None, label: None, challenge: TanChallenge::Text };
+        let continuation = Continuation { token: format!("hash-{round}"), procedure_id: None };
+        let (next, _) = step(next, Event::Reply(AuthReply::NeedsAnswer { continuation, challenge }), t0());
+        assert!(matches!(next.state, ScaState::AwaitingTan { .. }));
+        f = next;
+    }
+    // The third refused TAN ends the flow (bounded tries).
+    let tan = UserAnswer::Tan { tan: kontor_core::secret::SecretString::new("000000".into()) };
+    let (f, _) = step(f, Event::Answer(tan), t0());
+    let error = KontorError::new(ErrorCode::TanRejected, "wrong");
+    let (f, effects) = step(f, Event::Reply(AuthReply::Ended { error, new_round: true }), t0());
+    assert!(
+        matches!(&f.state, ScaState::Failed { error } if error.code == ErrorCode::TanRejected && error.message.contains("too often"))
+    );
+    assert!(matches!(&effects[..], [Effect::Forget, Effect::Fail(_)]));
 }
 
 #[test]
@@ -491,10 +536,10 @@ fn restored_redirect_asks_for_secret_fields_again_before_continuing() {
 
     // Only the secret field is needed now.
     let values = vec![LoginValue { label: "PIN".into(), value: SecretString::new("demo".into()) }];
-    let (f, effects) = step(f, Event::Answer(UserAnswer::Credentials { values }), t0());
+    let (f, effects) = step(f, Event::Answer(UserAnswer::Credentials { values, store_secrets: false }), t0());
     assert_eq!(f.state, ScaState::Submitting { call: CallKind::RedirectCallback });
     assert!(
-        matches!(&effects[..], [Effect::KeepCredentials(_), Effect::Persist, Effect::Submit(AuthAnswer::RedirectCallback(q))] if q == "state=c&code=1")
+        matches!(&effects[..], [Effect::KeepCredentials { .. }, Effect::Persist, Effect::Submit(AuthAnswer::RedirectCallback(q))] if q == "state=c&code=1")
     );
 }
 
@@ -539,7 +584,11 @@ fn restored_decoupled_without_secrets_polls_at_once() {
 #[test]
 fn persisted_flow_round_trips_and_holds_no_secret() {
     let (f, _) = step(flow(), Event::Begin, t0());
-    let (f, _) = step(f, Event::Answer(UserAnswer::Credentials { values: creds("user-x", "pin-geheim-9") }), t0());
+    let (f, _) = step(
+        f,
+        Event::Answer(UserAnswer::Credentials { values: creds("user-x", "pin-geheim-9"), store_secrets: false }),
+        t0(),
+    );
     let (f, _) = step(f, needs(ScaChallenge::Tan { message: None, label: None, challenge: TanChallenge::Text }), t0());
     let (f, _) = step(f, Event::Answer(UserAnswer::Tan { tan: SecretString::new("tan-geheim-7".into()) }), t0());
     let json = serde_json::to_string(&f).unwrap_or_else(|e| panic!("{e}"));

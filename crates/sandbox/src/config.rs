@@ -12,8 +12,6 @@ pub const DEFAULT_CLIENT_ID: &str = "kontor-demo";
 /// The demo client's default secret.
 pub const DEFAULT_CLIENT_SECRET: &str = "kontor-demo-secret";
 
-/// How long a finAPI consent of the Demo Bank lasts unless configured otherwise, and every renewal.
-pub const DEFAULT_CONSENT_DAYS: i64 = 90;
 /// The environment variable that shortens (or lengthens) the Demo Bank's finAPI consents.
 pub const IMPORT_CONSENT_DAYS_ENV: &str = "KONTOR_DEMO_IMPORT_CONSENT_DAYS";
 
@@ -53,6 +51,10 @@ pub struct DemoBankConfig {
     /// Whether updates of a connection go through the same multi-step authentication as the import
     /// (default false: updates run on the stored consent without SCA).
     pub sca_on_update: bool,
+    /// How long a finAPI consent lasts from the import (or its last renewal); an update after that is
+    /// refused once with 422 `INVALID_CONSENT`, and the next one renews it with login and SCA. Default
+    /// 90 days.
+    pub consent_lifetime: Duration,
     /// The bank's "today" (the end of the generated history). `None`: the local date at start-up.
     pub today: Option<NaiveDate>,
     /// Where the bank keeps its users, connections (with accounts, bookings and update counters) and tokens
@@ -61,12 +63,11 @@ pub struct DemoBankConfig {
     pub state_file: Option<PathBuf>,
     /// The finX face: code/token lifetimes, consent, sync pacing (`crate::finx::FinxConfig`).
     pub finx: crate::finx::FinxConfig,
-    /// How many days the consent of an import lasts. Short consents let a client see one near its
-    /// end: the app and the CLI read `KONTOR_DEMO_IMPORT_CONSENT_DAYS`
-    /// ([`DemoBankConfig::with_environment`]), `kontor-sandbox` has `--import-consent-days`. A renewal
-    /// (an update after the consent was ended) gets [`DEFAULT_CONSENT_DAYS`], as finAPI's usual
-    /// recurring consent.
-    pub import_consent_days: i64,
+    /// Days the consent of an import lasts, when set: it overrides `consent_lifetime` for imports only,
+    /// so a client can see a consent near its end and renew it (renewals get `consent_lifetime`). The
+    /// app and the CLI read `KONTOR_DEMO_IMPORT_CONSENT_DAYS` ([`DemoBankConfig::with_environment`]);
+    /// `kontor-sandbox` has `--import-consent-days`. `None` (default): imports get `consent_lifetime`.
+    pub import_consent_days: Option<i64>,
 }
 
 impl Default for DemoBankConfig {
@@ -86,10 +87,11 @@ impl Default for DemoBankConfig {
             download_lasts: Duration::from_secs(20),
             bulk_transactions_per_account: 0,
             sca_on_update: false,
+            consent_lifetime: Duration::from_secs(90 * 24 * 3600),
             today: None,
             state_file: None,
             finx: crate::finx::FinxConfig::default(),
-            import_consent_days: DEFAULT_CONSENT_DAYS,
+            import_consent_days: None,
         }
     }
 }
@@ -99,7 +101,7 @@ impl DemoBankConfig {
     /// at least 1; anything else is ignored).
     pub fn with_environment(self) -> Self {
         let days = std::env::var(IMPORT_CONSENT_DAYS_ENV).ok().and_then(|v| v.trim().parse::<i64>().ok());
-        Self { import_consent_days: days.filter(|d| *d >= 1).unwrap_or(self.import_consent_days), ..self }
+        Self { import_consent_days: days.filter(|d| *d >= 1).or(self.import_consent_days), ..self }
     }
 
     /// Fast settings for tests: no decoupled poll interval, no `IN_PROGRESS` reads, a fixed `today`

@@ -17,6 +17,7 @@
 //! - [`challenge`]: real chipTAN flicker codes and chipTAN-QR PNGs for TAN challenges;
 //! - [`pages`]: the bank's HTML page for the redirect approach;
 //! - [`faults`]: injected failures (5xx, 429, delays, truncated bodies, 423 on update);
+//! - [`requests`]: the log of every request received (for tests: what arrived, and when);
 //! - a control endpoint `/__demo/faults` for out-of-process clients.
 //!
 //! `README.md` next to this crate is the contract for client authors.
@@ -30,6 +31,7 @@ pub mod finx;
 pub mod json;
 pub mod pages;
 mod persist;
+pub mod requests;
 mod state;
 
 use std::net::SocketAddr;
@@ -50,6 +52,7 @@ pub use config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DemoBankConfig, IMPOR
 pub use faults::{FaultPlan, FaultPlanPatch, FaultSwitch};
 pub use finapi::ApiVersion;
 pub use finapi::banks::{CONSENT_BANK, DECOUPLED_BANK, DEMO_TAN, REDIRECT_BANK, TEST_BANK};
+pub use requests::LoggedRequest;
 
 use finapi::errors::{ApiError, REQUEST_ID_HEADER, RequestContext, json_response};
 use state::{DemoBankState, SharedState};
@@ -79,7 +82,7 @@ impl DemoBank {
         let today = config.today.unwrap_or_else(|| chrono::Local::now().date_naive());
         let state: SharedState =
             std::sync::Arc::new(DemoBankState::new(config, base_url.clone(), faults.clone(), today));
-        let app = app(state);
+        let app = app(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
@@ -92,7 +95,7 @@ impl DemoBank {
             }
         });
         tracing::info!(%base_url, "Demo Bank listening");
-        Ok(RunningDemoBank { address, base_url, faults, stop: Some(stop), task: Some(task) })
+        Ok(RunningDemoBank { address, base_url, faults, state, stop: Some(stop), task: Some(task) })
     }
 }
 
@@ -102,6 +105,7 @@ pub struct RunningDemoBank {
     address: SocketAddr,
     base_url: String,
     faults: FaultSwitch,
+    state: SharedState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -119,6 +123,16 @@ impl RunningDemoBank {
     /// The fault plan of this server.
     pub fn faults(&self) -> FaultSwitch {
         self.faults.clone()
+    }
+
+    /// Every request received so far (method, path, arrival time), oldest first.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.state.requests.entries()
+    }
+
+    /// How many finAPI calls re-sent a multi-step hash that a 422 had already spent.
+    pub fn spent_hashes_resent(&self) -> u32 {
+        self.state.store().flows.spent_hashes_resent()
     }
 
     /// Stops accepting connections and waits for the server task to end.
@@ -152,7 +166,14 @@ fn app(state: SharedState) -> Router {
         .route("/__demo/faults", get(show_faults).post(set_faults).delete(clear_faults))
         .route("/__demo/health", get(|| async { "ok" }))
         .layer(middleware::from_fn(echo_request_id))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
+}
+
+/// Records every request in the [`requests::RequestLog`] as it arrives.
+async fn log_request(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+    state.requests.record(request.method().as_str(), request.uri().path());
+    next.run(request).await
 }
 
 /// Echoes `X-Request-Id` on every answer (finAPI does).

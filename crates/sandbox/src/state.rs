@@ -24,6 +24,8 @@ pub struct DemoBankState {
     pub finx_store: Arc<Mutex<FinxStore>>,
     /// The JSON last written to the state file (to skip writes when nothing changed).
     saved: Mutex<Option<String>>,
+    /// Every request received (method, path, time), for tests.
+    pub requests: crate::requests::RequestLog,
 }
 
 pub type SharedState = Arc<DemoBankState>;
@@ -42,6 +44,7 @@ impl DemoBankState {
             store: Mutex::new(store),
             finx_store: Arc::new(Mutex::new(finx)),
             saved: Mutex::new(None),
+            requests: crate::requests::RequestLog::default(),
         }
     }
 

@@ -100,7 +100,7 @@ fn expires(connection: &Value) -> Option<chrono::DateTime<chrono::FixedOffset>> 
 
 #[tokio::test]
 async fn a_consent_lasts_the_configured_days_and_renews_after_it_was_ended() -> TestResult {
-    let config = DemoBankConfig { import_consent_days: 10, ..DemoBankConfig::for_tests() };
+    let config = DemoBankConfig { import_consent_days: Some(10), ..DemoBankConfig::for_tests() };
     let session = Session::start(config).await?;
     let import = json!({
         "bankId": 280001,

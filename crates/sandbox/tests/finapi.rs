@@ -355,10 +355,38 @@ async fn embedded_sms_tan_with_stale_hash_and_wrong_tan() -> TestResult {
         session.import(&with_answer(&body, json!({"hash": hash, "challengeResponse": "000000"}))).await?;
     assert_eq!((status, wrong["errors"][0]["code"].clone()), (422, json!("BANK_SERVER_REJECTION")));
     assert!(wrong["errors"][0]["message"].as_str().is_some_and(|m| m.contains("TAN")));
+    assert!(wrong["errors"][0].get("multiStepAuthentication").is_none_or(Value::is_null), "a 422 carries no hash");
+    assert_eq!(session.bank.spent_hashes_resent(), 0);
+
+    // finAPI: a 422 ends the flow and spends its hash. Re-posting it, even with the right TAN, is refused
+    // and counted; the client has to start a new flow.
+    let (status, spent) =
+        session.import(&with_answer(&body, json!({"hash": hash, "challengeResponse": "123456"}))).await?;
+    assert_eq!((status, spent["errors"][0]["code"].clone()), (422, json!("NO_EXISTING_CHALLENGE")), "{spent}");
+    assert_eq!(session.bank.spent_hashes_resent(), 1);
+    let (status, again) = session.import(&body).await?;
+    assert_eq!(status, 510, "{again}");
+    let again_hash = msa(&again)["hash"].as_str().unwrap_or_default().to_owned();
+    let (status, challenge) =
+        session.import(&with_answer(&body, json!({"hash": again_hash, "twoStepProcedureId": "DEMO-TSP-01"}))).await?;
+    assert_eq!(status, 510);
+    let hash = msa(&challenge)["hash"].as_str().unwrap_or_default().to_owned();
     let (status, done) =
         session.import(&with_answer(&body, json!({"hash": hash, "challengeResponse": "123456"}))).await?;
     assert_eq!(status, 201, "{done}");
     assert_eq!(done["interfaces"][0]["defaultTwoStepProcedureId"], "DEMO-TSP-01");
+    assert_eq!(session.bank.spent_hashes_resent(), 1);
+
+    // A missing answer is a 422 too: it spends the hash.
+    let fresh = Session::start(DemoBankConfig::for_tests()).await?;
+    let (_, other) = fresh.import(&body).await?;
+    let other_hash = msa(&other)["hash"].clone();
+    let (status, missing) = fresh.import(&with_answer(&body, json!({"hash": other_hash}))).await?;
+    assert_eq!((status, missing["errors"][0]["code"].clone()), (422, json!("MISSING_TWO_STEP_PROCEDURE")));
+    let (status, _) =
+        fresh.import(&with_answer(&body, json!({"hash": other_hash, "twoStepProcedureId": "DEMO-TSP-01"}))).await?;
+    assert_eq!(status, 422);
+    assert_eq!(fresh.bank.spent_hashes_resent(), 1);
 
     // Wrong login.
     let (status, rejected) = session.import(&test_bank_body("mallory")).await?;
@@ -591,5 +619,165 @@ async fn bulk_transactions_are_generated_lazily() -> TestResult {
     assert!(page["paging"]["totalCount"].as_u64().unwrap_or(0) > 600_000);
     assert_eq!(page["transactions"].as_array().map(Vec::len), Some(500));
     assert!(started.elapsed() < Duration::from_secs(2));
+    Ok(())
+}
+
+/// finapi.md §3.1/§3.3: finAPI keeps the PIN only when the import sent `storeSecrets: true`, and the
+/// `loginCredentials` of an update are merged with the stored values. A FinTS update (the bank logs in
+/// every time) without a stored or sent PIN is 422 `MISSING_FIELD`.
+#[tokio::test]
+async fn update_needs_the_login_unless_secrets_were_stored() -> TestResult {
+    let session = Session::start(DemoBankConfig::for_tests()).await?;
+    let mut body = test_bank_body("demo_no_msa");
+    body["bankingInterface"] = json!("FINTS_SERVER");
+    let (status, connection) = session.import(&body).await?;
+    assert_eq!(status, 201, "{connection}");
+    let pin = connection["interfaces"][0]["loginCredentials"]
+        .as_array()
+        .and_then(|fields| fields.iter().find(|f| f["label"] == "PIN"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(pin["value"], Value::Null, "no storeSecrets: the PIN is not kept: {connection}");
+    let id = connection["id"].clone();
+    let update = json!({"bankConnectionId": id, "bankingInterface": "FINTS_SERVER"});
+    let (status, missing) = session.post("/api/v2/bankConnections/update", &update).await?;
+    assert_eq!((status, missing["errors"][0]["code"].clone()), (422, json!("MISSING_FIELD")), "{missing}");
+    assert!(missing["errors"][0]["message"].as_str().is_some_and(|m| m.contains("Login credentials incomplete")));
+
+    // The PIN alone is merged with the stored Onlinebanking-ID; a wrong one is the bank's refusal.
+    let wrong = json!({"bankConnectionId": id, "bankingInterface": "FINTS_SERVER",
+        "loginCredentials": [{"label": "PIN", "value": "nope"}]});
+    let (status, refused) = session.post("/api/v2/bankConnections/update", &wrong).await?;
+    assert_eq!((status, refused["errors"][0]["code"].clone()), (422, json!("BANK_SERVER_REJECTION")));
+    let with_pin = json!({"bankConnectionId": id, "bankingInterface": "FINTS_SERVER", "storeSecrets": true,
+        "loginCredentials": [{"label": "PIN", "value": "demo_no_msa"}]});
+    let (status, updated) = session.post("/api/v2/bankConnections/update", &with_pin).await?;
+    assert_eq!(status, 200, "{updated}");
+    let stored = updated["interfaces"][0]["loginCredentials"]
+        .as_array()
+        .and_then(|fields| fields.iter().find(|f| f["label"] == "PIN"))
+        .map(|f| f["value"].clone());
+    assert_eq!(stored, Some(json!("XXXXX")), "storeSecrets on the update keeps the PIN");
+    let (status, again) = session.post("/api/v2/bankConnections/update", &update).await?;
+    assert_eq!(status, 200, "the stored PIN is used: {again}");
+
+    // Imported with storeSecrets: true, updates need nothing.
+    let mut stored_body = test_bank_body("demo");
+    stored_body["bankingInterface"] = json!("FINTS_SERVER");
+    stored_body["storeSecrets"] = json!(true);
+    let other = Session::start(DemoBankConfig::for_tests()).await?;
+    let (status, first) = other.import(&stored_body).await?;
+    assert_eq!(status, 510);
+    let (_, challenge) = other
+        .import(&with_answer(&stored_body, json!({"hash": msa(&first)["hash"], "twoStepProcedureId": "DEMO-TSP-01"})))
+        .await?;
+    let (status, linked) = other
+        .import(&with_answer(&stored_body, json!({"hash": msa(&challenge)["hash"], "challengeResponse": "123456"})))
+        .await?;
+    assert_eq!(status, 201, "{linked}");
+    let (status, updated) = other
+        .post(
+            "/api/v2/bankConnections/update",
+            &json!({"bankConnectionId": linked["id"], "bankingInterface": "FINTS_SERVER"}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{updated}");
+    Ok(())
+}
+
+/// finapi.md §3.3 and §9: an update after the consent's end is 422 `INVALID_CONSENT`; retrying requests a
+/// new consent (login and SCA), after which updates run again.
+#[tokio::test]
+async fn expired_consent_is_refused_then_renewed() -> TestResult {
+    let session =
+        Session::start(DemoBankConfig { consent_lifetime: Duration::from_millis(1500), ..DemoBankConfig::for_tests() })
+            .await?;
+    let body = test_bank_body("demo");
+    let (_, first) = session.import(&body).await?;
+    let (_, challenge) = session
+        .import(&with_answer(&body, json!({"hash": msa(&first)["hash"], "twoStepProcedureId": "DEMO-TSP-01"})))
+        .await?;
+    let (status, linked) = session
+        .import(&with_answer(&body, json!({"hash": msa(&challenge)["hash"], "challengeResponse": "123456"})))
+        .await?;
+    assert_eq!(status, 201, "{linked}");
+    let update = json!({"bankConnectionId": linked["id"], "bankingInterface": "XS2A"});
+    let (status, fresh) = session.post("/api/v2/bankConnections/update", &update).await?;
+    assert_eq!(status, 200, "within the consent: {fresh}");
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let (status, expired) = session.post("/api/v2/bankConnections/update", &update).await?;
+    assert_eq!((status, expired["errors"][0]["code"].clone()), (422, json!("INVALID_CONSENT")), "{expired}");
+
+    // The retry asks for a new consent: the (volatile, never stored) PIN and SCA.
+    let (status, missing) = session.post("/api/v2/bankConnections/update", &update).await?;
+    assert_eq!((status, missing["errors"][0]["code"].clone()), (422, json!("MISSING_FIELD")), "{missing}");
+    let renew = json!({"bankConnectionId": linked["id"], "bankingInterface": "XS2A",
+        "loginCredentials": [{"label": "PIN", "value": "demo"}]});
+    let (status, procedures) = session.post("/api/v2/bankConnections/update", &renew).await?;
+    assert_eq!(status, 510, "{procedures}");
+    let (_, tan) = session
+        .post(
+            "/api/v2/bankConnections/update",
+            &with_answer(&renew, json!({"hash": msa(&procedures)["hash"], "twoStepProcedureId": "DEMO-TSP-01"})),
+        )
+        .await?;
+    let (status, renewed) = session
+        .post(
+            "/api/v2/bankConnections/update",
+            &with_answer(&renew, json!({"hash": msa(&tan)["hash"], "challengeResponse": "123456"})),
+        )
+        .await?;
+    assert_eq!(status, 200, "{renewed}");
+    let (status, after) = session.post("/api/v2/bankConnections/update", &update).await?;
+    assert_eq!(status, 200, "the renewed consent runs again: {after}");
+    Ok(())
+}
+
+/// `PSU-IP-Address` names the user's address; a loopback address is refused, a missing header is fine.
+#[tokio::test]
+async fn loopback_psu_ip_is_refused() -> TestResult {
+    let session = Session::start(DemoBankConfig::for_tests()).await?;
+    for ip in ["127.0.0.1", "::1", "0.0.0.0"] {
+        let response = session
+            .http
+            .post(format!("{}/api/v2/bankConnections/import", session.base))
+            .bearer_auth(&session.user_token)
+            .header("PSU-IP-Address", ip)
+            .json(&test_bank_body("demo_no_msa"))
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await?;
+        assert_eq!((status, body["errors"][0]["code"].clone()), (422, json!("ILLEGAL_FIELD_VALUE")), "{ip}: {body}");
+    }
+    let response = session
+        .http
+        .post(format!("{}/api/v2/bankConnections/import", session.base))
+        .bearer_auth(&session.user_token)
+        .header("PSU-IP-Address", "203.0.113.9")
+        .json(&test_bank_body("demo_no_msa"))
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 201);
+    Ok(())
+}
+
+/// The request log keeps every request in arrival order (method and path, no query, no body).
+#[tokio::test]
+async fn request_log_records_every_request() -> TestResult {
+    let session = Session::start(DemoBankConfig::for_tests()).await?;
+    let before = session.bank.requests().len();
+    let (_, _) = session.get("/api/v2/banks?search=DEMO0001").await?;
+    let (_, _) = session.get("/api/v2/pendingTransactions").await?;
+    let log = session.bank.requests();
+    let new: Vec<(String, String)> = log[before..].iter().map(|r| (r.method.clone(), r.path.clone())).collect();
+    assert_eq!(
+        new,
+        vec![
+            ("GET".to_owned(), "/api/v2/banks".to_owned()),
+            ("GET".to_owned(), "/api/v2/pendingTransactions".to_owned())
+        ]
+    );
+    assert!(log.windows(2).all(|w| w[0].at <= w[1].at));
     Ok(())
 }

@@ -776,3 +776,76 @@ async fn finx_state_survives_a_restart() -> TestResult {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// A one-time token can cover several banks: "agree and add another bank" links the bank and goes back to
+/// the bank choice; the code issued at the end sees every access of the flow.
+#[tokio::test]
+async fn onetime_token_over_three_banks() -> TestResult {
+    let bank = Bank::fast().await?;
+    let (location, _) = bank.link("/onetime/access", &json!({"redirect_uri": CALLBACK, "state": "multi"})).await?;
+    let token = query(&location).remove("token").unwrap_or_default();
+    let providers = [TEXT_PROVIDER, DECOUPLED_PROVIDER, SELECTION_PROVIDER];
+    let mut callback = String::new();
+    for (n, provider) in providers.iter().enumerate() {
+        let html = bank.page(&format!("{}/finx/widget?token={token}", bank.base)).await?;
+        assert!(html.contains("Bank wählen"), "bank {n}: {html}");
+        bank.submit("/finx/widget/bank", &[("token", &token), ("provider_id", provider)]).await?;
+        bank.submit(
+            "/finx/widget/login",
+            &[("token", &token), ("login_id", "demo_no_sca"), ("password", "demo_no_sca")],
+        )
+        .await?;
+        let accounts = ibans(provider, "demo_no_sca");
+        let mut fields = vec![("token", token.as_str())];
+        fields.extend(accounts.iter().map(|iban| ("account", iban.as_str())));
+        if n + 1 < providers.len() {
+            fields.push(("another", "1"));
+        }
+        callback = bank.submit("/finx/widget/consent", &fields).await?;
+    }
+    let params = query(&callback);
+    assert_eq!(params.get("success").map(String::as_str), Some("true"), "{callback}");
+    let (status, tokens) = bank.exchange(params.get("code").map(String::as_str).unwrap_or_default(), CALLBACK).await?;
+    assert_eq!(status, 200, "{tokens}");
+    let access_token = tokens["access_token"].as_str().unwrap_or_default();
+    let (_, accesses) = bank.get(access_token, "/rest/accesses").await?;
+    let linked: Vec<&str> =
+        accesses.as_array().into_iter().flatten().filter_map(|a| a["provider_id"].as_str()).collect();
+    assert_eq!(linked.len(), 3, "{accesses}");
+    assert!(providers.iter().all(|p| linked.contains(p)), "{accesses}");
+    let (_, accounts) = bank.get(access_token, "/rest/accounts").await?;
+    let expected: usize = providers.iter().map(|p| ibans(p, "demo_no_sca").len()).sum();
+    assert_eq!(accounts["accounts"].as_array().map(Vec::len), Some(expected));
+    Ok(())
+}
+
+/// `access_created_at` pins the accesses' timestamps (ties, as finX's whole seconds produce).
+#[tokio::test]
+async fn access_timestamps_can_tie() -> TestResult {
+    let at = chrono::DateTime::parse_from_rfc3339("2025-06-15T10:00:00Z")?.with_timezone(&chrono::Utc);
+    let bank = Bank::start(config(FinxConfig { access_created_at: Some(at), ..FinxConfig::for_tests() })).await?;
+    let (token, _, _) = bank.ongoing("tie", TEXT_PROVIDER, "demo_no_sca", true).await?;
+    bank.ongoing("tie", DECOUPLED_PROVIDER, "demo_no_sca", true).await?;
+    let (_, accesses) = bank.get(&token, "/rest/accesses").await?;
+    let times: Vec<&Value> = accesses.as_array().into_iter().flatten().map(|a| &a["created_at"]).collect();
+    assert_eq!(times.len(), 2, "{accesses}");
+    assert_eq!(times[0], times[1]);
+    Ok(())
+}
+
+/// The PSU IP of a sync names the end user: a loopback address is refused (400, 1000), like a malformed one.
+#[tokio::test]
+async fn loopback_psu_ip_is_refused() -> TestResult {
+    let bank = Bank::fast().await?;
+    let (token, _, access) = bank.ongoing("psu", TEXT_PROVIDER, "demo_no_sca", true).await?;
+    for ip in ["127.0.0.1", "::1", "0.0.0.0"] {
+        let (status, error) = bank.start_sync(&token, &access, &json!({"psu_ip_address": ip})).await?;
+        assert_eq!((status, error["error"]["code"].as_u64()), (400, Some(1000)), "{ip}: {error}");
+        assert!(
+            error["error"]["data"]["psu_ip_address"].is_array() || error["error"]["data"]["psu_ip_address"].is_string()
+        );
+    }
+    let (status, sync) = bank.start_sync(&token, &access, &json!({"psu_ip_address": "203.0.113.9"})).await?;
+    assert_eq!(status, 201, "{sync}");
+    Ok(())
+}

@@ -43,6 +43,26 @@ async function chooseProcedure(user: ReturnType<typeof userEvent.setup>, name: s
 }
 
 describe('LinkBankDialog', () => {
+  it('offers to let the banking service keep the login, off unless ticked (English and German)', async () => {
+    const { backend, user } = await openDialog();
+    await pickBank(user, 'finAPI Test Bank');
+    const step = await screen.findByTestId('step-credentials');
+    const keep = within(step).getByTestId('store-secrets');
+    expect(keep).not.toBeChecked();
+    expect(within(step).getByText(en.linkBank.storeSecrets)).toBeInTheDocument();
+    await signIn(user, 'demo', 'wrong');
+    await screen.findByTestId('flow-error');
+    const again = await screen.findByTestId('step-credentials');
+    const [login, secret] = within(again).getAllByTestId('credential-field');
+    await user.type(login as HTMLElement, 'demo');
+    await user.type(secret as HTMLElement, 'demo');
+    await user.click(within(again).getByTestId('store-secrets'));
+    await user.click(within(again).getByTestId('credentials-submit'));
+    await screen.findByTestId('step-procedure');
+    expect(backend.linking.storeSecretsAnswers).toEqual([false, true]);
+    expect(de.linkBank.storeSecrets).toMatch(/speichern/);
+  });
+
   it('links the test bank with smsTan: search, login (refused once), method, TAN (refused once), done', async () => {
     const { backend, user } = await openDialog();
     // Demo Bank is the only provider: preselected, straight to the search.
@@ -60,7 +80,9 @@ describe('LinkBankDialog', () => {
     const input = within(tan).getByRole('textbox');
     await waitFor(() => expect(input).toHaveFocus());
     await user.type(input, '000000{Enter}');
+    // A new round after the refusal: the method again, with "TAN rejected", then a new TAN.
     expect(await screen.findByTestId('flow-error')).toHaveAttribute('data-error-code', 'TanRejected');
+    await chooseProcedure(user, 'smsTan');
     await user.type(within(await screen.findByTestId('step-tan')).getByRole('textbox'), `${FAKE_TAN}{Enter}`);
 
     const done = await screen.findByTestId('link-done');

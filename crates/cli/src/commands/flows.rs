@@ -6,7 +6,7 @@
 use clap::Args;
 use clap::ValueEnum;
 use kontor_core::api::link_dto::{FinxFlow, FlowUpdate, StartFinxLink, StartLink, StoredIncomeReport};
-use kontor_core::domain::ProviderKind;
+use kontor_core::domain::{ProviderKind, SyncWarning};
 use kontor_core::{ErrorCode, KontorError};
 use serde::Serialize;
 
@@ -120,9 +120,26 @@ fn report(kind: &str, finished: &Finished, json: bool) -> Result<(), CommandFail
         finished.connection.bank_name, finished.connection.id, finished.added, finished.updated
     ))?;
     for warning in &finished.warnings {
-        print_text(&format!("  note: {warning}"))?;
+        print_text(&format!("  note: {}", describe_warning(warning)))?;
     }
     Ok(())
+}
+
+/// A sync warning in words (the CLI speaks English; `--json` prints the code and its parameters).
+fn describe_warning(warning: &SyncWarning) -> String {
+    match warning {
+        SyncWarning::AccountNotDelivered { account_name } => {
+            format!("The bank could not send new data for {account_name}.")
+        }
+        SyncWarning::WithdrawnRemoved { count } => format!("{count} bookings the bank withdrew were removed."),
+        SyncWarning::UnknownAccountSkipped { count } => {
+            format!("{count} bookings of accounts Kontor does not know were skipped.")
+        }
+        SyncWarning::BalanceMismatch { account_name, expected, reported, currency, .. } => format!(
+            "The balance of {account_name} does not add up: the bank reports {reported} {currency}, \
+             the previous balance plus the new bookings make {expected} {currency}."
+        ),
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::domain::{
-    Account, AccountType, BookingStatus, Connection, ConnectionStatus, Direction, Transaction, TransactionId,
+    Account, AccountType, BookingStatus, Connection, ConnectionStatus, Direction, PendingMatch, Transaction,
+    TransactionId,
 };
 use crate::error::KontorError;
 
@@ -356,6 +357,8 @@ pub struct TransactionDetail {
     pub raw: Option<String>,
     pub first_seen_at: Option<String>,
     pub updated_at: Option<String>,
+    /// Set when a sync turned a pending booking into this one: the rule and the fields it compared.
+    pub pending_match: Option<PendingMatch>,
 }
 
 /// Money in and out of one account in one month (`YYYY-MM`); `spending` is negative or zero.

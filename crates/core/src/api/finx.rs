@@ -46,7 +46,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -56,10 +56,10 @@ use super::link::LinkOptions;
 use super::link_dto::{FinxFlow, FlowUpdate, StartFinxLink, StoredIncomeReport, WorkStep};
 use crate::domain::{Connection, ConnectionId, ConnectionStatus, FlowId, ProviderConfigId, ProviderKind};
 use crate::error::{ErrorCode, KontorError, Result};
+use crate::provider::finx::sync_round::{SyncRound, SyncStep, TokenSource, with_token};
 use crate::provider::finx::{
-    self as fx, AccessToken, ChallengeAnswer, FinxAccess, FinxAccount, FinxClient, FinxConfig, IncomeReportRequest,
-    OnetimeAccessRequest, OngoingAccessRequest, ReportWindow, Since, SinceType, SyncRequest, SyncScope, SyncStatus,
-    TransactionQuery,
+    self as fx, AccessToken, FinxAccess, FinxAccount, FinxClient, FinxConfig, IncomeReportRequest,
+    OnetimeAccessRequest, OngoingAccessRequest, ReportWindow, Since, SinceType, TransactionQuery,
 };
 use crate::provider::{
     AuthAnswer, AuthCall, AuthOperation, AuthReply, BankSearchHit, BoxFuture, Continuation, FetchedAccount,
@@ -68,7 +68,7 @@ use crate::provider::{
 use crate::sca::{Flow, FlowPurpose, FlowSetup};
 use crate::secret::SecretString;
 use crate::store::Store;
-use crate::sync::Plan;
+use crate::sync::{Delivery, SyncOutcome};
 
 /// `connections.interface` of a one-time access (cannot be synced again).
 pub const ONETIME_INTERFACE: &str = "finx-onetime";
@@ -82,11 +82,7 @@ pub const TOKEN_SCOPE: &str = "finx-refresh-token";
 /// was committed (the crash journey).
 #[cfg(feature = "test-hooks")]
 pub const TEST_ABORT_ENV: &str = "KONTOR_TEST_ABORT_AFTER";
-/// The login fields asked for when finX needs the bank login for a sync (error 1011).
-pub const LOGIN_ID_LABEL: &str = "Online banking ID";
-pub const PIN_LABEL: &str = "PIN";
-/// Polls of one sync step before Kontor gives up waiting for finX.
-const MAX_SYNC_POLLS: u32 = 300;
+pub use crate::provider::finx::sync_round::{LOGIN_ID_LABEL, PIN_LABEL};
 
 /// The finX part of the link runtime (memory only).
 #[derive(Debug, Default)]
@@ -120,8 +116,14 @@ impl FinxRuntime {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 enum Pending {
-    Widget { flow: FinxFlow, state: String, redirect_uri: String, link_id: Option<String> },
-    Sync { access_id: String, sync_id: String, challenge_id: String, state: String },
+    Widget {
+        flow: FinxFlow,
+        state: String,
+        redirect_uri: String,
+        link_id: Option<String>,
+    },
+    /// A sync round's step ([`SyncStep`] writes it); read here only to tell it from a widget flow.
+    Sync(SyncStep),
 }
 
 impl Pending {
@@ -189,6 +191,8 @@ pub(crate) struct FinxAuth<'a> {
     config_id: ProviderConfigId,
     flow_id: FlowId,
     flow_kind: Option<FinxFlow>,
+    /// The finX provider (bank) a link flow was started for, if any.
+    bank_id: Option<String>,
     options: LinkOptions,
 }
 
@@ -206,6 +210,10 @@ impl<'a> FinxAuth<'a> {
             config_id: flow.provider_config_id.clone(),
             flow_id: flow.id.clone(),
             flow_kind: FinxFlow::parse(&flow.interface),
+            bank_id: match &flow.purpose {
+                FlowPurpose::Link { bank_id, .. } => Some(bank_id.clone()),
+                FlowPurpose::Update { .. } => None,
+            },
             options,
         }
     }
@@ -217,42 +225,17 @@ impl<'a> FinxAuth<'a> {
                 AuthAnswer::RedirectCallback(query) => self.widget_returned(call.continuation, query).await,
                 _ => Err(stale()),
             },
-            AuthOperation::Update { provider_connection_id, redirect_url, .. } => {
-                let pending = Pending::from(call.continuation);
-                match (call.answer, pending) {
-                    (AuthAnswer::None, _) => {
-                        self.start_sync(provider_connection_id, call, redirect_url.as_deref(), psu).await
-                    }
-                    (answer, Some(Pending::Sync { access_id, sync_id, challenge_id, state })) => {
-                        let reply = match answer {
-                            AuthAnswer::Procedure(id) => Some(ChallengeAnswer::Method(id.clone())),
-                            AuthAnswer::Tan(tan) => Some(ChallengeAnswer::Tan(tan.clone())),
-                            _ => None,
-                        };
-                        let mut refused = None;
-                        if let Some(reply) = &reply {
-                            let client = self.client.as_ref();
-                            let (a, s, c) = (&access_id, &sync_id, &challenge_id);
-                            let answered = self
-                                .kontor
-                                .finx_bearer(client, &self.config_id, &Grant::Ongoing, |t| {
-                                    let reply = reply.clone();
-                                    async move { client.answer_challenge(&t, a, s, c, &reply).await }
-                                })
-                                .await;
-                            match answered {
-                                Ok(()) => {}
-                                // Whether the TAN can be entered again depends on the sync's status,
-                                // read next: `FAILED` ends the round, `AWAIT_AUTH` asks again.
-                                Err(e) if e.code == ErrorCode::TanRejected => refused = Some(e),
-                                Err(e) => return Err(e),
-                            }
-                        }
-                        let answered = Answered { challenge_id: &challenge_id, refused };
-                        self.poll(&access_id, &sync_id, &state, reply.is_some().then_some(answered)).await
-                    }
-                    _ => Err(stale()),
-                }
+            AuthOperation::Update { .. } => {
+                let tokens = OngoingTokens { kontor: self.kontor, client: &self.client, config: &self.config_id };
+                let round = SyncRound {
+                    client: &self.client,
+                    tokens: &tokens,
+                    poll_interval: self.options.download_poll_interval,
+                    callback_url: &self.options.callback_url,
+                    save_secrets_by_default: self.options.finx_save_secrets,
+                    sync_period_days: self.options.finx_sync_period_days,
+                };
+                round.authorize(call, psu).await
             }
         }
     }
@@ -340,12 +323,11 @@ impl<'a> FinxAuth<'a> {
                 self.kontor.finx_store_grant(&self.config_id, refresh, tokens.refresh_expires_at, tokens.issued_at)?;
                 self.kontor.cache_access(&self.config_id, tokens.access.clone());
                 let accesses = self.client.accesses(&tokens.access).await?;
-                let newest = accesses.iter().max_by_key(|a| a.created_at).ok_or_else(|| {
-                    KontorError::new(ErrorCode::ProviderResponseInvalid, "finX linked no bank account.")
-                })?;
-                Ok(AuthReply::Connected { provider_connection_id: newest.id.clone() })
+                let produced = self.access_of_this_flow(&accesses)?;
+                Ok(AuthReply::Connected { provider_connection_id: produced })
             }
             FinxFlow::OneTime => {
+                // The token may cover several banks; the download imports every access of it.
                 let accesses = self.client.accesses(&tokens.access).await?;
                 let first = accesses.first().ok_or_else(|| {
                     KontorError::new(ErrorCode::ProviderResponseInvalid, "finX shared no bank account.")
@@ -364,155 +346,61 @@ impl<'a> FinxAuth<'a> {
         }
     }
 
-    async fn start_sync(
-        &self,
-        access_id: &str,
-        call: AuthCall<'_>,
-        redirect_url: Option<&str>,
-        psu: &Psu,
-    ) -> Result<AuthReply> {
-        let state = random_state();
-        let credentials: Vec<(String, SecretString)> = call
-            .credentials
-            .iter()
-            .map(|v| {
-                let key = if v.label == PIN_LABEL { "password" } else { "login_id" };
-                (key.to_owned(), v.value.clone())
-            })
-            .collect();
-        let save_secrets = if credentials.is_empty() { None } else { Some(self.options.finx_save_secrets) };
-        let request = SyncRequest {
-            credentials,
-            save_secrets,
-            // The user is present and sees the outcome: no notification events.
-            disable_notifications: true,
-            redirect_uri: Some(redirect_url.map(str::to_owned).unwrap_or_else(|| self.options.callback_url.clone())),
-            state: Some(state.clone()),
-            scope: SyncScope::Transactions,
-            reuse_last_auth_method: Some(true),
-            reuse_last_auth_medium: Some(true),
-            psu_ip: psu.ip_address.clone(),
-            sync_period: self.options.finx_sync_period_days,
-        };
-        let client = self.client.as_ref();
-        let request = &request;
-        let sync = self
-            .kontor
-            .finx_bearer(client, &self.config_id, &Grant::Ongoing, |t| async move {
-                client.start_sync(&t, access_id, request).await
-            })
-            .await?;
-        self.poll(access_id, &sync.id, &state, None).await
-    }
-
-    /// Polls a sync until it needs the user, completed or failed. `answered`: the challenge just
-    /// answered with a method or a TAN (and finX's refusal of it, if it refused at once).
+    /// The access an ongoing widget flow produced, among all accesses of Kontor's finX user (finX
+    /// names it nowhere; timestamps may tie and a renewed access keeps its old `created_at`):
+    /// - the bank the flow was started for (`provider_id`), when it named one;
+    /// - of those, the accesses Kontor does not know yet (a new link), else all (a renewal);
+    /// - of those, the one with the latest consent end (the consent this flow just gave).
     ///
-    /// What happens next follows the sync's status, not a guess:
-    /// - `FAILED` (after a wrong TAN finX fails the sync with 10004) is [`AuthReply::Ended`]: the
-    ///   challenge is gone, so the SCA machine ends the flow instead of asking for it again;
-    /// - `AWAIT_AUTH` still showing the answered challenge: with a refusal (finX's answer or the
-    ///   sync's `error`) the TAN is asked again for the same challenge (`Err(TanRejected)`), without
-    ///   one finX has not taken the answer in yet and polling goes on;
-    /// - `AWAIT_AUTH` with a new challenge is asked as such (after a refused TAN with the refusal in
-    ///   its message).
-    async fn poll(
-        &self,
-        access_id: &str,
-        sync_id: &str,
-        state: &str,
-        answered: Option<Answered<'_>>,
-    ) -> Result<AuthReply> {
-        let client = self.client.as_ref();
-        for _ in 0..MAX_SYNC_POLLS {
-            let sync = self
-                .kontor
-                .finx_bearer(client, &self.config_id, &Grant::Ongoing, |t| async move {
-                    client.get_sync(&t, access_id, sync_id).await
-                })
-                .await?;
-            match sync.status {
-                SyncStatus::Completed => {
-                    return Ok(AuthReply::Connected { provider_connection_id: access_id.to_owned() });
-                }
-                SyncStatus::Failed => {
-                    let refused = answered.as_ref().and_then(|a| a.refused.clone());
-                    let error = sync.error.or(refused).unwrap_or_else(|| {
-                        KontorError::new(ErrorCode::ProviderUnavailable, "The synchronisation with the bank failed.")
-                    });
-                    return Ok(AuthReply::Ended { error });
-                }
-                SyncStatus::AwaitAuth => {
-                    let challenge = match sync.challenge {
-                        Some(challenge) => challenge,
-                        None => self
-                            .kontor
-                            .finx_bearer(client, &self.config_id, &Grant::Ongoing, |t| async move {
-                                client.challenges(&t, access_id, sync_id).await
-                            })
-                            .await?
-                            .pop()
-                            .ok_or_else(|| {
-                                KontorError::new(
-                                    ErrorCode::ProviderResponseInvalid,
-                                    "finX waits for an authentication but named no challenge.",
-                                )
-                            })?,
-                    };
-                    let refusal = answered.as_ref().and_then(|a| {
-                        a.refused.clone().or_else(|| sync.error.clone().filter(|e| e.code == ErrorCode::TanRejected))
-                    });
-                    if answered.as_ref().is_some_and(|a| a.challenge_id == challenge.id) {
-                        match refusal {
-                            // finX keeps the refused challenge open: the same TAN request again.
-                            Some(error) => return Err(error),
-                            // finX has not taken the answer in yet.
-                            None => {
-                                tokio::time::sleep(self.options.download_poll_interval).await;
-                                continue;
-                            }
-                        }
-                    }
-                    let mut neutral = fx::map::sca_challenge(&challenge);
-                    match &mut neutral {
-                        ScaChallenge::Redirect { context, context_field, .. } => {
-                            *context = Some(state.to_owned());
-                            *context_field = Some("state".to_owned());
-                        }
-                        ScaChallenge::Tan { message, .. } => {
-                            if let Some(error) = &refusal {
-                                let bank = error.bank_message.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
-                                let asked = message.take().map(|m| format!(" {m}")).unwrap_or_default();
-                                *message = Some(format!(
-                                    "The bank did not accept the TAN{bank} and sent a new challenge.{asked}"
-                                ));
-                            }
-                        }
-                        _ => {}
-                    }
-                    let pending = Pending::Sync {
-                        access_id: access_id.to_owned(),
-                        sync_id: sync_id.to_owned(),
-                        challenge_id: challenge.id,
-                        state: state.to_owned(),
-                    };
-                    return Ok(AuthReply::NeedsAnswer { continuation: pending.continuation()?, challenge: neutral });
-                }
-                SyncStatus::Queued | SyncStatus::Running | SyncStatus::Other(_) => {
-                    tokio::time::sleep(self.options.download_poll_interval).await;
-                }
-            }
-        }
-        Err(KontorError::new(ErrorCode::ProviderUnavailable, "The bank is still synchronising. Sync again later."))
+    ///
+    /// Still ambiguous (several equal candidates, e.g. the user picked the bank in the widget and has
+    /// other new accesses), the newest by `created_at` is named; every access is imported either way.
+    fn access_of_this_flow(&self, accesses: &[FinxAccess]) -> Result<String> {
+        let wanted_bank = self
+            .kontor
+            .link
+            .finx
+            .links
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&self.flow_id)
+            .and_then(|p| p.provider_id.clone())
+            .or_else(|| self.bank_id.clone())
+            .filter(|b| !b.trim().is_empty());
+        let at_bank: Vec<&FinxAccess> = match &wanted_bank {
+            Some(bank) => accesses.iter().filter(|a| a.provider_id.as_deref() == Some(bank.as_str())).collect(),
+            None => accesses.iter().collect(),
+        };
+        let known: Vec<String> = self.kontor.with_store(|s| {
+            Ok(s.connections()?
+                .into_iter()
+                .filter(|c| c.provider_config_id == self.config_id)
+                .map(|c| c.provider_connection_id)
+                .collect())
+        })?;
+        let new: Vec<&FinxAccess> = at_bank.iter().copied().filter(|a| !known.contains(&a.id)).collect();
+        let candidates = if new.is_empty() { at_bank } else { new };
+        let latest = candidates.iter().filter_map(|a| a.consent_expires_at()).max();
+        let best: Vec<&&FinxAccess> =
+            candidates.iter().filter(|a| latest.is_none() || a.consent_expires_at() == latest).collect();
+        best.iter()
+            .max_by_key(|a| a.created_at)
+            .map(|a| a.id.clone())
+            .ok_or_else(|| KontorError::new(ErrorCode::ProviderResponseInvalid, "finX linked no bank account."))
     }
 }
 
-/// The challenge a sync step just answered (see [`FinxAuth::poll`]).
-#[derive(Debug)]
-struct Answered<'a> {
-    challenge_id: &'a str,
-    /// finX refused the answer at once (a TAN, `TanRejected`).
-    refused: Option<KontorError>,
+/// The ongoing grant's tokens for a [`SyncRound`]: the facade's cache and rotating refresh.
+struct OngoingTokens<'a> {
+    kontor: &'a Kontor,
+    client: &'a FinxClient,
+    config: &'a ProviderConfigId,
+}
+
+impl TokenSource for OngoingTokens<'_> {
+    fn access_token(&self, force: bool) -> BoxFuture<'_, Result<AccessToken>> {
+        Box::pin(self.kontor.finx_access(self.config, self.client, force))
+    }
 }
 
 fn not_here<T>() -> Result<T> {
@@ -677,16 +565,7 @@ impl Kontor {
     {
         match grant {
             Grant::OneTime(token) => call(token.clone()).await,
-            Grant::Ongoing => {
-                let token = self.finx_access(config, client, false).await?;
-                match call(token).await {
-                    Err(e) if e.code == ErrorCode::ProviderAuthFailed => {
-                        let token = self.finx_access(config, client, true).await?;
-                        call(token).await
-                    }
-                    other => other,
-                }
-            }
+            Grant::Ongoing => with_token(&OngoingTokens { kontor: self, client, config }, call).await,
         }
     }
 
@@ -747,6 +626,18 @@ impl Kontor {
             volatile: false,
             mandatory: true,
         };
+        // finX says whether it kept the bank login (`save_secrets`); without it a sync would fail
+        // (1011), so the login is asked for first.
+        let access_id = connection.provider_connection_id.as_str();
+        let config_id = &connection.provider_config_id;
+        let client_ref = client.as_ref();
+        let secrets_saved =
+            self.finx_bearer(client_ref, config_id, &Grant::Ongoing, |t| async move {
+                client_ref.access(&t, access_id).await
+            })
+            .await
+            .ok()
+            .and_then(|access| access.secrets_saved);
         let setup = FlowSetup {
             id: FlowId::generate(),
             provider_config_id: connection.provider_config_id.clone(),
@@ -761,7 +652,7 @@ impl Kontor {
             ask_ibans: false,
             known_ibans: Vec::new(),
             redirect_url: Some(options.callback_url.clone()),
-            ask_credentials_first: false,
+            ask_credentials_first: secrets_saved == Some(false),
             poll_interval_ms: options.poll_interval_ms,
             timeout_secs: options.flow_timeout_secs,
         };
@@ -776,9 +667,16 @@ impl Kontor {
         flow: &Flow,
         provider_connection_id: &str,
         options: &LinkOptions,
+        cancel: tokio::sync::watch::Receiver<bool>,
     ) -> FlowUpdate {
         let grant = self.link.finx.grants.lock().unwrap_or_else(PoisonError::into_inner).remove(&flow.id);
-        let outcome = self.finx_download(client, flow, provider_connection_id, grant, options).await;
+        let outcome = tokio::select! {
+            biased;
+            outcome = self.finx_download(client, flow, provider_connection_id, grant, options) => outcome,
+            () = crate::sca::driver::cancelled(cancel) => {
+                Err(KontorError::new(ErrorCode::ScaCancelled, "The download was cancelled."))
+            }
+        };
         // A one-time token is not kept: `grant` was taken out of the runtime and is dropped here.
         match outcome {
             Ok(update) => update,
@@ -847,7 +745,9 @@ impl Kontor {
         // A widget flow imports every access of the user (several banks under one finX user); a
         // sync only its own.
         let wanted: Vec<&FinxAccess> = match (&flow.purpose, kind) {
-            (FlowPurpose::Link { .. }, FinxFlow::Ongoing) => accesses.iter().collect(),
+            // A widget flow imports every access of the token: several banks under one finX user
+            // (ongoing), or every bank a one-time token covers.
+            (FlowPurpose::Link { .. }, FinxFlow::Ongoing | FinxFlow::OneTime) => accesses.iter().collect(),
             _ => accesses.iter().filter(|a| a.id == provider_connection_id).collect(),
         };
         if wanted.is_empty() {
@@ -855,7 +755,7 @@ impl Kontor {
         }
         let interface = if kind == FinxFlow::OneTime { ONETIME_INTERFACE } else { ONGOING_INTERFACE };
         let mut main = None;
-        let mut totals = (0u32, 0u32, 0u32);
+        let mut totals = (0u32, 0u32);
         let mut warnings = Vec::new();
         for access in wanted {
             let existing = match &flow.purpose {
@@ -866,18 +766,15 @@ impl Kontor {
                         .find(|c| &c.provider_config_id == config && c.provider_connection_id == access.id))
                 })?,
             };
-            let (connection, plan) =
+            let (connection, outcome) =
                 self.finx_import(client, flow, &grant, access, &accounts, existing, interface, started_at).await?;
-            totals = (totals.0 + plan.added(), totals.1 + plan.updated(), totals.2 + plan.removed());
-            warnings.extend(plan.failed_accounts.iter().map(|n| format!("The bank could not send new data for {n}.")));
+            totals = (totals.0 + outcome.added, totals.1 + outcome.updated);
+            warnings.extend(outcome.warnings);
             if access.id == provider_connection_id || main.is_none() {
                 main = Some(connection);
             }
         }
         let connection = main.ok_or_else(stale)?;
-        if totals.2 > 0 {
-            warnings.push(format!("{} bookings the bank withdrew were removed.", totals.2));
-        }
         let now = self.clock().now();
         let expiry = self.with_store(|s| Ok(access_expiry(s, config)))?;
         let summary = ConnectionSummary::from_domain(&connection).with_deadlines(
@@ -899,7 +796,7 @@ impl Kontor {
         existing: Option<Connection>,
         interface: &str,
         started_at: DateTime<Utc>,
-    ) -> Result<(Connection, Plan)> {
+    ) -> Result<(Connection, SyncOutcome)> {
         let config = &flow.provider_config_id;
         let now = self.clock().now();
         let mine: Vec<FinxAccount> = accounts
@@ -921,7 +818,7 @@ impl Kontor {
             fetched_accounts.push(fetched);
         }
         let account_ids: Vec<String> = fetched_accounts.iter().map(|a| a.provider_account_id.clone()).collect();
-        let since = existing.as_ref().and_then(|c| c.last_synced_at).map(|t| t.date_naive() - Duration::days(30));
+        let since = crate::sync::download_since(existing.as_ref());
         let batch = if account_ids.is_empty() {
             fx::TransactionBatch::default()
         } else {
@@ -959,30 +856,16 @@ impl Kontor {
             created_at: existing.as_ref().map(|c| c.created_at).unwrap_or(now),
         };
         self.report(&FlowUpdate::Working { flow_id: Some(flow.id.to_string()), step: WorkStep::Saving });
-        let window = if batch.deleted.is_empty() {
-            batch.transactions.iter().map(|t| t.booking_date).min().map(|d| d - Duration::days(30))
-        } else {
-            None
+        let delivery = Delivery {
+            accounts: fetched_accounts,
+            transactions: batch.transactions,
+            deleted: batch.deleted,
+            pending_complete: true,
         };
-        let conn_id = connection.id.clone();
-        let plan = self.with_store(|s| {
-            let existing_accounts = s.connection_accounts(&conn_id)?;
-            let existing_tx = s.connection_transactions(&conn_id, window)?;
-            let (kept, removals) = crate::sync::split_deleted(existing_tx, &batch.deleted);
-            let mut plan = crate::sync::plan(
-                &conn_id,
-                &existing_accounts,
-                &kept,
-                &fetched_accounts,
-                &batch.transactions,
-                now.date_naive(),
-                crate::domain::AccountId::generate,
-            );
-            plan.removals = removals;
-            s.apply_sync(&connection, &plan, started_at, now)?;
-            Ok(plan)
+        let outcome = self.with_store(|s| {
+            crate::sync::apply_delivery(s, &connection, &delivery, started_at, now, crate::domain::AccountId::generate)
         })?;
-        Ok((connection, plan))
+        Ok((connection, outcome))
     }
 
     /// Stored income reports, newest first.

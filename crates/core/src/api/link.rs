@@ -22,7 +22,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration as StdDuration;
 
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -37,9 +36,10 @@ use crate::provider::finapi::{ApiVersion, FinapiClient, FinapiConfig, FinapiUser
 use crate::provider::{BankSearchHit, Provider, Psu};
 use crate::sca::{
     CallKind, DEFAULT_FLOW_TIMEOUT_SECS, DEFAULT_POLL_INTERVAL_MS, Driver, Event, Flow, FlowPurpose, FlowSetup,
-    FlowSink, Outcome, Secrets, UserAnswer,
+    FlowSink, FlowStore, Outcome, Secrets, UserAnswer,
 };
 use crate::secret::SecretString;
+use crate::sync::Delivery;
 
 /// Receives [`FlowUpdate::Working`] (and every final update) while a job runs.
 pub type ProgressSink = Arc<dyn Fn(&FlowUpdate) + Send + Sync>;
@@ -126,6 +126,35 @@ struct Session {
     secrets: Secrets,
     cancel: watch::Sender<bool>,
     busy: bool,
+}
+
+/// Holds a flow's session busy while [`Kontor::drive`] runs. Dropped — at the end, or when the
+/// future running the flow is dropped — it releases the session: a finished flow's session is
+/// removed, an unfinished one keeps its secrets (`secrets`, once the driver handed them back) and
+/// is free for the next answer. Dropped in the middle of a run (the secrets still with the driver),
+/// the session is removed, so the next answer restores the flow as after a restart.
+struct BusyGuard<'a> {
+    runtime: &'a LinkRuntime,
+    flow_id: FlowId,
+    secrets: Option<Secrets>,
+    finished: bool,
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        let mut sessions = self.runtime.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        match (self.finished, self.secrets.take()) {
+            (false, Some(secrets)) => {
+                if let Some(session) = sessions.get_mut(&self.flow_id) {
+                    session.secrets = secrets;
+                    session.busy = false;
+                }
+            }
+            _ => {
+                sessions.remove(&self.flow_id);
+            }
+        }
+    }
 }
 
 /// The in-memory side of linking: provider clients (with their token caches), the secrets and
@@ -598,8 +627,8 @@ impl Kontor {
         self.drive(client, flow, Event::Callback { params, query }).await
     }
 
-    /// Cancels a flow. A call already in flight finishes, but its answer is dropped (unless it says
-    /// the connection was made).
+    /// Cancels a flow. A call, poll or download in flight is stopped at once (nothing more is sent
+    /// for it); a flow waiting for the user ends.
     pub async fn cancel(&self, flow_id: &str) -> Result<FlowUpdate> {
         let id = FlowId::from(flow_id);
         let cancelled = KontorError::new(ErrorCode::ScaCancelled, "The authentication was cancelled.");
@@ -641,6 +670,20 @@ impl Kontor {
             None => None,
         };
         let interface = bank.as_ref().and_then(|b| b.choose_interface(connection.interface.as_deref())).cloned();
+        // finAPI keeps the login only when the user agreed (`storeSecrets`); it says which fields it
+        // keeps. A field the update needs and finAPI cannot have is asked for first, instead of
+        // sending an update that finAPI refuses as incomplete.
+        let stored = Provider::connection(client.as_ref(), &connection.provider_connection_id)
+            .await
+            .ok()
+            .and_then(|remote| remote.stored_login_labels);
+        let ask_login_first = match (&interface, &stored) {
+            (Some(interface), Some(stored)) => interface
+                .login_fields
+                .iter()
+                .any(|f| f.mandatory && !f.volatile && !stored.iter().any(|label| label == &f.label)),
+            _ => false,
+        };
         let known_ibans = self.with_store(|s| s.connection_accounts(&id))?.into_iter().filter_map(|a| a.iban).collect();
         let options = self.link_options();
         let setup = FlowSetup {
@@ -661,7 +704,7 @@ impl Kontor {
             ask_ibans: false,
             known_ibans,
             redirect_url: interface.as_ref().filter(|i| i.redirect).map(|_| options.callback_url.clone()),
-            ask_credentials_first: false,
+            ask_credentials_first: ask_login_first,
             poll_interval_ms: options.poll_interval_ms,
             timeout_secs: options.flow_timeout_secs,
         };
@@ -683,7 +726,9 @@ impl Kontor {
         Ok(out)
     }
 
-    /// Runs the SCA driver for one event and turns the outcome into a [`FlowUpdate`].
+    /// Runs the SCA driver for one event and turns the outcome into a [`FlowUpdate`]; after a link or
+    /// sync was accepted, downloads and saves the data. The flow's session stays busy (and
+    /// cancellable) until the end, and a [`BusyGuard`] releases it also when this future is dropped.
     pub(super) async fn drive(&self, backend: Backend, flow: Flow, event: Event) -> Result<FlowUpdate> {
         let runtime = self.link_runtime();
         let flow_id = flow.id.clone();
@@ -700,6 +745,7 @@ impl Kontor {
             session.busy = true;
             (std::mem::take(&mut session.secrets), session.cancel.subscribe())
         };
+        let mut guard = BusyGuard { runtime, flow_id: flow_id.clone(), secrets: None, finished: false };
         let options = self.link_options();
         let mut secrets = secrets;
         let sink = StoreSink(self);
@@ -721,22 +767,18 @@ impl Kontor {
             psu: &options.psu,
             clock: self.clock(),
             sink: &sink,
-            cancel: cancel_rx,
+            cancel: cancel_rx.clone(),
             on_call: &on_call,
         };
         let (flow, outcome) = driver.run(flow, event, &mut secrets).await;
-        {
-            let mut sessions = runtime.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-            if flow.state.is_terminal() {
-                sessions.remove(&flow_id);
-            } else if let Some(session) = sessions.get_mut(&flow_id) {
-                session.secrets = secrets;
-                session.busy = false;
-            }
-        }
+        guard.finished = flow.state.is_terminal();
+        guard.secrets = Some(secrets);
         let update = match outcome {
             Outcome::NeedsInput(request) => {
                 FlowUpdate::NeedsInput { flow_id: flow_id.to_string(), request, error: None }
+            }
+            Outcome::AskedAgain { request, error } => {
+                FlowUpdate::NeedsInput { flow_id: flow_id.to_string(), request, error: Some(error) }
             }
             Outcome::Rejected(error) => match flow.request() {
                 Some(request) if error.code != ErrorCode::ScaStateMismatch => {
@@ -745,9 +787,11 @@ impl Kontor {
                 _ => return Err(error),
             },
             Outcome::Linked { provider_connection_id } => match &backend {
-                Backend::Finapi(client) => self.finish(client.as_ref(), &flow, &provider_connection_id, &options).await,
+                Backend::Finapi(client) => {
+                    self.finish(client.as_ref(), &flow, &provider_connection_id, &options, cancel_rx).await
+                }
                 Backend::Finx(client) => {
-                    self.finish_finx(client.as_ref(), &flow, &provider_connection_id, &options).await
+                    self.finish_finx(client.as_ref(), &flow, &provider_connection_id, &options, cancel_rx).await
                 }
             },
             Outcome::Failed(error) => {
@@ -755,6 +799,7 @@ impl Kontor {
                 FlowUpdate::Failed { flow_id: Some(flow_id.to_string()), error }
             }
         };
+        drop(guard);
         self.report(&update);
         Ok(update)
     }
@@ -790,8 +835,16 @@ impl Kontor {
         flow: &Flow,
         provider_connection_id: &str,
         options: &LinkOptions,
+        cancel: watch::Receiver<bool>,
     ) -> FlowUpdate {
-        match self.download(client, flow, provider_connection_id, options).await {
+        let downloaded = tokio::select! {
+            biased;
+            downloaded = self.download(client, flow, provider_connection_id, options) => downloaded,
+            () = crate::sca::driver::cancelled(cancel) => {
+                Err(KontorError::new(ErrorCode::ScaCancelled, "The download was cancelled."))
+            }
+        };
+        match downloaded {
             Ok(update) => update,
             Err(error) => {
                 let error = match &flow.purpose {
@@ -944,40 +997,21 @@ impl Kontor {
 
         let accounts = Provider::accounts(client, provider_connection_id).await?;
         let account_ids: Vec<String> = accounts.iter().map(|a| a.provider_account_id.clone()).collect();
-        let since = connection.last_synced_at.map(|t| t.date_naive() - Duration::days(30));
+        let since = crate::sync::download_since(Some(&connection));
         let transactions = Provider::transactions(client, &account_ids, since).await?;
 
         self.report(&FlowUpdate::Working { flow_id: Some(flow.id.to_string()), step: WorkStep::Saving });
         let now = self.clock().now();
         connection.last_synced_at = Some(now);
-        let id_for_plan = connection.id.clone();
-        // Existing rows that can match: from a month before the oldest fetched booking on.
-        let window = transactions.iter().map(|t| t.booking_date).min().map(|d| d - Duration::days(30));
-        let plan = self.with_store(|s| {
-            let existing_accounts = s.connection_accounts(&id_for_plan)?;
-            let existing_tx = s.connection_transactions(&id_for_plan, window)?;
-            let plan = crate::sync::plan(
-                &id_for_plan,
-                &existing_accounts,
-                &existing_tx,
-                &accounts,
-                &transactions,
-                now.date_naive(),
-                crate::domain::AccountId::generate,
-            );
-            s.apply_sync(&connection, &plan, started_at, now)?;
-            Ok(plan)
+        let delivery = Delivery { accounts, transactions, deleted: Vec::new(), pending_complete: true };
+        let outcome = self.with_store(|s| {
+            crate::sync::apply_delivery(s, &connection, &delivery, started_at, now, crate::domain::AccountId::generate)
         })?;
-        let mut warnings: Vec<String> =
-            plan.failed_accounts.iter().map(|name| format!("The bank could not send new data for {name}.")).collect();
-        if plan.orphans > 0 {
-            warnings.push(format!("{} bookings of unknown accounts were skipped.", plan.orphans));
-        }
         Ok(FlowUpdate::Done {
             connection: ConnectionSummary::from_domain(&connection),
-            added: plan.added(),
-            updated: plan.updated(),
-            warnings,
+            added: outcome.added,
+            updated: outcome.updated,
+            warnings: outcome.warnings,
         })
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::dto::ConnectionSummary;
-use crate::domain::{ProviderConfig, ProviderKind};
+use crate::domain::{ProviderConfig, ProviderKind, SyncWarning};
 use crate::error::KontorError;
 use crate::sca::{Flow, UserRequest};
 use crate::secret::SecretString;
@@ -175,7 +175,8 @@ pub enum FlowUpdate {
         connection: ConnectionSummary,
         added: u32,
         updated: u32,
-        warnings: Vec<String>,
+        /// Codes with parameters; front ends say them in the user's language.
+        warnings: Vec<SyncWarning>,
     },
     Failed {
         flow_id: Option<String>,

@@ -162,6 +162,7 @@ impl Kontor {
                 raw: t.raw.clone(),
                 first_seen_at: stored.first_seen_at.map(|at| at.to_rfc3339()),
                 updated_at: stored.updated_at.map(|at| at.to_rfc3339()),
+                pending_match: stored.pending_match.clone(),
             })
         })
     }

@@ -8,6 +8,7 @@
 mod ids;
 mod model;
 mod money;
+mod pending_match;
 mod sync_warning;
 
 pub use ids::{AccountId, ConnectionId, FlowId, ProviderConfigId, TransactionId};
@@ -16,4 +17,5 @@ pub use model::{
     ProviderKind, Transaction,
 };
 pub use money::{Currency, Money};
+pub use pending_match::{MatchField, MatchRule, PendingMatch};
 pub use sync_warning::SyncWarning;

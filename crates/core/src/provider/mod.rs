@@ -105,6 +105,9 @@ pub struct LoginValue {
 
 /// The PSU (payment service user) metadata sent on calls the user is present for, so they do not
 /// count against the bank's four unattended accesses a day.
+///
+/// `ip_address` is never a loopback address: the default is this device's outward IPv4 address where
+/// it is known ([`outward_ipv4`]), else `None` (the header and field are left out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Psu {
     /// IPv4 address of the user (finAPI v2 accepts IPv4 only).
@@ -116,10 +119,23 @@ pub struct Psu {
 impl Default for Psu {
     fn default() -> Self {
         Self {
-            ip_address: Some("127.0.0.1".to_owned()),
+            ip_address: outward_ipv4().map(|ip| ip.to_string()),
             device_os: std::env::consts::OS.to_owned(),
             user_agent: format!("Kontor/{}", env!("CARGO_PKG_VERSION")),
         }
+    }
+}
+
+/// The IPv4 address this device uses towards the internet: the local address of a UDP socket
+/// "connected" to a public address. Connecting a UDP socket only picks the route; no packet is sent.
+/// `None` without a route, or when the address would be loopback or unspecified.
+pub fn outward_ipv4() -> Option<std::net::Ipv4Addr> {
+    let socket = std::net::UdpSocket::bind((std::net::Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+    // A public resolver's address: only the routing table is consulted.
+    socket.connect((std::net::Ipv4Addr::new(9, 9, 9, 9), 53)).ok()?;
+    match socket.local_addr().ok()?.ip() {
+        std::net::IpAddr::V4(ip) if !ip.is_loopback() && !ip.is_unspecified() => Some(ip),
+        _ => None,
     }
 }
 
@@ -167,6 +183,9 @@ pub enum AuthAnswer {
 pub struct AuthCall<'a> {
     pub operation: &'a AuthOperation,
     pub credentials: &'a [LoginValue],
+    /// The user agreed that the provider keeps the login's secrets (finAPI `storeSecrets`, finX
+    /// `save_secrets`); only meaningful with `credentials`.
+    pub store_secrets: bool,
     pub continuation: Option<&'a Continuation>,
     pub answer: &'a AuthAnswer,
 }
@@ -274,11 +293,14 @@ pub enum AuthReply {
         continuation: Continuation,
         challenge: ScaChallenge,
     },
-    /// The provider itself ended the round with `error` (a finX synchronisation that is `FAILED`):
-    /// its challenge is gone, so nothing of this round can be answered again. A failed *call*
-    /// (`Err`), by contrast, may leave the provider's step open (finAPI keeps its TAN challenge).
+    /// The provider itself ended the round with `error` (a finX synchronisation that is `FAILED`, a
+    /// finAPI 422 after a TAN, which spends the multi-step hash): its challenge is gone, so nothing of
+    /// this round can be answered again. With `new_round`, the provider expects a *new* round (a new
+    /// import or update) for another try, e.g. with a new TAN. A failed *call* (`Err`), by contrast,
+    /// may leave the provider's step open.
     Ended {
         error: crate::error::KontorError,
+        new_round: bool,
     },
 }
 
@@ -305,6 +327,9 @@ pub struct RemoteConnection {
     /// Unattended updates stopped; the user has to run one.
     pub user_action_required: bool,
     pub account_ids: Vec<String>,
+    /// The labels of the login fields whose values the provider keeps (finAPI: `loginCredentials`
+    /// with a value); `None` when the provider does not say.
+    pub stored_login_labels: Option<Vec<String>>,
 }
 
 /// An account as downloaded, before it becomes a [`crate::domain::Account`].
@@ -349,7 +374,9 @@ pub trait Provider: Send + Sync + fmt::Debug {
     fn authorize<'a>(&'a self, call: AuthCall<'a>, psu: &'a Psu) -> BoxFuture<'a, Result<AuthReply>>;
     fn connection<'a>(&'a self, provider_connection_id: &'a str) -> BoxFuture<'a, Result<RemoteConnection>>;
     fn accounts<'a>(&'a self, provider_connection_id: &'a str) -> BoxFuture<'a, Result<Vec<FetchedAccount>>>;
-    /// All transactions of these accounts booked on or after `since` (all of them when `None`).
+    /// All transactions of these accounts booked on or after `since` (all of them when `None`), and
+    /// the pending ones where the provider serves them (status `Pending`, provider id `pending:<id>`
+    /// so that it never collides with a booked id).
     fn transactions<'a>(
         &'a self,
         provider_account_ids: &'a [String],

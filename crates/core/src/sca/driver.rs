@@ -6,8 +6,13 @@
 //! has ended. It keeps the user's login values in memory only ([`Secrets`]).
 //!
 //! Cancellation is per flow: a `watch` channel whose value turns `true`. It is checked before every
-//! call and interrupts a sleep. A reply that says the connection was made is never dropped by a
-//! cancel (the connection exists at the provider either way).
+//! call and interrupts both a sleep and the provider call in flight (the call's future is dropped,
+//! so its HTTP request is aborted and nothing more is sent for this flow — finX's polling runs
+//! inside the call). A reply that arrived before the cancel and says the connection was made is
+//! never dropped (the connection exists at the provider either way).
+//!
+//! A refusal after which the machine started a new round ([`Effect::Notice`]) is returned with the
+//! next request ([`Outcome::AskedAgain`]), so the user sees why they are asked again.
 //!
 //! Time: the machine's times come from the injected clock; sleeping is real time (`tokio::time`) for
 //! `due - clock.now()`. With a hand-moved clock, give the flow a poll interval of 0.
@@ -33,6 +38,8 @@ pub trait FlowSink: Send + Sync {
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
     pub credentials: Vec<LoginValue>,
+    /// The user agreed that the provider keeps them.
+    pub store_secrets: bool,
 }
 
 /// Where a run stopped.
@@ -40,6 +47,9 @@ pub struct Secrets {
 pub enum Outcome {
     /// Waiting for the user.
     NeedsInput(UserRequest),
+    /// Waiting for the user again after the provider refused an answer (`error`) and a new round
+    /// started: show `error` with `request`.
+    AskedAgain { request: UserRequest, error: KontorError },
     /// The provider made the connection; download its data next.
     Linked { provider_connection_id: String },
     /// The flow ended without a connection.
@@ -81,6 +91,13 @@ fn operation(flow: &Flow) -> AuthOperation {
     }
 }
 
+/// Resolves once `cancel` turns `true`; never when its sender is gone without cancelling.
+pub async fn cancelled(mut cancel: watch::Receiver<bool>) {
+    if cancel.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 impl Driver<'_> {
     fn cancelled(&self) -> bool {
         *self.cancel.borrow()
@@ -89,6 +106,7 @@ impl Driver<'_> {
     /// Feeds `event` and performs effects until the flow waits or ends. Returns the flow as it is now.
     pub async fn run(&mut self, mut flow: Flow, event: Event, secrets: &mut Secrets) -> (Flow, Outcome) {
         let mut event = event;
+        let mut notice: Option<KontorError> = None;
         loop {
             let (next, effects) = step(flow, event, self.clock.now());
             flow = next;
@@ -106,7 +124,11 @@ impl Driver<'_> {
                             tracing::warn!(code = ?e.code, "could not delete a finished SCA flow: {}", e.message);
                         }
                     }
-                    Effect::KeepCredentials(values) => secrets.credentials = values,
+                    Effect::KeepCredentials { values, store_secrets } => {
+                        secrets.credentials = values;
+                        secrets.store_secrets = store_secrets;
+                    }
+                    Effect::Notice(error) => notice = Some(error),
                     Effect::Ask(request) => outcome = Some(Outcome::NeedsInput(request)),
                     Effect::Submit(answer) => {
                         if self.cancelled() {
@@ -122,25 +144,30 @@ impl Driver<'_> {
                         let call = AuthCall {
                             operation: &op,
                             credentials: &secrets.credentials,
+                            store_secrets: secrets.store_secrets,
                             continuation: flow.continuation.as_ref(),
                             answer: &answer,
                         };
-                        let reply = self.provider.authorize(call, self.psu).await;
+                        let reply = tokio::select! {
+                            biased;
+                            reply = self.provider.authorize(call, self.psu) => Some(reply),
+                            () = cancelled(self.cancel.clone()) => None,
+                        };
                         follow = Some(match reply {
-                            Ok(reply) => {
+                            None => Event::Cancel,
+                            Some(Ok(reply)) => {
                                 let connected = matches!(reply, crate::provider::AuthReply::Connected { .. });
                                 if self.cancelled() && !connected { Event::Cancel } else { Event::Reply(reply) }
                             }
-                            Err(e) if self.cancelled() && e.code != ErrorCode::ScaCancelled => Event::Cancel,
-                            Err(e) => Event::CallFailed(e),
+                            Some(Err(e)) if self.cancelled() && e.code != ErrorCode::ScaCancelled => Event::Cancel,
+                            Some(Err(e)) => Event::CallFailed(e),
                         });
                     }
                     Effect::WakeAt(at) => {
                         let wait = (at - self.clock.now()).to_std().unwrap_or_default();
-                        let mut cancel = self.cancel.clone();
                         follow = Some(tokio::select! {
                             () = tokio::time::sleep(wait) => Event::Tick,
-                            _ = cancel.wait_for(|c| *c) => Event::Cancel,
+                            () = cancelled(self.cancel.clone()) => Event::Cancel,
                         });
                     }
                     Effect::Linked { provider_connection_id } => {
@@ -152,6 +179,13 @@ impl Driver<'_> {
             }
             match (follow, outcome) {
                 (Some(next_event), _) => event = next_event,
+                (None, Some(Outcome::NeedsInput(request))) => {
+                    let outcome = match notice.take() {
+                        Some(error) => Outcome::AskedAgain { request, error },
+                        None => Outcome::NeedsInput(request),
+                    };
+                    return (flow, outcome);
+                }
                 (None, Some(outcome)) => return (flow, outcome),
                 (None, None) => {
                     let error = KontorError::internal("The authentication stopped without a next step.");

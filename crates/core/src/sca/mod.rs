@@ -4,6 +4,7 @@
 //! - [`step`](mod@step): the pure `step(flow, event, now) -> (flow, effects)`, tested transition by
 //!   transition.
 //! - [`request`]: [`UserRequest`] (what a front end renders) and [`UserAnswer`] (what it sends back).
+//! - [`persist`]: [`FlowStore`], how flows are kept in the vault (the store itself knows no flow).
 //! - [`driver`]: the small async loop that performs effects (provider calls, persistence, timers,
 //!   cancellation).
 //!
@@ -12,11 +13,13 @@
 //! "Waiting for the user" is a state, not an error.
 
 pub mod driver;
+pub mod persist;
 pub mod request;
 pub mod state;
 pub mod step;
 
 pub use driver::{Driver, FlowSink, Outcome, Secrets};
+pub use persist::FlowStore;
 pub use request::{UserAnswer, UserRequest};
 pub use state::{CallKind, Flow, FlowPurpose, FlowSetup, Resume, ScaState};
 pub use step::{Effect, Event, step};

@@ -34,8 +34,14 @@ pub enum UserRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UserAnswer {
-    /// For `enter_credentials`: one value per field label.
-    Credentials { values: Vec<LoginValue> },
+    /// For `enter_credentials`: one value per field label. `store_secrets`: the user ticked "let the
+    /// provider keep my login" (finAPI `storeSecrets`, finX `save_secrets`), so later syncs need not
+    /// ask; off unless ticked.
+    Credentials {
+        values: Vec<LoginValue>,
+        #[serde(default)]
+        store_secrets: bool,
+    },
     /// For `select_accounts`.
     Accounts { ibans: Vec<String> },
     /// For `choose_procedure`: the procedure's `id`.

@@ -20,8 +20,12 @@
 //!   [`super::state::MAX_REJECTED_LOGINS`] logins. A redirect the bank reports as not approved ends as
 //!   `ScaCancelled`.
 //! - Whether the bank kept its step is the provider's call: a failed call (`CallFailed`) may leave it
-//!   open, but a reply [`AuthReply::Ended`] (a finX sync that is `FAILED`, e.g. after a wrong TAN) says
-//!   the round is over. Then nothing of it is asked again: a refused TAN ends the flow with
+//!   open, but a reply [`AuthReply::Ended`] (a finX sync that is `FAILED`, a finAPI 422 after a TAN)
+//!   says the round is over. Then nothing of it is answered again (a spent finAPI hash is never
+//!   re-sent). Where the provider expects a new round for another try (`new_round`), a refused TAN
+//!   starts one — the same import or update, without continuation, with the login kept in memory —
+//!   and the request it leads to is shown with the refusal ([`Effect::Notice`]), up to
+//!   [`super::state::MAX_WRONG_TANS`] TANs in all. Otherwise a refused TAN ends the flow with
 //!   `TanRejected` (the bank's text kept), and only steps that start a new round (the login form)
 //!   may still be offered.
 
@@ -62,8 +66,11 @@ pub enum Effect {
     Persist,
     /// Delete the flow's row.
     Forget,
-    /// Keep these login values in memory for the rest of the flow (never persisted).
-    KeepCredentials(Vec<LoginValue>),
+    /// Keep these login values in memory for the rest of the flow (never persisted), and whether the
+    /// user agreed that the provider keeps them.
+    KeepCredentials { values: Vec<LoginValue>, store_secrets: bool },
+    /// Show this refusal together with the next request (a new round started after it).
+    Notice(KontorError),
     /// Show this to the user and wait for an answer.
     Ask(UserRequest),
     /// Send the next call with this answer; feed back `Reply` or `CallFailed`.
@@ -158,13 +165,16 @@ pub fn step(flow: Flow, event: Event, now: DateTime<Utc>) -> (Flow, Vec<Effect>)
 
         (state, Event::Restored) => restored(flow, state, now),
 
-        (ScaState::AwaitingCredentials { resume }, Event::Answer(UserAnswer::Credentials { values })) => {
+        (
+            ScaState::AwaitingCredentials { resume },
+            Event::Answer(UserAnswer::Credentials { values, store_secrets }),
+        ) => {
             if let Err(e) = check_credentials(&flow, &values, resume.is_some()) {
                 return reject(flow, e);
             }
             let mut flow = flow;
             flow.credentials_sent = true;
-            let keep = Effect::KeepCredentials(values);
+            let keep = Effect::KeepCredentials { values, store_secrets };
             let (flow, mut effects) = match resume {
                 Some(Resume::RedirectCallback { query }) => enter(
                     flow,
@@ -253,7 +263,13 @@ pub fn step(flow: Flow, event: Event, now: DateTime<Utc>) -> (Flow, Vec<Effect>)
 
         (ScaState::Submitting { call }, Event::CallFailed(error)) => call_failed(flow, call, error, now, false),
 
-        (ScaState::Submitting { call }, Event::Reply(AuthReply::Ended { error })) => {
+        (ScaState::Submitting { call: CallKind::Tan }, Event::Reply(AuthReply::Ended { error, new_round: true }))
+            if error.code == ErrorCode::TanRejected && flow.wrong_tans + 1 < super::state::MAX_WRONG_TANS =>
+        {
+            new_round_after_wrong_tan(flow, error)
+        }
+
+        (ScaState::Submitting { call }, Event::Reply(AuthReply::Ended { error, .. })) => {
             call_failed(flow, call, error, now, true)
         }
 
@@ -288,6 +304,24 @@ pub fn step(flow: Flow, event: Event, now: DateTime<Utc>) -> (Flow, Vec<Effect>)
     }
 }
 
+/// The provider ended the round after a refused TAN and expects a new one: the same operation again
+/// from its first call (new hash, new challenge), never the spent continuation.
+fn new_round_after_wrong_tan(flow: Flow, error: KontorError) -> (Flow, Vec<Effect>) {
+    let mut flow = flow;
+    flow.wrong_tans += 1;
+    flow.continuation = None;
+    flow.tan_request = None;
+    let mut notice = KontorError::new(
+        ErrorCode::TanRejected,
+        "The bank did not accept the TAN and ended that authentication. Kontor has started a new one: \
+         answer the bank's next request and enter the new TAN.",
+    );
+    notice.bank_message = error.bank_message;
+    let (flow, mut effects) = enter(flow, ScaState::Submitting { call: CallKind::Initial }, None);
+    effects.insert(0, Effect::Notice(notice));
+    (flow, effects)
+}
+
 /// The call in flight failed (`ended == false`), or the provider ended the round itself
 /// (`ended == true`, [`AuthReply::Ended`]): then its challenge is gone, so a refused TAN is not asked
 /// again and a decoupled approval is not polled again.
@@ -300,11 +334,14 @@ fn call_failed(flow: Flow, call: CallKind, error: KontorError, now: DateTime<Utc
         return (flow, vec![Effect::Persist, Effect::WakeAt(next)]);
     }
     if call == CallKind::Tan && error.code == ErrorCode::TanRejected && ended {
-        let mut over = KontorError::new(
-            ErrorCode::TanRejected,
+        let text = if flow.wrong_tans + 1 >= super::state::MAX_WRONG_TANS {
+            "The bank refused the TAN too often and ended the authentication. Nothing was changed; \
+             start again to get a new TAN."
+        } else {
             "The bank did not accept the TAN and ended this authentication. Nothing was changed; \
-             start again to get a new TAN.",
-        );
+             start again to get a new TAN."
+        };
+        let mut over = KontorError::new(ErrorCode::TanRejected, text);
         over.bank_message = error.bank_message.clone();
         return fail(flow, over);
     }
@@ -341,7 +378,9 @@ fn call_failed(flow: Flow, call: CallKind, error: KontorError, now: DateTime<Utc
     if error.code == ErrorCode::CredentialsRequired && !flow.login_fields.is_empty() {
         let mut flow = flow;
         flow.continuation = None;
-        return enter(flow, ScaState::AwaitingCredentials { resume: None }, None);
+        let (flow, mut effects) = enter(flow, ScaState::AwaitingCredentials { resume: None }, None);
+        effects.insert(0, Effect::Notice(error));
+        return (flow, effects);
     }
     fail(flow, error)
 }

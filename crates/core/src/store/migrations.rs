@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_income_reports.sql"),
     include_str!("migrations/0003_transaction_search.sql"),
+    include_str!("migrations/0004_sync_engine.sql"),
     include_str!("migrations/0005_account_preferences.sql"),
 ];
 

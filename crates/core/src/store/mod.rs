@@ -27,6 +27,7 @@ mod open;
 pub mod queries;
 mod rows;
 pub mod sync_queries;
+pub mod sync_rows;
 pub mod transactions;
 
 pub use open::Store;

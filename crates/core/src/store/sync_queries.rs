@@ -1,17 +1,16 @@
-//! Queries for linking and syncing: SCA flows, provider sessions, a connection's rows, and applying
-//! a sync [`Plan`] in one transaction with its journal row.
+//! Queries for linking and syncing: SCA flow records, provider sessions, income reports and the sync
+//! journal. The rows a sync reads and writes are in [`super::sync_rows`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::Store;
-use super::rows::{ACCOUNT_COLUMNS, LIST_COLUMNS, account_from_row, transaction_from_row, transaction_params, ts};
+use super::rows::{ACCOUNT_COLUMNS, LIST_COLUMNS, account_from_row, transaction_from_row, ts};
 use crate::domain::{
-    Account, Connection, ConnectionId, FlowId, ProviderConfig, ProviderConfigId, Transaction, TransactionId,
+    Account, Connection, ConnectionId, FlowId, ProviderConfig, ProviderConfigId, SyncWarning, Transaction,
+    TransactionId,
 };
 use crate::error::{KontorError, Result};
-use crate::sca::Flow;
-use crate::sync::Plan;
 
 /// One row of `sync_journal`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +21,25 @@ pub struct JournalEntry {
     pub outcome: String,
     pub added: i64,
     pub updated: i64,
+    pub removed: i64,
     pub error_code: Option<String>,
+    /// What a successful sync recorded for the user (empty for older rows and failures).
+    pub warnings: Vec<SyncWarning>,
+}
+
+/// An SCA flow as the store keeps it: the columns it is found by, and its state as JSON that only
+/// `sca` reads (see `sca::FlowStore`). Never contains a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowRecord {
+    pub id: FlowId,
+    pub provider_config_id: ProviderConfigId,
+    /// `link`, `update`, …
+    pub purpose: String,
+    pub state: String,
+    /// What a redirect must bring back, while the flow waits for one.
+    pub callback_state: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
 impl Store {
@@ -120,67 +137,49 @@ impl Store {
         })
     }
 
-    /// Saves a flow (no secrets are in it; see `sca::state`).
-    pub fn save_flow(&self, flow: &Flow, now: DateTime<Utc>) -> Result<()> {
-        let json =
-            serde_json::to_string(flow).map_err(|e| KontorError::internal(format!("Cannot save a flow: {e}")))?;
+    /// Saves a flow's record (inserted, or its state and deadline replaced).
+    pub fn save_flow_record(&self, flow: &FlowRecord, now: DateTime<Utc>) -> Result<()> {
         self.exec(
             "INSERT INTO sca_flows (id, provider_config_id, purpose, state, callback_state, created_at, expires_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET state = excluded.state, callback_state = excluded.callback_state,
                    expires_at = excluded.expires_at, updated_at = excluded.updated_at",
-                params![
-                    flow.id.as_str(),
-                    flow.provider_config_id.as_str(),
-                    flow.purpose.as_str(),
-                    json,
-                    flow.state.callback_state(),
-                    ts(flow.created_at),
-                    ts(flow.deadline),
-                    ts(now)
-                ])
+            params![
+                flow.id.as_str(),
+                flow.provider_config_id.as_str(),
+                flow.purpose,
+                flow.state,
+                flow.callback_state,
+                ts(flow.created_at),
+                ts(flow.expires_at),
+                ts(now)
+            ],
+        )
     }
 
     pub fn forget_flow(&self, id: &FlowId) -> Result<()> {
         self.exec("DELETE FROM sca_flows WHERE id = ?1", [id.as_str()])
     }
 
-    fn parse_flow(json: &str) -> Option<Flow> {
-        serde_json::from_str(json).ok()
-    }
-
-    pub fn flow(&self, id: &FlowId) -> Result<Option<Flow>> {
-        let json: Option<String> = self
-            .conn()
+    /// The stored state (JSON) of a flow.
+    pub fn flow_state(&self, id: &FlowId) -> Result<Option<String>> {
+        self.conn()
             .query_row("SELECT state FROM sca_flows WHERE id = ?1", [id.as_str()], |r| r.get(0))
             .optional()
-            .map_err(|e| self.err(e))?;
-        Ok(json.as_deref().and_then(Self::parse_flow))
+            .map_err(|e| self.err(e))
     }
 
-    pub fn flow_by_callback_state(&self, state: &str) -> Result<Option<Flow>> {
-        let json: Option<String> = self
-            .conn()
-            .query_row("SELECT state FROM sca_flows WHERE callback_state = ?1", [state], |r| r.get(0))
+    /// The stored state (JSON) of the flow a callback's `state` belongs to.
+    pub fn flow_state_by_callback(&self, callback_state: &str) -> Result<Option<String>> {
+        self.conn()
+            .query_row("SELECT state FROM sca_flows WHERE callback_state = ?1", [callback_state], |r| r.get(0))
             .optional()
-            .map_err(|e| self.err(e))?;
-        Ok(json.as_deref().and_then(Self::parse_flow))
+            .map_err(|e| self.err(e))
     }
 
-    /// Every stored flow, oldest first. Rows Kontor cannot read (from a future version) are skipped.
-    pub fn flows(&self) -> Result<Vec<Flow>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT state FROM sca_flows ORDER BY created_at, id")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            if let Some(flow) = Self::parse_flow(&row.map_err(|e| self.err(e))?) {
-                out.push(flow);
-            }
-        }
-        Ok(out)
+    /// The stored states (JSON) of every flow, oldest first.
+    pub fn flow_states(&self) -> Result<Vec<String>> {
+        self.query_all("SELECT state FROM sca_flows ORDER BY created_at, id", [], |r| r.get(0))
     }
 
     /// A connection's accounts, hidden ones included.
@@ -193,66 +192,23 @@ impl Store {
     }
 
     /// A connection's transactions booked on or after `since` (all when `None`), without their raw
-    /// JSON (`raw` is `None`: planning a sync never reads it, and it is stored deflated).
+    /// JSON: for tests and diagnostics (a sync reads through [`super::sync_rows`]).
     pub fn connection_transactions(
         &self,
         id: &ConnectionId,
         since: Option<NaiveDate>,
     ) -> Result<Vec<(TransactionId, Transaction)>> {
-        self.query_all(
-            &format!(
-                "SELECT {LIST_COLUMNS}
-                 FROM transactions t JOIN accounts a ON a.id = t.account_id
-                 WHERE a.connection_id = ?1 AND (?2 IS NULL OR t.booking_date >= ?2)"
+        let all = format!(
+            "SELECT {LIST_COLUMNS} FROM transactions t JOIN accounts a ON a.id = t.account_id WHERE a.connection_id = ?1"
+        );
+        match since {
+            Some(since) => self.query_all(
+                &format!("{all} AND t.booking_date >= ?2"),
+                params![id.as_str(), since.to_string()],
+                transaction_from_row,
             ),
-            params![id.as_str(), since.map(|d| d.to_string())],
-            transaction_from_row,
-        )
-    }
-
-    fn apply_inner(
-        &self,
-        connection: &Connection,
-        plan: &Plan,
-        started_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.upsert_connection(connection)?;
-        for account in &plan.accounts {
-            self.upsert_account(account)?;
+            None => self.query_all(&all, [id.as_str()], transaction_from_row),
         }
-        for t in &plan.inserts {
-            self.upsert_transaction(t, now)?;
-        }
-        for (row_id, t) in &plan.updates {
-            self.exec(
-                "UPDATE transactions SET provider_id = ?2, booking_date = ?3, value_date = ?4, amount = ?5, currency = ?6,
-                       counterparty_name = ?7, counterparty_iban = ?8, counterparty_bic = ?9, purpose = ?10, kind = ?11,
-                       status = ?12, raw_z = ?13, raw = NULL, updated_at = ?14, amount_minor = ?15
-                     WHERE id = ?1",
-                    rusqlite::params_from_iter(transaction_params(row_id.0, t, now)),
-                )?;
-        }
-        for row_id in &plan.removals {
-            self.exec("DELETE FROM transactions WHERE id = ?1", [row_id.0])?;
-        }
-        self.exec(
-            "INSERT INTO sync_journal (connection_id, started_at, finished_at, outcome, added, updated, removed)
-                 VALUES (?1, ?2, ?3, 'succeeded', ?4, ?5, ?6)",
-            params![connection.id.as_str(), ts(started_at), ts(now), plan.added(), plan.updated(), plan.removed()],
-        )
-    }
-
-    /// Writes a sync in one transaction: the connection's new state, its accounts, the planned
-    /// transaction inserts and updates, and a `succeeded` journal row. All or nothing.
-    pub fn apply_sync(
-        &self,
-        connection: &Connection,
-        plan: &Plan,
-        started_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.in_transaction(|| self.apply_inner(connection, plan, started_at, now))
     }
 
     /// Keeps a connection whose data did not arrive (the provider accepted the link, the download
@@ -298,7 +254,7 @@ impl Store {
     /// The newest journal rows first.
     pub fn sync_journal(&self, limit: u32) -> Result<Vec<JournalEntry>> {
         self.query_all(
-            "SELECT connection_id, started_at, finished_at, outcome, added, updated, error_code
+            "SELECT connection_id, started_at, finished_at, outcome, added, updated, removed, error_code, warnings
                  FROM sync_journal ORDER BY id DESC LIMIT ?1",
             [limit],
             |r| {
@@ -309,7 +265,12 @@ impl Store {
                     outcome: r.get(3)?,
                     added: r.get(4)?,
                     updated: r.get(5)?,
-                    error_code: r.get(6)?,
+                    removed: r.get(6)?,
+                    error_code: r.get(7)?,
+                    warnings: r
+                        .get::<_, Option<String>>(8)?
+                        .and_then(|json| serde_json::from_str(&json).ok())
+                        .unwrap_or_default(),
                 })
             },
         )

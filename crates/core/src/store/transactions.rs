@@ -33,9 +33,7 @@ use std::cell::RefCell;
 use std::cmp::Reverse;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use miniz_oxide::deflate::core::{
-    CompressorOxide, TDEFLFlush, TDEFLStatus, compress, create_comp_flags_from_zip_params,
-};
+use flate2::{Compress, Compression, FlushCompress, Status};
 use miniz_oxide::inflate::TINFLStatus;
 use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
 use rusqlite::types::{Value, ValueRef};
@@ -45,7 +43,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::Store;
 use super::rows::{LIST_COLUMNS, TRANSACTION_COLUMNS, parse_ts, transaction_from_row};
-use crate::domain::{AccountId, BookingStatus, Currency, Direction, Transaction, TransactionId};
+use crate::domain::{AccountId, BookingStatus, Currency, Direction, PendingMatch, Transaction, TransactionId};
 use crate::error::{KontorError, Result};
 
 /// The largest raw JSON Kontor inflates (a guard against a damaged blob).
@@ -111,6 +109,8 @@ pub struct StoredTransaction {
     pub transaction: Transaction,
     pub first_seen_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// Why this booked row took over a pending one, if a sync matched them.
+    pub pending_match: Option<PendingMatch>,
 }
 
 /// `amount` in hundredths, if that is an exact `i64`.
@@ -138,30 +138,28 @@ const RAW_DEFLATE_DICTIONARY_1: u8 = 1;
 const RAW_DICTIONARY: &[u8] = include_bytes!("raw_dictionary.txt");
 
 thread_local! {
-    /// A compressor per thread, reset for each row (a new one allocates and zeroes ~300 KiB).
-    static COMPRESSOR: RefCell<Box<CompressorOxide>> =
-        RefCell::new(Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(6, -15, 0))));
+    /// A raw-deflate compressor per thread, reset for each row (reset allocates nothing).
+    static COMPRESSOR: RefCell<Compress> = RefCell::new(Compress::new(Compression::new(1), false));
 }
 
-/// Deflates `data` as the continuation of a stream that began with `dictionary`: the dictionary
-/// is compressed and ended with a sync flush (an empty stored block, so the next block starts on
-/// a byte boundary), and only the bytes after it are kept.
+/// Deflates `data` as raw deflate whose window starts with `dictionary` (a preset dictionary): what it
+/// writes refers back into the dictionary as if it had been sent first, so it inflates exactly like the
+/// continuation of a stream that began with the dictionary ([`inflate_after`]).
 fn deflate_after(dictionary: &[u8], data: &[u8]) -> Option<Vec<u8>> {
     COMPRESSOR.with(|cell| {
         let mut compressor = cell.try_borrow_mut().ok()?;
         compressor.reset();
-        let mut primed = vec![0; dictionary.len() + 1024];
-        let (status, used, _) = compress(&mut compressor, dictionary, &mut primed, TDEFLFlush::Sync);
-        if status != TDEFLStatus::Okay || used != dictionary.len() {
-            return None;
+        compressor.set_dictionary(dictionary).ok()?;
+        let mut out = Vec::with_capacity(data.len() + data.len() / 8 + 64);
+        loop {
+            let consumed = usize::try_from(compressor.total_in()).ok()?;
+            match compressor.compress_vec(data.get(consumed..)?, &mut out, FlushCompress::Finish).ok()? {
+                Status::StreamEnd => {
+                    return (usize::try_from(compressor.total_in()).ok()? == data.len()).then_some(out);
+                }
+                Status::Ok | Status::BufError => out.reserve(out.capacity().max(64)),
+            }
         }
-        let mut out = vec![0; data.len() + data.len() / 8 + 64];
-        let (status, used, written) = compress(&mut compressor, data, &mut out, TDEFLFlush::Finish);
-        if status != TDEFLStatus::Done || used != data.len() {
-            return None;
-        }
-        out.truncate(written);
-        Some(out)
     })
 }
 
@@ -644,7 +642,8 @@ impl Store {
         self.conn()
             .query_row(
                 &format!(
-                    "SELECT {TRANSACTION_COLUMNS}, t.first_seen_at, t.updated_at FROM transactions t WHERE t.id = ?1"
+                    "SELECT {TRANSACTION_COLUMNS}, t.first_seen_at, t.updated_at, t.pending_match
+                     FROM transactions t WHERE t.id = ?1"
                 ),
                 [id.0],
                 |r| {
@@ -654,6 +653,9 @@ impl Store {
                         transaction,
                         first_seen_at: parse_ts(r.get(14)?),
                         updated_at: parse_ts(r.get(15)?),
+                        pending_match: r
+                            .get::<_, Option<String>>(16)?
+                            .and_then(|json| serde_json::from_str(&json).ok()),
                     })
                 },
             )

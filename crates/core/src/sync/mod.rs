@@ -1,241 +1,228 @@
-//! Synchronisation: plan (pure, with reconciliation) → apply (one database transaction) → journal.
+//! Synchronisation: one path from a provider's [`Delivery`] to the vault, for both providers, the app,
+//! the CLI and the seed.
 //!
-//! [`plan`] compares what a provider sent ([`FetchedAccount`], [`FetchedTransaction`]) with what the
-//! vault holds for one connection and decides, without I/O:
+//! [`apply_delivery`] runs, inside one `BEGIN IMMEDIATE` transaction of the store:
 //!
-//! - accounts: matched on the provider's account id (never on IBAN or number, which can change); an
-//!   unknown one gets a new [`AccountId`];
-//! - transactions: matched on the provider's id first; failing that, a *pending* row of the same
-//!   account with the same amount and counterparty, booked at most [`PENDING_MATCH_DAYS`] apart, is
-//!   taken over by the booked row (pending → booked); otherwise the row is new. Rows whose content
-//!   did not change are left alone and not counted.
+//! 1. **load** ([`load_known`]): only the rows the plan needs, each through an index — per delivered
+//!    account the rows in the delivered date range (one range seek), the delivered or withdrawn
+//!    provider ids not found there (unique-index lookups), and, when the delivery lists the pending
+//!    rows in full, the account's pending rows (partial index). Never the whole table.
+//! 2. **plan** ([`plan::plan`], pure, O(delivery + loaded rows) with hash maps): accounts, provider-id
+//!    matches, pending → booked by a stated rule that prefers no match to an ambiguous one, dropped
+//!    pending rows, withdrawn bookings. See [`plan`] for the rules.
+//! 3. **check** ([`balance::balance_warnings`]): per account the previous balance plus the booked
+//!    changes against the balance the bank reports; a difference becomes a
+//!    [`SyncWarning::BalanceMismatch`].
+//! 4. **apply** ([`Store::write_sync`]): connection, accounts, transactions (search index and monthly
+//!    sums through their triggers) and a `sync_journal` row with the warnings, all in the same
+//!    transaction: a crash leaves the old or the new state, never half.
 //!
-//! [`crate::store::Store::apply_sync`] writes a [`Plan`] in one transaction together with the
-//! connection's new state and a `sync_journal` row: a crash leaves the old or the new state, never
-//! half of it.
+//! Invariant: syncing the same delivery twice changes nothing the second time (every row is then
+//! matched by its provider id and unchanged).
+
+pub mod balance;
+pub mod plan;
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration as StdDuration, Instant};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::domain::{Account, AccountId, ConnectionId, Money, Transaction, TransactionId};
+use crate::domain::{Account, AccountId, Connection, SyncWarning, Transaction, TransactionId};
+use crate::error::Result;
 use crate::provider::{FetchedAccount, FetchedTransaction};
+use crate::store::Store;
+use crate::store::sync_rows::{JournalRecord, SyncWrite};
+pub use plan::{Plan, fits};
 
-/// How far apart a pending row and its booked successor may be.
-pub const PENDING_MATCH_DAYS: i64 = 7;
+/// How far before its last sync a connection's next download starts, so bookings the bank adds late
+/// (or books days after their pending date) are delivered again.
+pub const RESYNC_OVERLAP_DAYS: i64 = 30;
 
-/// What a sync will write.
+/// What a provider delivered for one connection in one sync, in provider-neutral types.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
-    /// Every fetched account, with its vault id (new or existing).
+pub struct Delivery {
+    /// Every account of the connection, with the balances the bank reports.
+    pub accounts: Vec<FetchedAccount>,
+    /// Booked and pending rows (their `status` says which).
+    pub transactions: Vec<FetchedTransaction>,
+    /// Provider ids of bookings the bank withdrew (finX's `deleted` list).
+    pub deleted: Vec<String>,
+    /// The pending rows are every pending booking the bank has for the delivered accounts (what both
+    /// providers' downloads deliver). Only then may a pending row the bank no longer lists be taken
+    /// over by a booked one or removed. `false` for a delivery in parts (the seed's batches).
+    pub pending_complete: bool,
+}
+
+/// Where the next download of a connection should start: [`RESYNC_OVERLAP_DAYS`] before its last
+/// sync; everything when it never synced.
+pub fn download_since(connection: Option<&Connection>) -> Option<NaiveDate> {
+    connection.and_then(|c| c.last_synced_at).map(|t| t.date_naive() - Duration::days(RESYNC_OVERLAP_DAYS))
+}
+
+/// How long each phase of a sync took (diagnostics and benchmarks only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhaseTimes {
+    pub load: StdDuration,
+    pub plan: StdDuration,
+    pub write: StdDuration,
+    /// Taking the write lock and committing.
+    pub commit: StdDuration,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// The connection's delivered accounts as now stored.
     pub accounts: Vec<Account>,
-    pub inserts: Vec<Transaction>,
-    /// Existing rows (by row id) with their new content.
-    pub updates: Vec<(TransactionId, Transaction)>,
+    pub added: u32,
+    pub updated: u32,
+    pub removed: u32,
     pub unchanged: usize,
-    /// Fetched rows of accounts the provider did not list.
-    pub orphans: usize,
-    /// Accounts whose last download failed at the provider.
-    pub failed_accounts: Vec<String>,
-    /// Existing rows (by row id) the provider says are gone (finX's `deleted` list): deleted locally.
-    pub removals: Vec<TransactionId>,
+    /// Rows the plan read from the vault.
+    pub loaded: usize,
+    pub warnings: Vec<SyncWarning>,
+    pub times: PhaseTimes,
 }
 
-impl Plan {
-    pub fn added(&self) -> u32 {
-        u32::try_from(self.inserts.len()).unwrap_or(u32::MAX)
-    }
-
-    pub fn updated(&self) -> u32 {
-        u32::try_from(self.updates.len()).unwrap_or(u32::MAX)
-    }
-
-    pub fn removed(&self) -> u32 {
-        u32::try_from(self.removals.len()).unwrap_or(u32::MAX)
-    }
-}
-
-/// Splits a connection's rows into those the provider reported deleted (by provider id, e.g. finX's
-/// `deleted` list) and the rest. Pure; plan with the rest, then put the removed row ids into
-/// [`Plan::removals`], so a deleted pending row is never taken over by its booked successor.
-pub fn split_deleted(
-    existing: Vec<(TransactionId, Transaction)>,
-    deleted_provider_ids: &[String],
-) -> (Vec<(TransactionId, Transaction)>, Vec<TransactionId>) {
-    if deleted_provider_ids.is_empty() {
-        return (existing, Vec::new());
-    }
-    let deleted: HashSet<&str> = deleted_provider_ids.iter().map(String::as_str).collect();
-    let (gone, kept): (Vec<_>, Vec<_>) =
-        existing.into_iter().partition(|(_, t)| deleted.contains(t.provider_id.as_str()));
-    (kept, gone.into_iter().map(|(id, _)| id).collect())
-}
-
-fn same_content(a: &Transaction, b: &Transaction) -> bool {
-    Transaction { raw: None, ..a.clone() } == Transaction { raw: None, ..b.clone() }
-}
-
-/// Plans a sync of one connection. `new_id` makes ids for accounts seen for the first time.
-pub fn plan(
-    connection_id: &ConnectionId,
+/// Reads the rows the plan of `delivered` needs (see the module docs). `accounts` are the planned
+/// accounts with their "download failed" flag; rows are only read for accounts the vault already has.
+pub fn load_known(
+    store: &Store,
     existing_accounts: &[Account],
-    existing_transactions: &[(TransactionId, Transaction)],
-    fetched_accounts: &[FetchedAccount],
-    fetched_transactions: &[FetchedTransaction],
-    today: NaiveDate,
-    mut new_id: impl FnMut() -> AccountId,
-) -> Plan {
-    let mut plan = Plan::default();
-    let mut account_by_provider: HashMap<&str, Account> = HashMap::new();
-    for fetched in fetched_accounts {
-        let existing = existing_accounts.iter().find(|a| a.provider_account_id == fetched.provider_account_id);
-        let account = Account {
-            id: existing.map(|a| a.id.clone()).unwrap_or_else(&mut new_id),
-            connection_id: connection_id.clone(),
-            provider_account_id: fetched.provider_account_id.clone(),
-            iban: fetched.iban.clone(),
-            name: fetched.name.clone(),
-            holder: fetched.holder.clone(),
-            account_type: fetched.account_type,
-            currency: fetched.currency,
-            balance_booked: fetched.balance.map(|b| Money::new(b, fetched.currency)),
-            balance_booked_date: fetched.balance.map(|_| today),
-            balance_available: fetched.available.map(|b| Money::new(b, fetched.currency)),
-            balance_available_date: fetched.available.map(|_| today),
-        };
-        if fetched.download_failed {
-            plan.failed_accounts.push(account.name.clone());
-        }
-        account_by_provider.insert(fetched.provider_account_id.as_str(), account.clone());
-        plan.accounts.push(account);
+    accounts: &[(Account, bool)],
+    delivered: &[Transaction],
+    delivery: &Delivery,
+) -> Result<Vec<(TransactionId, Transaction)>> {
+    let existing: HashSet<&AccountId> = existing_accounts.iter().map(|a| &a.id).collect();
+    let mut ranges: HashMap<&AccountId, (NaiveDate, NaiveDate)> = HashMap::new();
+    for row in delivered {
+        let range = ranges.entry(&row.account_id).or_insert((row.booking_date, row.booking_date));
+        range.0 = range.0.min(row.booking_date);
+        range.1 = range.1.max(row.booking_date);
     }
-
-    let by_key: HashMap<(&AccountId, &str), &(TransactionId, Transaction)> =
-        existing_transactions.iter().map(|row| ((&row.1.account_id, row.1.provider_id.as_str()), row)).collect();
-    let fetched_ids: HashSet<(&str, &str)> =
-        fetched_transactions.iter().map(|t| (t.provider_account_id.as_str(), t.provider_id.as_str())).collect();
-    let mut taken: HashSet<TransactionId> = HashSet::new();
-
-    for fetched in fetched_transactions {
-        let Some(account) = account_by_provider.get(fetched.provider_account_id.as_str()) else {
-            plan.orphans += 1;
-            continue;
-        };
-        let candidate = Transaction {
-            account_id: account.id.clone(),
-            provider_id: fetched.provider_id.clone(),
-            booking_date: fetched.booking_date,
-            value_date: fetched.value_date,
-            amount: Money::new(fetched.amount, fetched.currency.unwrap_or(account.currency)),
-            counterparty: fetched.counterparty.clone(),
-            purpose: fetched.purpose.clone(),
-            kind: fetched.kind.clone(),
-            status: fetched.status,
-            raw: fetched.raw.clone(),
-        };
-        if let Some((row_id, existing)) = by_key.get(&(&account.id, fetched.provider_id.as_str())) {
-            taken.insert(*row_id);
-            if same_content(existing, &candidate) {
-                plan.unchanged += 1;
-            } else {
-                plan.updates.push((*row_id, candidate));
+    let mut known: Vec<(TransactionId, Transaction)> = Vec::new();
+    let mut seen: HashSet<TransactionId> = HashSet::new();
+    let mut keep = |rows: Vec<(TransactionId, Transaction)>, known: &mut Vec<(TransactionId, Transaction)>| {
+        for row in rows {
+            if seen.insert(row.0) {
+                known.push(row);
             }
+        }
+    };
+    for (account, failed) in accounts {
+        if !existing.contains(&account.id) {
             continue;
         }
-        let pending = existing_transactions.iter().find(|(row_id, t)| {
-            t.account_id == account.id
-                && t.status == crate::domain::BookingStatus::Pending
-                && candidate.status == crate::domain::BookingStatus::Booked
-                && !taken.contains(row_id)
-                && !fetched_ids.contains(&(fetched.provider_account_id.as_str(), t.provider_id.as_str()))
-                && t.amount == candidate.amount
-                && t.counterparty.name == candidate.counterparty.name
-                && (t.booking_date - candidate.booking_date).num_days().abs() <= PENDING_MATCH_DAYS
-        });
-        if let Some((row_id, _)) = pending {
-            taken.insert(*row_id);
-            plan.updates.push((*row_id, candidate));
-        } else {
-            plan.inserts.push(candidate);
+        if let Some((from, to)) = ranges.get(&account.id) {
+            keep(store.rows_in_range(&account.id, *from, *to)?, &mut known);
+        }
+        if delivery.pending_complete && !failed {
+            keep(store.pending_rows(&account.id)?, &mut known);
         }
     }
-    plan
+    let found: HashSet<(AccountId, String)> =
+        known.iter().map(|(_, t)| (t.account_id.clone(), t.provider_id.clone())).collect();
+    // Per account in one statement per thousand ids, in index order, so consecutive seeks share the
+    // pages they read.
+    let mut missing: HashMap<&AccountId, Vec<&str>> = HashMap::new();
+    for row in delivered {
+        if existing.contains(&row.account_id) && !found.contains(&(row.account_id.clone(), row.provider_id.clone())) {
+            missing.entry(&row.account_id).or_default().push(row.provider_id.as_str());
+        }
+    }
+    let mut lookups: Vec<(TransactionId, Transaction)> = Vec::new();
+    for (account, mut provider_ids) in missing {
+        provider_ids.sort_unstable();
+        lookups.extend(store.rows_by_provider_ids(account, &provider_ids)?);
+    }
+    if !delivery.deleted.is_empty() {
+        let mut deleted: Vec<&str> = delivery.deleted.iter().map(String::as_str).collect();
+        deleted.sort_unstable();
+        for (account, _) in accounts.iter().filter(|(a, _)| existing.contains(&a.id)) {
+            lookups.extend(store.rows_by_provider_ids(&account.id, &deleted)?);
+        }
+    }
+    keep(lookups, &mut known);
+    Ok(known)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{AccountType, BookingStatus, Counterparty, Currency};
-
-    fn day(d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2025, 6, d).unwrap_or_default()
-    }
-
-    fn fetched_account() -> FetchedAccount {
-        FetchedAccount {
-            provider_account_id: "1".into(),
-            iban: None,
-            name: "Giro".into(),
-            holder: None,
-            account_type: AccountType::Checking,
-            currency: Currency::EUR,
-            balance: Some("10.50".parse().unwrap_or_default()),
-            available: None,
-            download_failed: false,
+/// Applies `delivery` to `connection` in one transaction (see the module docs) and records it in the
+/// sync journal. `new_account_id` makes the ids of accounts seen for the first time.
+pub fn apply_delivery(
+    store: &Store,
+    connection: &Connection,
+    delivery: &Delivery,
+    started_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    new_account_id: impl FnMut() -> AccountId,
+) -> Result<SyncOutcome> {
+    let entered = Instant::now();
+    let mut outcome = store.immediate(|s| {
+        let begin = Instant::now();
+        let existing_accounts = s.connection_accounts(&connection.id)?;
+        let accounts =
+            plan::plan_accounts(&connection.id, &existing_accounts, delivery, now.date_naive(), new_account_id);
+        let (delivered, orphans) = plan::delivered_rows(&accounts, delivery);
+        let known = load_known(s, &existing_accounts, &accounts, &delivered, delivery)?;
+        let loaded = Instant::now();
+        let plan = plan::plan(&existing_accounts, accounts, delivered, orphans, &known, delivery);
+        let mut warnings: Vec<SyncWarning> = plan
+            .failed_accounts
+            .iter()
+            .map(|a| SyncWarning::AccountNotDelivered { account_name: a.name.clone() })
+            .collect();
+        if plan.withdrawn > 0 {
+            warnings.push(SyncWarning::WithdrawnRemoved { count: u32::try_from(plan.withdrawn).unwrap_or(u32::MAX) });
         }
-    }
-
-    fn fetched(id: &str, d: u32, amount: &str) -> FetchedTransaction {
-        FetchedTransaction {
-            provider_account_id: "1".into(),
-            provider_id: id.into(),
-            booking_date: day(d),
-            value_date: None,
-            amount: amount.parse().unwrap_or_default(),
-            currency: None,
-            counterparty: Counterparty { name: Some("REWE".into()), ..Default::default() },
-            purpose: None,
-            kind: None,
-            status: BookingStatus::Booked,
-            raw: None,
+        if plan.orphans > 0 {
+            warnings
+                .push(SyncWarning::UnknownAccountSkipped { count: u32::try_from(plan.orphans).unwrap_or(u32::MAX) });
         }
-    }
-
-    #[test]
-    fn provider_id_first_then_pending_to_booked_then_new() {
-        let conn = ConnectionId::from("c");
-        let first = plan(&conn, &[], &[], &[fetched_account()], &[fetched("a", 1, "-1.00")], day(15), || {
-            AccountId::from("acc")
-        });
-        assert_eq!((first.added(), first.updated()), (1, 0));
-        let account = first.accounts[0].clone();
-        let mut existing: Vec<(TransactionId, Transaction)> = vec![(TransactionId(1), first.inserts[0].clone())];
-        let mut pending = first.inserts[0].clone();
-        pending.provider_id = "p-9".into();
-        pending.status = BookingStatus::Pending;
-        pending.amount = Money::new("-5.00".parse().unwrap_or_default(), Currency::EUR);
-        pending.booking_date = day(3);
-        existing.push((TransactionId(2), pending));
-
-        let rows = [fetched("a", 1, "-1.00"), fetched("b", 5, "-5.00"), fetched("c", 6, "-7.00")];
-        let second =
-            plan(&conn, &[account], &existing, &[fetched_account()], &rows, day(15), || AccountId::from("new"));
-        assert_eq!(second.accounts[0].id, AccountId::from("acc"));
-        assert_eq!(second.unchanged, 1);
-        assert_eq!(second.updates.len(), 1);
-        assert_eq!(second.updates[0].0, TransactionId(2));
-        assert_eq!(second.updates[0].1.provider_id, "b");
-        assert_eq!(second.inserts.len(), 1);
-        assert_eq!(second.inserts[0].provider_id, "c");
-        assert_eq!(second.accounts[0].balance_booked_date, Some(day(15)));
-    }
-
-    #[test]
-    fn rows_of_unknown_accounts_are_counted_not_written() {
-        let mut row = fetched("x", 1, "1");
-        row.provider_account_id = "99".into();
-        let p =
-            plan(&ConnectionId::from("c"), &[], &[], &[fetched_account()], &[row], day(15), || AccountId::from("a"));
-        assert_eq!((p.orphans, p.inserts.len()), (1, 0));
-    }
+        warnings.extend(balance::balance_warnings(&existing_accounts, &plan));
+        let planned = Instant::now();
+        let journal = JournalRecord {
+            started_at,
+            finished_at: now,
+            added: plan.added(),
+            updated: plan.updated(),
+            removed: plan.removed(),
+            warnings,
+        };
+        s.write_sync(&SyncWrite {
+            connection,
+            accounts: &plan.accounts,
+            inserts: &plan.inserts,
+            updates: &plan.updates,
+            removals: &plan.removals,
+            journal: &journal,
+        })?;
+        let times = PhaseTimes {
+            load: loaded - begin,
+            plan: planned - loaded,
+            write: planned.elapsed(),
+            commit: StdDuration::ZERO,
+        };
+        tracing::debug!(
+            added = journal.added,
+            updated = journal.updated,
+            removed = journal.removed,
+            loaded = known.len(),
+            ?times,
+            "sync applied"
+        );
+        Ok(SyncOutcome {
+            accounts: plan.accounts,
+            added: journal.added,
+            updated: journal.updated,
+            removed: journal.removed,
+            unchanged: plan.unchanged,
+            loaded: known.len(),
+            warnings: journal.warnings,
+            times,
+        })
+    })?;
+    let times = &mut outcome.times;
+    times.commit = entered.elapsed().saturating_sub(times.load + times.plan + times.write);
+    Ok(outcome)
 }

@@ -188,6 +188,21 @@ fn compact_iban(iban: &str) -> String {
     iban.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase()
 }
 
+/// The `PSU-IP-Address` header, when sent, must be the user's address: finAPI v2 takes IPv4 only, and a
+/// loopback or unspecified address names no user (the Demo Bank refuses it rather than substituting its own).
+fn check_psu_ip(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get("psu-ip-address") else { return Ok(()) };
+    let ip = value.to_str().ok().and_then(|text| text.trim().parse::<std::net::IpAddr>().ok());
+    match ip {
+        Some(ip) if !ip.is_loopback() && !ip.is_unspecified() => Ok(()),
+        _ => Err(ApiError::unprocessable(
+            "ILLEGAL_FIELD_VALUE",
+            "PSU-IP-Address must be the user's IP address as the bank sees it, not a loopback or unspecified \
+             address; leave the header out when it is unknown.",
+        )),
+    }
+}
+
 pub async fn import(
     context: RequestContext,
     State(state): State<SharedState>,
@@ -196,6 +211,7 @@ pub async fn import(
 ) -> Response {
     let result = authorize(&state, &headers, context.version).and_then(|grant| {
         let user = require_user(&grant)?;
+        check_psu_ip(&headers)?;
         let request = ConnectionRequest::parse(&body)?;
         let bank_id = request.bank_id.ok_or_else(|| ApiError::bad_request("'bankId' is required"))?;
         let bank = state.catalog.get(bank_id).ok_or_else(|| {
@@ -316,11 +332,14 @@ fn import_into(
             in_progress_reads: state.config.download_in_progress_reads,
             download_lasts: state.config.download_lasts,
             max_days_for_download: request.max_days_for_download.unwrap_or(0),
+            consent_lifetime: state.config.consent_lifetime,
         },
         now,
     );
     let connection = store.connections.get_mut(&id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
-    connection.consent_expires_at = now + chrono::Duration::days(state.config.import_consent_days);
+    if let Some(days) = state.config.import_consent_days {
+        connection.consent_expires_at = now + chrono::Duration::days(days);
+    }
     Ok(Reply::created(wire::connection(version, connection, bank, true)))
 }
 
@@ -332,19 +351,76 @@ pub async fn update(
 ) -> Response {
     let result = authorize(&state, &headers, context.version).and_then(|grant| {
         let user = require_user(&grant)?;
+        check_psu_ip(&headers)?;
         let request = ConnectionRequest::parse(&body)?;
         let id = request.bank_connection_id.ok_or_else(|| ApiError::bad_request("'bankConnectionId' is required"))?;
-        let (bank_id, login) = {
+        let known = {
             let mut store = state.store();
             let connection =
                 store.connection_of(&user, id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
-            (connection.bank_id, connection.login.clone())
+            KnownConnection {
+                bank_id: connection.bank_id,
+                interface: connection.interface,
+                login: connection.login.clone(),
+                stored: connection.credentials.clone(),
+                consent_expired: Utc::now() >= connection.consent_expires_at,
+                renewal_requested: connection.consent_renewal_requested,
+                consent_revoked: connection.consent_revoked,
+            }
         };
-        let bank = state.catalog.get(bank_id).ok_or_else(|| ApiError::not_found("Bank", bank_id))?;
-        update_connection(&state, context.version, &user, bank, id, &login, &request)
+        let bank = state.catalog.get(known.bank_id).ok_or_else(|| ApiError::not_found("Bank", known.bank_id))?;
+        update_connection(&state, context.version, &user, bank, id, &known, &request)
             .map_err(|error| error.with_bank(bank_label(bank, context.version)))
     });
     finish(&context, result)
+}
+
+/// What an update needs to know of the stored connection.
+#[derive(Debug)]
+struct KnownConnection {
+    bank_id: u64,
+    interface: BankingInterface,
+    login: String,
+    stored: Vec<(String, Option<String>)>,
+    consent_expired: bool,
+    renewal_requested: bool,
+    /// The client ended the consent (`DELETE …/aisConsent`).
+    consent_revoked: bool,
+}
+
+/// The login for an update: the sent `loginCredentials` merged with the stored values (finapi.md §3.3).
+/// Every mandatory field must have a value, else 422 `MISSING_FIELD` ("Login credentials incomplete"); sent
+/// values must be this connection's login.
+fn merged_login(spec: &InterfaceSpec, known: &KnownConnection, request: &ConnectionRequest) -> Result<(), ApiError> {
+    let sent = request.login_credentials.clone().unwrap_or_default();
+    let merged: Vec<CredentialInput> = spec
+        .login_fields
+        .iter()
+        .map(|field| {
+            let given = sent.iter().find(|c| c.label == field.label).and_then(|c| c.value.clone());
+            let stored = known.stored.iter().find(|(label, _)| label == field.label).and_then(|(_, v)| v.clone());
+            CredentialInput { label: field.label.to_owned(), value: given.or(stored).filter(|v| !v.is_empty()) }
+        })
+        .collect();
+    let missing: Vec<&str> = spec
+        .login_fields
+        .iter()
+        .filter(|field| field.is_mandatory)
+        .filter(|field| merged.iter().any(|c| c.label == field.label && c.value.is_none()))
+        .map(|field| field.label)
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::unprocessable(
+            "MISSING_FIELD",
+            format!("Login credentials incomplete, missing: {}", missing.join(", ")),
+        ));
+    }
+    if !sent.is_empty() && check_credentials(spec, &merged)? != known.login {
+        return Err(ApiError::bank_rejection(
+            "Die Anmeldung ist fehlgeschlagen. Bitte überprüfen Sie Ihre Onlinebanking-ID und Ihre PIN. (9942 PIN falsch)",
+        ));
+    }
+    Ok(())
 }
 
 fn update_connection(
@@ -353,11 +429,12 @@ fn update_connection(
     user: &str,
     bank: &Bank,
     id: u64,
-    login: &str,
+    known: &KnownConnection,
     request: &ConnectionRequest,
 ) -> Result<Reply, ApiError> {
     // Validated like finAPI does; the connection keeps the interface it was imported with.
     request.interface(version, bank)?;
+    let spec = bank.interface(known.interface).ok_or_else(|| unsupported_bank(bank))?;
     let locked = || {
         ApiError::business(
             StatusCode::LOCKED,
@@ -371,10 +448,25 @@ fn update_connection(
     if state.store().connections.get(&id).is_some_and(|c| c.is_busy()) {
         return Err(locked());
     }
-    // Without a consent (ended by the client, or run out) the bank asks for SCA and gives a new one.
-    let needs_consent =
-        state.store().connections.get(&id).is_some_and(|c| c.consent_revoked || c.consent_expires_at <= Utc::now());
-    if (state.config.sca_on_update || needs_consent) && login != LOGIN_WITHOUT_SCA {
+    if known.consent_expired && !known.renewal_requested && !known.consent_revoked {
+        if let Some(connection) = state.store().connection_of(user, id) {
+            connection.consent_renewal_requested = true;
+        }
+        return Err(ApiError::unprocessable(
+            "INVALID_CONSENT",
+            "Die Zustimmung (Consent) für den Kontozugriff ist abgelaufen. Bitte erteilen Sie eine neue Zustimmung.",
+        ));
+    }
+    // A consent that ran out (refused once above) or that the client ended (`DELETE …/aisConsent`) is
+    // renewed: login and SCA, then a new consent.
+    let renew_consent = known.consent_expired || known.consent_revoked;
+    // The bank logs in when it has to: FinTS always, XS2A only to give (or renew) a consent with SCA.
+    let bank_login = known.interface == BankingInterface::FintsServer || state.config.sca_on_update || renew_consent;
+    if bank_login {
+        merged_login(spec, known, request)?;
+    }
+    let sca = (state.config.sca_on_update || renew_consent) && known.login != LOGIN_WITHOUT_SCA;
+    if sca {
         if bank.sca == Some(ScaScheme::Redirect) && request.redirect_url.is_none() {
             return Err(ApiError::unprocessable(
                 "ILLEGAL_FIELD_VALUE",
@@ -392,11 +484,24 @@ fn update_connection(
     let now = Utc::now();
     let mut store = state.store();
     let connection = store.connection_of(user, id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
-    apply_update(connection, state.config.seed, state.today, now);
-    if needs_consent {
-        connection.consent_revoked = false;
-        connection.consent_expires_at = now + chrono::Duration::days(crate::config::DEFAULT_CONSENT_DAYS);
+    if request.store_secrets == Some(true) {
+        let sent = request.login_credentials.clone().unwrap_or_default();
+        for field in spec.login_fields.iter().filter(|f| !f.is_volatile) {
+            let given = sent.iter().find(|c| c.label == field.label).and_then(|c| c.value.clone());
+            if let (Some(value), Some(slot)) =
+                (given, connection.credentials.iter_mut().find(|(label, _)| label == field.label))
+            {
+                slot.1 = Some(value);
+            }
+        }
     }
+    if renew_consent {
+        connection.consent_expires_at =
+            now + chrono::Duration::from_std(state.config.consent_lifetime).unwrap_or(chrono::Duration::days(90));
+        connection.consent_renewal_requested = false;
+        connection.consent_revoked = false;
+    }
+    apply_update(connection, state.config.seed, state.today, now);
     connection.start_download(state.config.download_in_progress_reads, state.config.download_lasts);
     Ok(Reply::ok(wire::connection(version, connection, bank, true)))
 }

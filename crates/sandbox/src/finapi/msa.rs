@@ -14,10 +14,14 @@
 //!
 //! Invariants:
 //! - **Every 510 carries a new hash**; the previous one stops working at once (422 `NO_EXISTING_CHALLENGE`).
-//!   An answer refused without a 510 (wrong TAN, missing field, a too-early decoupled poll) keeps the hash.
+//! - **A 422 ends the flow and spends its hash** (finAPI: a 422 is not a 510, it carries no hash and the flow is
+//!   over): after a wrong TAN, a missing field or a foreign hash the client has to start a new flow (a new import
+//!   or update without `multiStepAuthentication`). Spent hashes are remembered, and every later call that
+//!   still carries one is counted ([`Flows::spent_hashes_resent`]) and refused with `NO_EXISTING_CHALLENGE`.
+//!   Only a too-early decoupled poll (429) keeps the hash.
 //! - A flow belongs to one user and one request (same endpoint, `bankId` and interface, or same
 //!   `bankConnectionId`); a hash from another request is refused with 422 `ILLEGAL_FIELD_VALUE`.
-//! - A flow lives at most [`FLOW_LIFETIME`]; a wrong TAN may be retried twice, the third wrong TAN ends it.
+//! - A flow lives at most [`FLOW_LIFETIME`].
 //! - Decoupled polls closer together than the configured interval answer 429 with `Retry-After` and do not
 //!   count as polls.
 
@@ -34,8 +38,6 @@ use crate::challenge::{flicker, qr_png};
 
 /// How long an unfinished flow is remembered.
 pub const FLOW_LIFETIME: Duration = Duration::from_secs(15 * 60);
-/// Wrong TANs allowed before the flow ends.
-pub const MAX_WRONG_TANS: u8 = 3;
 /// `redirectContextField`: the query parameter carrying `redirectContext` back.
 pub const REDIRECT_CONTEXT_FIELD: &str = "state";
 
@@ -84,15 +86,16 @@ pub struct Flow {
     pub started: Instant,
     /// When the last 510 of this flow was sent (the decoupled poll interval counts from here).
     pub last_challenge: Instant,
-    pub wrong_tans: u8,
     pub chosen: Option<Procedure>,
 }
 
-/// All pending flows, by hash, and the redirect contexts pointing at them.
+/// All pending flows, by hash, and the redirect contexts pointing at them; the hashes spent by a 422.
 #[derive(Debug, Default)]
 pub struct Flows {
     by_hash: HashMap<String, Flow>,
     by_context: HashMap<String, String>,
+    spent: std::collections::HashSet<String>,
+    spent_resent: u32,
 }
 
 /// The client's `multiStepAuthentication` object.
@@ -163,14 +166,46 @@ impl Flows {
             step,
             started: now,
             last_challenge: now,
-            wrong_tans: 0,
             chosen,
         };
         self.issue(flow, pacing)
     }
 
-    /// Continues the flow named by `answer.hash`.
+    /// How many calls carried a hash that an earlier 422 had spent (a client that re-posts a spent hash
+    /// has not understood that a 422 ends the flow).
+    pub fn spent_hashes_resent(&self) -> u32 {
+        self.spent_resent
+    }
+
+    /// Continues the flow named by `answer.hash`. Any 422 ends the flow and spends the hash.
     pub fn answer(
+        &mut self,
+        user_key: &str,
+        target: &FlowTarget,
+        answer: &Answer,
+        pacing: &Pacing,
+    ) -> Result<Outcome, ApiError> {
+        let hash = answer.hash.as_deref().unwrap_or_default();
+        if self.spent.contains(hash) {
+            self.spent_resent = self.spent_resent.saturating_add(1);
+            return Err(ApiError::unprocessable(
+                "NO_EXISTING_CHALLENGE",
+                "This multiStepAuthentication.hash was spent: the flow it belonged to ended with a 422. Start \
+                 again without multiStepAuthentication.",
+            ));
+        }
+        let known = self.by_hash.get(hash).is_some_and(|flow| flow.user_key == user_key);
+        let outcome = self.continue_flow(user_key, target, answer, pacing);
+        if let Err(error) = &outcome {
+            if known && error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY {
+                self.remove(hash);
+                self.spent.insert(hash.to_owned());
+            }
+        }
+        outcome
+    }
+
+    fn continue_flow(
         &mut self,
         user_key: &str,
         target: &FlowTarget,
@@ -224,25 +259,11 @@ impl Flows {
                         "multiStepAuthentication.challengeResponse is required: send the TAN the user entered.",
                     ));
                 };
+                self.remove(hash);
                 if response.trim() == DEMO_TAN {
-                    self.remove(hash);
                     return Ok(Outcome::Done { procedure: Some(procedure) });
                 }
-                let wrong = flow.wrong_tans.saturating_add(1);
-                if wrong >= MAX_WRONG_TANS {
-                    self.remove(hash);
-                    return Err(ApiError::bank_rejection(
-                        "Die TAN wurde zu oft falsch eingegeben. Der Vorgang wurde abgebrochen. (9942)",
-                    ));
-                }
-                if let Some(stored) = self.by_hash.get_mut(hash) {
-                    stored.wrong_tans = wrong;
-                }
-                Err(ApiError::bank_rejection(format!(
-                    "Die eingegebene TAN ist ungültig. Bitte versuchen Sie es erneut (noch {} Versuch{}). (9941)",
-                    MAX_WRONG_TANS - wrong,
-                    if MAX_WRONG_TANS - wrong == 1 { "" } else { "e" }
-                )))
+                Err(ApiError::bank_rejection("TAN ungültig. Bitte starten Sie den Vorgang erneut. (9941)"))
             }
             Step::Decoupled { procedure, in_progress_left, .. } => {
                 if answer.decoupled_callback != Some(true) {

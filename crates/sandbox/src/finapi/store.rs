@@ -247,6 +247,10 @@ pub struct ConnectionRecord {
     pub busy_until: Option<std::time::Instant>,
     pub last_manual_update: UpdateOutcome,
     pub consent_expires_at: DateTime<Utc>,
+    /// An update after the consent's end was refused with `INVALID_CONSENT`; the next update asks the
+    /// user for a new consent (login and SCA) instead (finapi.md §3.3: "retrying requests a new one").
+    #[serde(default)]
+    pub consent_renewal_requested: bool,
     pub max_days_for_download: u32,
     /// The client ended the consent (`DELETE …/aisConsent`): `aisConsent.status` is `NOT_PRESENT` and the
     /// next update needs SCA, which brings a new consent.
@@ -295,6 +299,8 @@ pub struct NewConnection {
     pub in_progress_reads: u32,
     pub download_lasts: std::time::Duration,
     pub max_days_for_download: u32,
+    /// How long the consent given at the import lasts.
+    pub consent_lifetime: std::time::Duration,
 }
 
 fn random_token() -> String {
@@ -391,7 +397,9 @@ impl Store {
                 in_progress_reads_left: new.in_progress_reads,
                 busy_until: Some(std::time::Instant::now() + new.download_lasts),
                 last_manual_update: UpdateOutcome { timestamp: now },
-                consent_expires_at: now + chrono::Duration::days(90),
+                consent_expires_at: now
+                    + chrono::Duration::from_std(new.consent_lifetime).unwrap_or(chrono::Duration::days(90)),
+                consent_renewal_requested: false,
                 max_days_for_download: new.max_days_for_download,
                 consent_revoked: false,
             },

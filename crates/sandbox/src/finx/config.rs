@@ -21,6 +21,9 @@ pub struct FinxConfig {
     pub decoupled_polls: u32,
     /// API syncs per access and (UTC) day; one more answers 429 with code 1020.
     pub max_syncs_per_day: u32,
+    /// `created_at` of every new access, when set: pins the timestamps (finX reports whole seconds, so
+    /// accesses linked in quick succession tie). `None`: the time of the link.
+    pub access_created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for FinxConfig {
@@ -33,6 +36,7 @@ impl Default for FinxConfig {
             running_polls: 1,
             decoupled_polls: 2,
             max_syncs_per_day: 10,
+            access_created_at: None,
         }
     }
 }

@@ -162,6 +162,7 @@ fn create(state: &FinxShared, headers: &HeaderMap, body: &Bytes, kind: FlowKind)
         login: None,
         failures: 0,
         error: None,
+        linked_user: None,
     };
     let token = widget_token(&id);
     {

@@ -57,6 +57,9 @@ pub struct Flow {
     pub login: Option<String>,
     pub failures: u32,
     pub error: Option<String>,
+    /// The finX user the accesses of this flow were linked to, once the first bank was added ("add another
+    /// bank"): the code issued at the end covers all of them.
+    pub linked_user: Option<u64>,
 }
 
 /// An authorization code from a callback.
@@ -348,6 +351,7 @@ impl FinxStore {
         ongoing: bool,
         save_secrets: bool,
         consent_lifetime: Duration,
+        created_at: Option<DateTime<Utc>>,
     ) -> String {
         let now = Utc::now();
         let existing = self
@@ -377,7 +381,7 @@ impl FinxStore {
             login: login.to_owned(),
             ongoing,
             save_secrets,
-            created_at: now,
+            created_at: created_at.unwrap_or(now),
             consent_expires_at: now + consent_lifetime,
             consent_period: sync_period,
             last_method: None,

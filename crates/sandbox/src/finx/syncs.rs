@@ -319,10 +319,15 @@ pub async fn start(
         .psu_ip_address
         .clone()
         .or_else(|| headers.get("psu-ip-address").and_then(|value| value.to_str().ok()).map(str::to_owned));
-    if let Some(ip) = &psu_ip
-        && ip.parse::<std::net::IpAddr>().is_err()
-    {
-        return Err(FinxError::invalid("psu_ip_address", "Not a valid IP address."));
+    match psu_ip.as_deref().map(str::parse::<std::net::IpAddr>) {
+        Some(Err(_)) => return Err(FinxError::invalid("psu_ip_address", "Not a valid IP address.")),
+        Some(Ok(ip)) if ip.is_loopback() || ip.is_unspecified() => {
+            return Err(FinxError::invalid(
+                "psu_ip_address",
+                "Must be the end user's address as the bank sees it, not a loopback or unspecified address.",
+            ));
+        }
+        _ => {}
     }
     let credentials = match &request.credentials {
         None | Some(Value::Null) => None,

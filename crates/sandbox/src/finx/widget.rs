@@ -8,7 +8,9 @@
 //! 3. `POST /finx/widget/login` (`token`, `login_id`, `password`) → 303;
 //! 4. `POST /finx/widget/tan` (`token`, `tan`) → 303 (only for the login `demo`);
 //! 5. `POST /finx/widget/consent` (`token`, `account` repeated: IBANs) → **303 to `redirect_uri`** with
-//!    `state`, `code`, `success=true`, `flow_id`;
+//!    `state`, `code`, `success=true`, `flow_id`; with `another=1` the bank's access is linked and the widget
+//!    goes back to step 2 for the next bank, and the code issued at the end covers every bank of the flow (a
+//!    one-time token over several banks);
 //! - `POST /finx/widget/cancel` (`token`) at any step → 303 to `redirect_uri` with `state`, `success=false`,
 //!   `cancel=true`, `abort=true`, `flow_id`; three wrong logins or TANs → `state`, `success=false`, `flow_id`.
 //!
@@ -237,7 +239,9 @@ async fn show(State(state): State<FinxShared>, Query(query): Query<TokenQuery>) 
                 &format!(
                     "<h1>Zustimmung</h1><p>Sie erlauben den {purpose} (Umsätze der letzten {} Tage).</p>{error}\
                      <form method=\"post\" action=\"/finx/widget/consent\">{hidden}{rows}\
-                     <button type=\"submit\" id=\"consent\">Zustimmen</button></form>{}",
+                     <button type=\"submit\" id=\"consent\">Zustimmen</button>\
+                     <button type=\"submit\" id=\"another\" name=\"another\" value=\"1\">Zustimmen und weitere Bank \
+                     verbinden</button></form>{}",
                     flow.sync_period,
                     cancel_form(&token)
                 ),
@@ -349,9 +353,13 @@ async fn consent(State(state): State<FinxShared>, body: Bytes) -> Response {
     let consent_lifetime = chrono::Duration::from_std(state.config.consent_lifetime).unwrap_or(chrono::Duration::MAX);
     let code_lifetime =
         chrono::Duration::from_std(state.config.authorization_code_lifetime).unwrap_or(chrono::Duration::MAX);
+    let another = field(&fields, "another") == Some("1");
     let code = {
         let mut store = state.store();
-        let user = store.user_for(flow.user_id.as_deref());
+        let user = match flow.linked_user {
+            Some(user) => user,
+            None => store.user_for(flow.user_id.as_deref()),
+        };
         let ongoing = flow.kind == FlowKind::Ongoing;
         store.link_access(
             ctx,
@@ -363,7 +371,20 @@ async fn consent(State(state): State<FinxShared>, body: Bytes) -> Response {
             ongoing,
             flow.save_secrets,
             consent_lifetime,
+            state.config.access_created_at,
         );
+        if another {
+            // The consent for this bank is given; the same code will cover the next bank too.
+            flow.linked_user = Some(user);
+            flow.step = WidgetStep::Bank;
+            flow.provider = None;
+            flow.login = None;
+            flow.preselected.clear();
+            flow.error = None;
+            drop(store);
+            save(&state, flow);
+            return back(&state, &token);
+        }
         if flow.kind == FlowKind::IncomeReport
             && let Some(owner) = store.users.get_mut(&user)
         {

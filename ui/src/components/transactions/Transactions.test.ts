@@ -4,11 +4,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import App from '../../App.svelte';
 import { FakeBackend } from '../../lib/backend/fake';
 import { scenario } from '../../lib/backend/fixtures';
+import type { PendingMatch } from '../../bindings';
 import type { TransactionFilter, TransactionQuery } from '../../lib/backend/types';
 import { sumDecimals } from '../../lib/format/decimal';
 import { formatMoney } from '../../lib/format/money';
 import { de } from '../../lib/i18n/de';
 import { en } from '../../lib/i18n/en';
+import { createI18n } from '../../lib/i18n';
 import type { Locale } from '../../lib/i18n/types';
 import { csvLine } from '../../lib/transactions/csv';
 
@@ -152,6 +154,29 @@ describe('Transactions screen', () => {
     await user.keyboard('{Escape}');
     await waitFor(() => expect(screen.queryByTestId('tx-detail')).toBeNull());
     expect(list).toHaveFocus();
+  });
+
+  it('says in the details why a booked row took over a pending one', async () => {
+    const { backend, user } = await openTransactions(600);
+    const rows = screen.getAllByTestId('tx-row');
+    let index = -1;
+    let match: PendingMatch | null = null;
+    for (const [i, row] of rows.entries()) {
+      match = (await backend.transaction(row.dataset.id ?? '')).pending_match;
+      if (match) {
+        index = i;
+        break;
+      }
+    }
+    expect(match, 'the fake ledger has a matched row among the first rows').not.toBeNull();
+    if (!match) return;
+    const list = screen.getByTestId('tx-list');
+    list.focus();
+    await user.keyboard('{ArrowDown}'.repeat(index + 1) + '{Enter}');
+    const pane = await screen.findByTestId('tx-detail');
+    const said = en.transactions.detail.pendingMatch(match, createI18n('en', 'en-GB').date(match.pending_date));
+    await waitFor(() => expect(within(pane).getByTestId('tx-detail-match')).toHaveTextContent(said));
+    expect(within(pane).getByText(en.transactions.detail.matchReason)).toBeInTheDocument();
   });
 
   it('exports the current filter as CSV in the UI language', async () => {

@@ -87,8 +87,9 @@ describe('pages and totals', () => {
       raw: '{"id":7}',
       first_seen_at: null,
       updated_at: null,
+      pending_match: { rule: 'provider_id', pending_provider_id: 'p7', pending_date: '2026-11-28', days_apart: 2, fields: [] },
     });
-    expect(detail).toMatchObject({ id: '7', raw: '{"id":7}', match_reason: null });
+    expect(detail).toMatchObject({ id: '7', raw: '{"id":7}', pending_match: { rule: 'provider_id', days_apart: 2 } });
     expect(
       uiMonthlySums([
         { account_id: 'a', month: '2026-02', currency: 'EUR', count: 2, income: '10', spending: '-4.5' },

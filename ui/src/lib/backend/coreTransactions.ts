@@ -79,7 +79,7 @@ export function uiDetail(detail: CoreDetail): TransactionDetail {
   return {
     ...uiRow({ ...detail }),
     raw: detail.raw ?? '',
-    match_reason: null,
+    pending_match: detail.pending_match,
   };
 }
 

@@ -201,6 +201,8 @@ export class FakeLinking {
   readonly flows = new Map<string, FakeFlow>();
   /** `continue` answers before an app approval arrives. */
   approvalPolls = 1;
+  /** `store_secrets` of every credentials answer, in order (the login step's checkbox). */
+  readonly storeSecretsAnswers: boolean[] = [];
 
   constructor(private readonly sink: FakeLinkSink) {}
 
@@ -273,6 +275,7 @@ export class FakeLinking {
     switch (flow.stage) {
       case 'credentials': {
         if (answer.kind !== 'credentials') return this.ask(flow, 'InvalidInput', 'Enter your login.');
+        this.storeSecretsAnswers.push(answer.store_secrets);
         const value = (label: string) => answer.values.find((v) => v.label === label)?.value ?? '';
         if (value('Onlinebanking-ID') !== 'demo' || value('PIN') !== 'demo') {
           return this.ask(flow, 'CredentialsRejected', 'The bank rejected the login.', 'Die Anmeldung ist fehlgeschlagen. (9942 PIN falsch)');
@@ -300,7 +303,15 @@ export class FakeLinking {
         if (answer.tan.trim() !== FAKE_TAN) {
           flow.wrongTans += 1;
           if (flow.wrongTans >= 3) return this.fail(flow, 'TanRejected', 'The TAN was wrong too often.');
-          return this.ask(flow, 'TanRejected', 'The bank rejected the TAN.', 'Die eingegebene TAN ist ungültig. (9941)');
+          // Like finAPI: a refused TAN ends the bank's flow; the core starts a new one, whose first
+          // question (the method, where the bank offers several) comes with the refusal.
+          if (flow.bank.id === '280001') flow.stage = 'procedure';
+          return this.ask(
+            flow,
+            'TanRejected',
+            'The bank did not accept the TAN and ended that authentication. Kontor has started a new one.',
+            'TAN ungültig. Bitte starten Sie den Vorgang erneut. (9941)',
+          );
         }
         return this.finish(flow);
       case 'approve':

@@ -328,7 +328,15 @@ export class FakeLedger {
     return {
       ...row,
       raw: JSON.stringify(raw),
-      match_reason: matched ? 'Matched to the pending card payment of the same amount and counterparty (2 days earlier).' : null,
+      pending_match: matched
+        ? {
+            rule: 'same_booking',
+            pending_provider_id: `pending-${row.id}`,
+            pending_date: row.booking_date,
+            days_apart: 2,
+            fields: ['amount', 'counterparty_name', 'purpose'],
+          }
+        : null,
     };
   }
 

@@ -17,6 +17,7 @@ import type {
   StoredIncomeReport,
   UserAnswer,
   MonthlyFlow,
+  PendingMatch,
   TransactionDetail as CoreTransactionDetail,
   TransactionPage as CoreTransactionPage,
   TransactionQuery as CoreTransactionQuery,
@@ -102,8 +103,8 @@ export interface TransactionPage {
 export interface TransactionDetail extends TransactionRow {
   /** The provider's JSON for this booking, as stored. */
   raw: string;
-  /** Why a pending booking was matched to this booked one, once sync records it. */
-  match_reason?: string | null;
+  /** Set when a sync turned a pending booking into this booked one: the rule and the fields it compared. */
+  pending_match: PendingMatch | null;
 }
 
 export interface MonthlySums {

@@ -338,6 +338,7 @@ export const de: Messages = {
     testBank: 'Testbank',
     notAvailable: 'Über diesen Dienst nicht verbindbar',
     credentialsTitle: (bank) => `Bei ${bank} anmelden`,
+    storeSecrets: 'Zugangsdaten beim Bankdienst speichern, damit spätere Synchronisierungen nicht erneut danach fragen',
     credentialsIntro: 'Verwenden Sie Ihre Onlinebanking-Zugangsdaten. Sie gehen über den Bankdienst direkt an Ihre Bank und werden von Kontor nicht gespeichert.',
     coreLoginWords: {
       'Online banking ID': 'Onlinebanking-ID',
@@ -549,6 +550,15 @@ export const de: Messages = {
       kind: 'Buchungsart',
       balance: 'Saldo danach',
       id: 'Umsatz-ID',
+      pendingMatch: (m, pendingDate) => {
+        const when = `die vorgemerkte Buchung vom ${pendingDate} (${m.pending_provider_id})`;
+        if (m.rule === 'provider_id') return `die Bank hat ${when} unter derselben ID gebucht.`;
+        const fields = m.fields.map((f) => de.transactions.detail.matchFields[f]);
+        const n = Math.abs(m.days_apart);
+        const apart = m.days_apart === 0 ? 'am selben Tag' : `${n} ${n === 1 ? 'Tag' : 'Tage'} ${m.days_apart > 0 ? 'später' : 'früher'}`;
+        return `die Bank führt ${when} nicht mehr, und diese Buchung, ${apart}, ist die einzige mit gleichem ${fields.join(', ')}.`;
+      },
+      matchFields: { amount: 'Betrag', counterparty_name: 'Empfänger/Auftraggeber', counterparty_iban: 'IBAN', purpose: 'Verwendungszweck' },
       matchReason: 'Zugeordnet, weil',
       raw: 'Rohdaten der Bank',
       copy: (what) => `${what} kopieren`,

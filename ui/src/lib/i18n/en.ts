@@ -338,6 +338,7 @@ export const en: Messages = {
     testBank: 'Test bank',
     notAvailable: 'Cannot be linked through this service',
     credentialsTitle: (bank) => `Sign in to ${bank}`,
+    storeSecrets: 'Let the banking service keep this login, so later syncs do not ask for it again',
     credentialsIntro: 'Use your online banking login. It goes to your bank through the banking service and is never stored by Kontor.',
     coreLoginWords: {
       'Online banking ID': 'Online banking ID',
@@ -549,6 +550,14 @@ export const en: Messages = {
       balance: 'Balance afterwards',
       id: 'Transaction ID',
       matchReason: 'Matched because',
+      pendingMatch: (m, pendingDate) => {
+        const when = `the pending booking of ${pendingDate} (${m.pending_provider_id})`;
+        if (m.rule === 'provider_id') return `the bank booked ${when} under the same ID.`;
+        const fields = m.fields.map((f) => en.transactions.detail.matchFields[f]);
+        const apart = m.days_apart === 0 ? 'on the same day' : `${Math.abs(m.days_apart)} ${Math.abs(m.days_apart) === 1 ? 'day' : 'days'} ${m.days_apart > 0 ? 'later' : 'earlier'}`;
+        return `the bank no longer lists ${when}, and this booking, ${apart}, is the only one with the same ${fields.join(', ')}.`;
+      },
+      matchFields: { amount: 'amount', counterparty_name: 'counterparty', counterparty_iban: 'IBAN', purpose: 'purpose' },
       raw: 'Raw data from the bank',
       copy: (what) => `Copy ${what}`,
       copied: 'Copied',

@@ -1,4 +1,12 @@
-import type { AccountType, ConnectionStatus, ErrorCode, KeyringCause, WorkStep } from '../../bindings';
+import type {
+  AccountType,
+  ConnectionStatus,
+  ErrorCode,
+  KeyringCause,
+  MatchField,
+  PendingMatch,
+  WorkStep,
+} from '../../bindings';
 
 export type Locale = 'en' | 'de';
 
@@ -274,6 +282,8 @@ export interface Messages {
     testBank: string;
     notAvailable: string;
     credentialsTitle: (bank: string) => string;
+    /** The login step's checkbox: let the provider keep the login (finAPI storeSecrets, finX save_secrets). */
+    storeSecrets: string;
     credentialsIntro: string;
     /**
      * Words the core sends for finX's own login fields and hint (api/finx.rs `LOGIN_ID_LABEL`, the
@@ -478,6 +488,9 @@ export interface Messages {
       balance: string;
       id: string;
       matchReason: string;
+      /** Why this booked row took over a pending one; `pendingDate` already formatted. */
+      pendingMatch: (match: PendingMatch, pendingDate: string) => string;
+      matchFields: Record<MatchField, string>;
       raw: string;
       copy: (what: string) => string;
       copied: string;

@@ -7,6 +7,7 @@ import type {
   ProviderConfigSummary,
   UserAnswer,
   StoredIncomeReport,
+  SyncWarning,
   UserRequest,
   WorkStep,
 } from '../../bindings';
@@ -24,7 +25,7 @@ export type LinkPhase =
   | { kind: 'finx-options' }
   /** The flow waits for the user; `error` says why the previous answer was refused. */
   | { kind: 'request'; flowId: string; request: UserRequest; error: KontorError | null }
-  | { kind: 'done'; connection: ConnectionSummary; added: number; warnings: string[] }
+  | { kind: 'done'; connection: ConnectionSummary; added: number; warnings: SyncWarning[] }
   | { kind: 'failed'; error: KontorError }
   /** A finX income report was made and stored. */
   | { kind: 'report'; report: StoredIncomeReport };

@@ -509,6 +509,9 @@ impl FinapiClient {
             let creds: Vec<Value> =
                 call.credentials.iter().map(|c| json!({ "label": c.label, "value": c.value.expose() })).collect();
             body.insert("loginCredentials".into(), Value::Array(creds));
+            if call.store_secrets {
+                body.insert("storeSecrets".into(), json!(true));
+            }
         }
         if let Some(continuation) = call.continuation {
             let mut msa = wire::MsaCallback {
@@ -579,7 +582,28 @@ impl FinapiClient {
             let (continuation, challenge) = map::challenge(msa, details.message, previous_procedure)?;
             return Ok(AuthReply::NeedsAnswer { continuation, challenge });
         }
-        Err(ferr::from_response(status, &reply.body, context, None))
+        let error = ferr::from_response(status, &reply.body, context, None);
+        if status == 422 && call.continuation.is_some() && error.code == ErrorCode::TanRejected {
+            // A 422 is not a 510: it carries no hash, and finAPI's flow is over. Another TAN needs a
+            // new flow (a new import or update), never the spent hash.
+            return Ok(AuthReply::Ended { error, new_round: true });
+        }
+        let update_without_login = matches!(call.operation, AuthOperation::Update { .. })
+            && call.continuation.is_none()
+            && call.credentials.is_empty();
+        let missing_login = ferr::envelope(&reply.body)
+            .and_then(|e| e.errors.into_iter().next())
+            .is_some_and(|d| d.code.as_deref() == Some("MISSING_FIELD"));
+        if status == 422 && update_without_login && missing_login {
+            // finAPI keeps no PIN unless the import asked it to (`storeSecrets`): the update needs the login.
+            let mut needs = KontorError::new(
+                ErrorCode::CredentialsRequired,
+                "The bank needs your login for this sync: finAPI has not kept it.",
+            );
+            needs.bank_message = error.bank_message;
+            return Err(needs);
+        }
+        Err(error)
     }
 
     pub async fn connection(&self, provider_connection_id: &str) -> Result<RemoteConnection> {
@@ -627,6 +651,33 @@ impl FinapiClient {
             let rows = batch.transactions.len();
             for row in batch.transactions {
                 out.push(map::transaction(row)?);
+            }
+            let page_count = batch.paging.and_then(|p| p.page_count).unwrap_or(page);
+            if page >= page_count || rows == 0 {
+                break;
+            }
+            page += 1;
+        }
+        if self.version() == ApiVersion::V2 {
+            out.extend(self.pending_transactions(account_ids).await?);
+        }
+        Ok(out)
+    }
+
+    /// v2 only: the accounts' pending transactions (`GET /pendingTransactions`, paged by 500).
+    pub async fn pending_transactions(&self, account_ids: &[String]) -> Result<Vec<FetchedTransaction>> {
+        let mut out = Vec::new();
+        let mut page = 1i64;
+        loop {
+            let mut query = vec![("perPage".to_owned(), "500".to_owned()), ("page".to_owned(), page.to_string())];
+            for id in account_ids {
+                query.push(("accountIds".to_owned(), id.clone()));
+            }
+            let batch: wire::PendingTransactionPage =
+                self.get_json("/pendingTransactions", &query, Auth::User, "pending transactions").await?;
+            let rows = batch.pending_transactions.len();
+            for row in batch.pending_transactions {
+                out.push(map::pending_transaction(row)?);
             }
             let page_count = batch.paging.and_then(|p| p.page_count).unwrap_or(page);
             if page >= page_count || rows == 0 {

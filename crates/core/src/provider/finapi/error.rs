@@ -51,9 +51,10 @@ pub fn from_response(status: u16, body: &str, context: ErrorContext, retry_at: O
             ),
             ErrorContext::Other => (ErrorCode::CredentialsRejected, "The bank refused the request."),
         },
-        (_, "INVALID_CONSENT") => {
-            (ErrorCode::ConsentExpired, "Your consent for this bank has run out. Renew it by authenticating again.")
-        }
+        (_, "INVALID_CONSENT") => (
+            ErrorCode::ConsentExpired,
+            "Your consent for this bank has run out. Sync again to renew it: the bank will ask you to confirm.",
+        ),
         (_, "MISSING_CREDENTIALS") | (_, "LOGIN_FIELDS_MISMATCH") => {
             (ErrorCode::CredentialsRequired, "The bank needs your login again.")
         }

@@ -213,7 +213,24 @@ pub fn connection(wire: wire::BankConnection, wanted_interface: Option<&str>) ->
             .and_then(parse_timestamp),
         user_action_required: chosen.and_then(|(_, i)| i.user_action_required).unwrap_or(false),
         account_ids: wire.account_ids.iter().map(ToString::to_string).collect(),
+        stored_login_labels: chosen.and_then(|(_, i)| i.login_credentials.as_ref()).map(|fields| {
+            fields
+                .iter()
+                .filter(|f| f.value.as_deref().is_some_and(|v| !v.is_empty()))
+                .filter_map(|f| f.label.clone())
+                .collect()
+        }),
     }
+}
+
+/// A row of v2's `GET /pendingTransactions`: the fields of a transaction, status `Pending`, and the
+/// provider id `pending:<id>` (finAPI numbers pending rows on their own; the prefix keeps them apart
+/// from booked ids).
+pub fn pending_transaction(row: serde_json::Value) -> Result<FetchedTransaction> {
+    let mut fetched = transaction(row)?;
+    fetched.provider_id = format!("pending:{}", fetched.provider_id);
+    fetched.status = BookingStatus::Pending;
+    Ok(fetched)
 }
 
 fn account_type(name: Option<&str>, v1_id: Option<i64>) -> AccountType {

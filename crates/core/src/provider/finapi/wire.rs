@@ -177,10 +177,30 @@ pub struct UpdateResult {
 pub struct ConnectionInterface {
     pub banking_interface: Option<String>,
     pub interface: Option<String>,
+    /// `[{label, value}]`: secrets come back as `XXXXX`, `value` is null when finAPI keeps none.
+    /// `None` when the answer has no such list.
+    pub login_credentials: Option<Vec<StoredCredential>>,
     pub ais_consent: Option<AisConsent>,
     pub last_manual_update: Option<UpdateResult>,
     pub last_auto_update: Option<UpdateResult>,
     pub user_action_required: Option<bool>,
+}
+
+/// One login field of a connection's interface as finAPI keeps it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct StoredCredential {
+    pub label: Option<String>,
+    pub value: Option<String>,
+}
+
+/// A page of `GET /api/v2/pendingTransactions`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PendingTransactionPage {
+    #[serde(deserialize_with = "null_vec")]
+    pub pending_transactions: Vec<serde_json::Value>,
+    pub paging: Option<Paging>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -397,6 +397,7 @@ pub fn remote_connection(access: &FinxAccess, accounts: &[FinxAccount], now: Dat
         consent_expires_at: access.consent_expires_at(),
         user_action_required: access.consent_expired(now),
         account_ids: mine.iter().map(|a| a.account.provider_account_id.clone()).collect(),
+        stored_login_labels: None,
     }
 }
 

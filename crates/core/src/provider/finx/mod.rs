@@ -6,6 +6,8 @@
 //! - [`map`]: wire → [`types`] and the provider-neutral types of [`crate::provider`].
 //! - [`error`]: finX's error envelope → [`crate::KontorError`] (the mapping table is there).
 //! - [`html`]: bank HTML in challenges → plain paragraphs (raw HTML is never passed on).
+//! - [`sync_round`]: a provider synchronisation as one SCA round (start, poll, answer challenges),
+//!   with the ongoing grant's tokens from a [`sync_round::TokenSource`] the facade implements.
 //!
 //! # Concepts
 //!
@@ -50,6 +52,7 @@ pub mod client;
 pub mod error;
 pub mod html;
 pub mod map;
+pub mod sync_round;
 pub mod types;
 pub mod wire;
 

@@ -1,0 +1,290 @@
+//! Ingest through Kontor's sync path beside a plain-SQLite and a SQLCipher floor, and a re-sync of
+//! 90 known days (issue 13).
+//!
+//! Run by hand, never as part of the tests:
+//!
+//! ```sh
+//! cargo bench -p kontor-core --bench ingest                       # 10k, 100k, 1M
+//! cargo bench -p kontor-core --bench ingest -- 10000 100000      # chosen sizes
+//! cargo bench -p kontor-core --bench ingest -- --quick           # 10k only
+//! KONTOR_BENCH_VERBOSE=1 cargo bench -p kontor-core --bench ingest -- 10000   # + phases on stderr
+//! ```
+//!
+//! For each size N, in one run and on the same rows ([`kontor_core::seed::Generator`], realistic
+//! German bookings over 6 accounts and 5 years, 2 % pending, each with a finAPI-shaped raw JSON):
+//!
+//! - **Kontor**: a fresh vault filled through the real sync path, [`kontor_core::sync::apply_delivery`]
+//!   in batches of 2,000 rows as a sync delivers them (load → plan → balance check → apply with the
+//!   search index and monthly sums, one transaction per batch).
+//! - **floors**: the same rows into the same schema (Kontor's migrations: the same indexes, search
+//!   index and monthly-sum triggers), written as final values — the raw JSON deflated beforehand,
+//!   untimed — with one prepared plain `INSERT`, one transaction per batch: once into plain SQLite,
+//!   once into SQLCipher opened like the vault (same key, page cache, WAL, `synchronous`). The
+//!   ratio therefore measures what Kontor's sync path adds (reading what it needs, planning,
+//!   deflating, the balance check, the journal) over the cheapest way to write those rows.
+//! - **re-sync**: the bookings of the last 90 days delivered again to the filled vault (nothing
+//!   changes), timed end to end.
+//!
+//! Output, one JSON object per line (`make bench` parses exactly these):
+//!
+//! ```text
+//! {"bench":"ingest","rows":N,"kontor_tx_per_s":..,"sqlcipher_floor_tx_per_s":..,"sqlite_floor_tx_per_s":..,
+//!  "ratio_to_sqlcipher":..,"load_ms_first_sync":..,"load_ms_last_sync":..,"bytes_per_tx":..}
+//! {"bench":"resync","rows":N,"days":90,"resync_rows":..,"ms":..}
+//! ```
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{Duration as Days, NaiveDate, TimeZone, Utc};
+use kontor_core::provider::FetchedTransaction;
+use kontor_core::seed::{self, Generator, SeedSpec};
+use kontor_core::store::transactions::{compress_raw, minor_units};
+use kontor_core::store::{Store, migrations};
+use kontor_core::sync::{self, Delivery};
+use kontor_core::vault::VaultKey;
+use rusqlite::{Connection, params};
+use serde_json::json;
+
+const BATCH: usize = 2000;
+const RESYNC_DAYS: i64 = 90;
+
+fn fail<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
+}
+
+fn per_second(rows: u64, d: Duration) -> f64 {
+    (rows as f64 / d.as_secs_f64().max(1e-9)).round()
+}
+
+/// Inserts every row of `generator` into the floor `conn`, a transaction per batch; returns the time
+/// spent writing (making the rows and deflating their raw JSON excluded: the floor writes final values).
+fn fill_floor(conn: &mut Connection, generator: &Generator, rows: u64) -> Result<Duration, String> {
+    migrations::apply(conn).map_err(fail("floor schema"))?;
+    let now = "2026-11-30T12:00:00.000Z";
+    conn.execute_batch(&format!(
+        "INSERT INTO provider_configs (id, kind, label, base_url, client_id, api_version, created_at)
+             VALUES ('seed', 'finapi', 'floor', 'http://127.0.0.1:9', 'floor', 'v2', '{now}');
+         INSERT INTO connections (id, provider_config_id, provider_connection_id, bank_name, status, created_at)
+             VALUES ('seed-1', 'seed', 'seed-1', 'Seeded Bank', 'active', '{now}');"
+    ))
+    .map_err(fail("floor connection"))?;
+    for account in generator.accounts() {
+        conn.execute(
+            "INSERT INTO accounts (id, connection_id, provider_account_id, name, account_type, currency)
+             VALUES (?1, 'seed-1', ?2, ?3, 'checking', 'EUR')",
+            params![format!("seed-1-{}", account.provider_account_id), account.provider_account_id, account.name],
+        )
+        .map_err(fail("floor account"))?;
+    }
+    let mut spent = Duration::ZERO;
+    let mut from = 0;
+    while from < rows {
+        let to = (from + BATCH as u64).min(rows);
+        let batch = generator.rows(from, to);
+        let stored: Vec<Option<Vec<u8>>> = batch.iter().map(|t| t.raw.as_deref().map(compress_raw)).collect();
+        let started = Instant::now();
+        let tx = conn.transaction().map_err(fail("floor begin"))?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO transactions (account_id, provider_id, booking_date, value_date, amount, currency,
+                       counterparty_name, counterparty_iban, counterparty_bic, purpose, kind, status, raw_z,
+                       first_seen_at, updated_at, amount_minor)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
+                )
+                .map_err(fail("floor prepare"))?;
+            for (t, raw_z) in batch.iter().zip(&stored) {
+                insert
+                    .execute(params![
+                        format!("seed-1-{}", t.provider_account_id),
+                        t.provider_id,
+                        t.booking_date.to_string(),
+                        t.value_date.map(|d| d.to_string()),
+                        t.amount.to_string(),
+                        "EUR",
+                        t.counterparty.name,
+                        t.counterparty.iban,
+                        t.counterparty.bic,
+                        t.purpose,
+                        t.kind,
+                        t.status.as_str(),
+                        raw_z,
+                        now,
+                        minor_units(t.amount),
+                    ])
+                    .map_err(fail("floor insert"))?;
+            }
+        }
+        tx.commit().map_err(fail("floor commit"))?;
+        spent += started.elapsed();
+        from = to;
+    }
+    Ok(spent)
+}
+
+/// A SQLCipher file opened as the vault opens its own (key, memory temp store, page cache, WAL).
+fn open_sqlcipher_floor(path: &Path, key: &VaultKey) -> Result<Connection, String> {
+    let conn = Connection::open(path).map_err(fail("open sqlcipher floor"))?;
+    conn.pragma_update(None, "key", format!("x'{}'", key.to_hex().expose())).map_err(fail("key"))?;
+    conn.execute_batch(
+        "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(fail("sqlcipher floor pragmas"))?;
+    Ok(conn)
+}
+
+fn open_sqlite_floor(path: &Path) -> Result<Connection, String> {
+    let conn = Connection::open(path).map_err(fail("open sqlite floor"))?;
+    conn.execute_batch(
+        "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(fail("sqlite floor pragmas"))?;
+    Ok(conn)
+}
+
+fn file_bytes(path: &Path) -> u64 {
+    let wal = path.with_extension("db-wal");
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+}
+
+fn bench_size(rows: u64, dir: &Path) -> Result<(), String> {
+    let until = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default();
+    let now = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).single().unwrap_or_default();
+    let spec = SeedSpec { batch: BATCH, ..SeedSpec::new(rows, 1, until) };
+    let generator = Generator::new(&spec);
+
+    // Kontor, through the real sync path. Row generation happens inside the seed's loop; it is
+    // measured separately below and subtracted.
+    let key = VaultKey::generate();
+    let vault_path = dir.join(format!("vault-{rows}.db"));
+    let store = Store::open_encrypted(&vault_path, &key, true).map_err(fail("open vault"))?;
+    let mut loads: Vec<Duration> = Vec::new();
+    let mut sync_time = Duration::ZERO;
+    let mut phases = (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let started = Instant::now();
+    seed::fill_store_with(&store, &spec, now, |outcome| {
+        loads.push(outcome.times.load);
+        phases.0 += outcome.times.load;
+        phases.1 += outcome.times.plan;
+        phases.2 += outcome.times.write;
+        phases.3 += outcome.times.commit;
+        sync_time += outcome.times.load + outcome.times.plan + outcome.times.write + outcome.times.commit;
+    })
+    .map_err(fail("fill vault"))?;
+    let whole = started.elapsed();
+    let generating = {
+        let t = Instant::now();
+        let mut from = 0;
+        while from < rows {
+            let to = (from + BATCH as u64).min(rows);
+            std::hint::black_box(generator.rows(from, to));
+            from = to;
+        }
+        t.elapsed()
+    };
+    // The time the sync path took: everything but generating rows (the commit is outside the
+    // phase timers, so the whole run minus generation is the honest figure).
+    let kontor = whole.saturating_sub(generating).max(sync_time);
+    if std::env::var_os("KONTOR_BENCH_VERBOSE").is_some() {
+        let all = generator.rows(0, rows);
+        let t = Instant::now();
+        for row in &all {
+            std::hint::black_box(row.raw.as_deref().map(compress_raw));
+        }
+        let deflate = t.elapsed();
+        explain(&format!(
+            "{rows} rows: whole {whole:?}, making rows {generating:?}; in the sync path: load {:?}, plan {:?}, \
+             write {:?} (of it deflating raw JSON about {deflate:?}), lock and commit {:?}",
+            phases.0, phases.1, phases.2, phases.3
+        ));
+    }
+    store.close().map_err(fail("close vault"))?;
+    let vault_bytes = file_bytes(&vault_path);
+
+    let cipher_path = dir.join(format!("floor-cipher-{rows}.db"));
+    let mut cipher = open_sqlcipher_floor(&cipher_path, &key)?;
+    let cipher_time = fill_floor(&mut cipher, &generator, rows)?;
+    drop(cipher);
+    let plain_path = dir.join(format!("floor-plain-{rows}.db"));
+    let mut plain = open_sqlite_floor(&plain_path)?;
+    let plain_time = fill_floor(&mut plain, &generator, rows)?;
+    drop(plain);
+
+    let kontor_rate = per_second(rows, kontor);
+    let cipher_rate = per_second(rows, cipher_time);
+    // Keys in the documented order (serde_json's maps would sort them).
+    println!(
+        "{{\"bench\":\"ingest\",\"rows\":{rows},\"kontor_tx_per_s\":{},\"sqlcipher_floor_tx_per_s\":{},\
+         \"sqlite_floor_tx_per_s\":{},\"ratio_to_sqlcipher\":{},\"load_ms_first_sync\":{},\
+         \"load_ms_last_sync\":{},\"bytes_per_tx\":{}}}",
+        json!(kontor_rate),
+        json!(cipher_rate),
+        json!(per_second(rows, plain_time)),
+        json!(((kontor_rate / cipher_rate.max(1.0)) * 1000.0).round() / 1000.0),
+        json!(loads.first().copied().map(ms).unwrap_or_default()),
+        json!(loads.last().copied().map(ms).unwrap_or_default()),
+        vault_bytes / rows.max(1),
+    );
+
+    // Re-sync: the bookings of the last 90 days delivered again.
+    let store = Store::open_encrypted(&vault_path, &key, false).map_err(fail("reopen vault"))?;
+    let since = until - Days::days(RESYNC_DAYS);
+    let days_total = i64::from(spec.years) * 365;
+    let first = rows.saturating_sub(rows * (RESYNC_DAYS as u64 + 10) / days_total as u64);
+    let recent: Vec<FetchedTransaction> =
+        generator.rows(first, rows).into_iter().filter(|t| t.booking_date >= since).collect();
+    let mut accounts = generator.accounts().to_vec();
+    for t in generator.rows(0, rows).iter().filter(|t| t.status == kontor_core::domain::BookingStatus::Booked) {
+        if let Some(account) = accounts.iter_mut().find(|a| a.provider_account_id == t.provider_account_id) {
+            account.balance = account.balance.map(|b| b + t.amount);
+        }
+    }
+    let resync_rows = recent.len();
+    let delivery = Delivery { accounts, transactions: recent, deleted: Vec::new(), pending_complete: false };
+    let connection = seed::seed_connection(&spec, now);
+    let started = Instant::now();
+    let outcome =
+        sync::apply_delivery(&store, &connection, &delivery, now, now, kontor_core::domain::AccountId::generate)
+            .map_err(fail("re-sync"))?;
+    let resync = started.elapsed();
+    if outcome.added + outcome.updated + outcome.removed != 0 || !outcome.warnings.is_empty() {
+        return Err(format!("the re-sync changed something: {outcome:?}"));
+    }
+    println!(
+        "{{\"bench\":\"resync\",\"rows\":{rows},\"days\":{RESYNC_DAYS},\"resync_rows\":{resync_rows},\"ms\":{}}}",
+        json!(ms(resync))
+    );
+    store.close().map_err(fail("close vault"))?;
+    for path in [&vault_path, &cipher_path, &plain_path] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+    Ok(())
+}
+
+/// A diagnostic line on stderr (only with `KONTOR_BENCH_VERBOSE`; stdout carries the JSON lines).
+#[allow(clippy::print_stderr)]
+fn explain(text: &str) {
+    eprintln!("{text}");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let mut sizes: Vec<u64> = args.iter().filter_map(|a| a.replace('_', "").parse().ok()).collect();
+    if sizes.is_empty() {
+        sizes = if quick { vec![10_000] } else { vec![10_000, 100_000, 1_000_000] };
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("ingest bench: no temporary directory: {e}"));
+    for rows in sizes {
+        bench_size(rows, dir.path()).unwrap_or_else(|e| panic!("ingest bench at {rows} rows: {e}"));
+    }
+}

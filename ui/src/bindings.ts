@@ -68,8 +68,6 @@ export type CurrencyTotal = { currency: string, amount: string, };
 
 export type Overview = { accounts: Array<AccountSummary>, totals: Array<CurrencyTotal>, connections: Array<ConnectionSummary>, };
 
-export type SyncWarning = { "code": "account_not_delivered", account_name: string, } | { "code": "withdrawn_removed", count: number, } | { "code": "unknown_account_skipped", count: number, } | { "code": "balance_mismatch", account_id: string, account_name: string, expected: string, reported: string, currency: string, };
-
 export type ConnectionAccount = { id: string, 
 /**
  * The name shown: the user's, else the bank's.
@@ -393,6 +391,8 @@ id: string,
 created_at: string, report: IncomeReport, };
 
 export type WorkStep = "authorizing" | "waiting_for_approval" | "downloading" | "saving";
+
+export type SyncWarning = { "code": "account_not_delivered", account_name: string, } | { "code": "withdrawn_removed", count: number, } | { "code": "unknown_account_skipped", count: number, } | { "code": "balance_mismatch", account_id: string, account_name: string, expected: string, reported: string, currency: string, };
 
 export type FlowUpdate = { "status": "needs_input", flow_id: string, request: UserRequest, error: KontorError | null, } | { "status": "working", flow_id: string | null, step: WorkStep, } | { "status": "done", connection: ConnectionSummary, added: number, updated: number, 
 /**

@@ -63,10 +63,10 @@ pub struct DemoBankConfig {
     pub state_file: Option<PathBuf>,
     /// The finX face: code/token lifetimes, consent, sync pacing (`crate::finx::FinxConfig`).
     pub finx: crate::finx::FinxConfig,
-    /// How many days the consent of an import lasts, if not [`Self::consent_lifetime`]. Short consents
-    /// let a client see one near its end: the app and the CLI read `KONTOR_DEMO_IMPORT_CONSENT_DAYS`
-    /// ([`DemoBankConfig::with_environment`]), `kontor-sandbox` has `--import-consent-days`. A renewal
-    /// (an update after the consent was ended or ran out) gets [`Self::consent_lifetime`].
+    /// Days the consent of an import lasts, when set: it overrides `consent_lifetime` for imports only,
+    /// so a client can see a consent near its end and renew it (renewals get `consent_lifetime`). The
+    /// app and the CLI read `KONTOR_DEMO_IMPORT_CONSENT_DAYS` ([`DemoBankConfig::with_environment`]);
+    /// `kontor-sandbox` has `--import-consent-days`. `None` (default): imports get `consent_lifetime`.
     pub import_consent_days: Option<i64>,
 }
 

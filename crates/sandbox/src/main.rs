@@ -40,7 +40,7 @@ struct Args {
     /// Updates need SCA like imports.
     #[arg(long)]
     sca_on_update: bool,
-    /// Days the consent of a finAPI import lasts (renewals get 90); default 90, or KONTOR_DEMO_IMPORT_CONSENT_DAYS.
+    /// Days the consent of a finAPI import lasts (renewals get the usual 90); default: KONTOR_DEMO_IMPORT_CONSENT_DAYS, else 90.
     #[arg(long)]
     import_consent_days: Option<i64>,
     /// The bank's "today" (YYYY-MM-DD); default: the local date.

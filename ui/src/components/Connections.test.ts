@@ -138,4 +138,34 @@ describe('the connections screen', () => {
     expect(await screen.findByTestId('connections')).toBeInTheDocument();
     expect(await screen.findAllByTestId('connection-card')).toHaveLength(DEMO_CONNECTIONS.length);
   });
+
+  it('shows each sync with its outcome, changes, warnings and the error in the history', async () => {
+    const at = '2026-11-21T07:45:00Z';
+    const entry = { connection_id: DEMO_CONNECTIONS[0]!.id, bank_name: DEMO_CONNECTIONS[0]!.bank_name, started_at: at, finished_at: at };
+    const { user } = start(
+      {
+        connections: DEMO_CONNECTIONS,
+        history: [
+          {
+            ...entry,
+            id: 2,
+            outcome: 'succeeded',
+            added: 3,
+            updated: 1,
+            removed: 0,
+            error: null,
+            warnings: [{ code: 'withdrawn_removed', count: 2 }],
+          },
+          { ...entry, id: 1, outcome: 'failed', added: 0, updated: 0, removed: 0, error: { code: 'ProviderUnavailable', message: 'down' }, warnings: [] },
+        ],
+      },
+      'de',
+    );
+    await user.click(await screen.findByTestId('nav-connections'));
+    const entries = await screen.findAllByTestId('history-entry');
+    expect(entries.map((e) => e.dataset['outcome'])).toEqual(['succeeded', 'failed']);
+    expect(entries[0]).toHaveTextContent(de.connections.changes(3, 1, 0));
+    expect(within(entries[0] as HTMLElement).getByTestId('history-warning')).toHaveTextContent('2 Buchungen, die die Bank zurückgezogen hat, wurden entfernt.');
+    expect(within(entries[1] as HTMLElement).getByTestId('history-error')).toHaveTextContent(de.errors.ProviderUnavailable);
+  });
 });

@@ -365,6 +365,7 @@ pub async fn update(
                 stored: connection.credentials.clone(),
                 consent_expired: Utc::now() >= connection.consent_expires_at,
                 renewal_requested: connection.consent_renewal_requested,
+                consent_revoked: connection.consent_revoked,
             }
         };
         let bank = state.catalog.get(known.bank_id).ok_or_else(|| ApiError::not_found("Bank", known.bank_id))?;
@@ -383,6 +384,8 @@ struct KnownConnection {
     stored: Vec<(String, Option<String>)>,
     consent_expired: bool,
     renewal_requested: bool,
+    /// The client ended the consent (`DELETE …/aisConsent`).
+    consent_revoked: bool,
 }
 
 /// The login for an update: the sent `loginCredentials` merged with the stored values (finapi.md §3.3).
@@ -445,10 +448,7 @@ fn update_connection(
     if state.store().connections.get(&id).is_some_and(|c| c.is_busy()) {
         return Err(locked());
     }
-    // A consent the client ended (DELETE aisConsent) is renewed by the next update, with login and SCA. One
-    // that ran out is refused once with INVALID_CONSENT (the client learns why); the next update renews it.
-    let consent_revoked = state.store().connections.get(&id).is_some_and(|c| c.consent_revoked);
-    if known.consent_expired && !known.renewal_requested && !consent_revoked {
+    if known.consent_expired && !known.renewal_requested && !known.consent_revoked {
         if let Some(connection) = state.store().connection_of(user, id) {
             connection.consent_renewal_requested = true;
         }
@@ -457,7 +457,9 @@ fn update_connection(
             "Die Zustimmung (Consent) für den Kontozugriff ist abgelaufen. Bitte erteilen Sie eine neue Zustimmung.",
         ));
     }
-    let renew_consent = known.consent_expired || consent_revoked;
+    // A consent that ran out (refused once above) or that the client ended (`DELETE …/aisConsent`) is
+    // renewed: login and SCA, then a new consent.
+    let renew_consent = known.consent_expired || known.consent_revoked;
     // The bank logs in when it has to: FinTS always, XS2A only to give (or renew) a consent with SCA.
     let bank_login = known.interface == BankingInterface::FintsServer || state.config.sca_on_update || renew_consent;
     if bank_login {

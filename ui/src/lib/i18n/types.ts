@@ -173,7 +173,7 @@ export interface Messages {
     accessCountdown: (date: string, days: number) => string;
     lastSyncLabel: string;
     neverSynced: string;
-    outcome: Record<SyncOutcome, string>;
+    outcome: Record<'running' | 'succeeded' | 'failed' | 'cancelled', string>;
     accountsLabel: string;
     storedLabel: string;
     stored: (accounts: number, transactions: number) => string;

@@ -28,7 +28,7 @@ E2E_TEST_LIMIT  := 20m
 E2E_TEST_EACH   := 240000
 
 .PHONY: run test build deps deps-system deps-test-system deps-rust deps-ui deps-tools ui lint test-rust test-ui \
-        test-e2e bindings icons fuzz deps-fuzz
+        test-e2e bindings icons fuzz deps-fuzz bundle bundle-deb bench test-bundle test-million
 
 ## Dependencies ----------------------------------------------------------------------------------
 
@@ -125,6 +125,45 @@ test:
 	$(MAKE) test-rust
 	$(MAKE) test-e2e
 	@tests/support/clean-state.sh check $(STAMP)/before-test
+
+## Release: bundles, the install test, benchmarks -----------------------------------------------
+
+TAURI      := ui/node_modules/.bin/tauri
+DEB_DIR    := $(TARGET)/release/bundle/deb
+MILLION_TEST_LIMIT := 60m
+
+# The release build ([profile.release]) and the .deb. The .deb ships the CLI as /usr/bin/kontor
+# (bundle.linux.deb.files in tauri.conf.json), so the CLI is built first. tauri build builds the UI
+# (beforeBuildCommand) and the app with custom-protocol. Everything below uses these binaries.
+bundle-deb: deps
+	cargo build --release -p kontor-cli
+	$(TAURI) build --bundles deb
+	@ls -l $(DEB_DIR)/*.deb
+
+# The .deb and the .AppImage. For the AppImage tauri downloads linuxdeploy, its GTK plugin and AppImage's
+# AppRun from GitHub; no package registry carries them (README.md, "Install"), so without that network this
+# step fails after the .deb is built.
+bundle: bundle-deb
+	$(TAURI) build --bundles appimage
+	@ls -l $(TARGET)/release/bundle/appimage/*.AppImage
+
+# Installs the .deb on this machine (dpkg -i, as root or through sudo), starts the installed app in a private
+# desktop session, hands it a kontor:// URL through xdg-open and the installed desktop entry, and removes the
+# package again. Not part of `make test`: it needs the release build and changes the system's packages.
+test-bundle: deps-test-system deps-tools bundle-deb
+	KONTOR_SUDO="$(SUDO)" timeout --kill-after=30s $(E2E_TEST_LIMIT) tests/support/desktop-session.sh \
+	  node --test --test-concurrency=1 --test-timeout=$(E2E_TEST_EACH) --test-force-exit tests/bundle/
+
+# Issue 9's WebDriver test on a vault of 1,000,000 transactions (seeded with the release CLI first, which
+# takes minutes; KONTOR_MILLION_ROWS chooses another size). Screenshots under target/e2e/million-*.
+test-million: deps-test-system deps-tools bundle-deb
+	KONTOR_APP_BIN=$(TARGET)/release/kontor-app KONTOR_CLI_BIN=$(TARGET)/release/kontor \
+	  timeout --kill-after=30s $(MILLION_TEST_LIMIT) tests/support/desktop-session.sh \
+	  node --test --test-concurrency=1 --test-timeout=3000000 --test-force-exit tests/million/
+
+# Every benchmark of issues 9 and 13 into BENCHMARKS.md (tests/bench/run.mjs says what and how).
+bench: deps-test-system bundle-deb
+	tests/bench/run.sh
 
 ## Fuzzing --------------------------------------------------------------------------------------
 

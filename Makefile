@@ -132,20 +132,23 @@ TAURI      := ui/node_modules/.bin/tauri
 DEB_DIR    := $(TARGET)/release/bundle/deb
 MILLION_TEST_LIMIT := 60m
 
-# The release build ([profile.release]) and the .deb. The .deb ships the CLI as /usr/bin/kontor
-# (bundle.linux.deb.files in tauri.conf.json), so the CLI is built first. tauri build builds the UI
-# (beforeBuildCommand) and the app with custom-protocol. Everything below uses these binaries.
+# The release build ([profile.release]) and the .deb. tauri build builds the UI (beforeBuildCommand), then
+# runs `cargo build --release --bins` with custom-protocol at the workspace root, which builds every default
+# member's programs: the app and the CLI, which the .deb ships as /usr/bin/kontor (bundle.linux.deb.files in
+# tauri.conf.json). A separate `cargo build -p kontor-cli` would build the CLI a second time under other
+# features (and link it again with fat LTO). The desktop entry (packaging/kontor.desktop) passes the URL (%u).
+# Everything below uses these binaries.
 bundle-deb: deps
-	cargo build --release -p kontor-cli
 	$(TAURI) build --bundles deb
 	@ls -l $(DEB_DIR)/*.deb
 
-# The .deb and the .AppImage. For the AppImage tauri downloads linuxdeploy, its GTK plugin and AppImage's
-# AppRun from GitHub; no package registry carries them (README.md, "Install"), so without that network this
-# step fails after the .deb is built.
-bundle: bundle-deb
-	$(TAURI) build --bundles appimage
-	@ls -l $(TARGET)/release/bundle/appimage/*.AppImage
+# The .deb and the .AppImage, in one tauri build (each tauri build rebuilds the UI, which re-embeds it and
+# links the app again). For the AppImage tauri downloads linuxdeploy, its GTK plugin and AppImage's AppRun
+# from GitHub; no package registry carries them (README.md, "Install"), so without that network this fails
+# after the .deb is written.
+bundle: deps
+	$(TAURI) build --bundles deb,appimage
+	@ls -l $(DEB_DIR)/*.deb $(TARGET)/release/bundle/appimage/*.AppImage
 
 # Installs the .deb on this machine (dpkg -i, as root or through sudo), starts the installed app in a private
 # desktop session, hands it a kontor:// URL through xdg-open and the installed desktop entry, and removes the

@@ -158,8 +158,10 @@ test-bundle: deps-test-system deps-tools bundle-deb
 	  node --test --test-concurrency=1 --test-timeout=$(E2E_TEST_EACH) --test-force-exit tests/bundle/
 
 # Issue 9's WebDriver test on a vault of 1,000,000 transactions (seeded with the release CLI first, which
-# takes minutes; KONTOR_MILLION_ROWS chooses another size). Screenshots under target/e2e/million-*.
+# takes minutes; KONTOR_MILLION_ROWS chooses another size). Screenshots under target/e2e/million-*. xdotool
+# answers the save dialog of the CSV export as a user would (types the path, presses Enter).
 test-million: deps-test-system deps-tools bundle-deb
+	$(call apt_install,xdotool)
 	KONTOR_APP_BIN=$(TARGET)/release/kontor-app KONTOR_CLI_BIN=$(TARGET)/release/kontor \
 	  timeout --kill-after=30s $(MILLION_TEST_LIMIT) tests/support/desktop-session.sh \
 	  node --test --test-concurrency=1 --test-timeout=3000000 --test-force-exit tests/million/

@@ -274,6 +274,7 @@ function render({ host, read, ingest, seed, open, apps, bundles, minutes }) {
   p(`| date | ${host.date} |`);
   p(`| commit | ${host.commit} |`);
   p(`| whole run | ${fmt(minutes, 1)} minutes |`);
+  p(`| sizes | ${SIZES.map((n) => fmt(n)).join(", ")} rows; the app and vault-open figures on ${fmt(seed.rows)} |`);
   p();
 
   p("## Reading transactions (issue 9)");

@@ -23,7 +23,7 @@
 //   KONTOR_BENCH_OUT     the report (default BENCHMARKS.md in the checkout)
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, totalmem, tmpdir } from "node:os";
+import { cpus, loadavg, totalmem, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawnGroup, endGroup, logPath } from "../webdriver/processes.mjs";
@@ -38,6 +38,7 @@ const RUNS = Number(process.env.KONTOR_BENCH_RUNS ?? 5);
 const OUT = process.env.KONTOR_BENCH_OUT ?? join(ROOT, "BENCHMARKS.md");
 const UNTIL = "2026-11-30";
 const started = Date.now();
+const loadAtStart = loadavg()[0];
 
 /** Issue 9's goals at 1M rows, by the read benchmark's id (ms, p95). */
 const READ_GOALS = {
@@ -219,7 +220,7 @@ async function main() {
     const seedMs = timed(CLI, ["--data-dir", vault, "dev", "seed", "--transactions", String(SEED_ROWS), "--until", UNTIL], process.env);
     const vaultBytes = fileSize(join(vault, "kontor.db"));
 
-    log(`vault open: ${RUNS} new processes each (1M keyring vault, empty keyring vault, empty passphrase vault)`);
+    log(`vault open: ${RUNS} new processes each (the seeded keyring vault, an empty keyring vault, an empty passphrase vault)`);
     const keyringEmpty = join(work, "empty-keyring");
     const passphraseEmpty = join(work, "empty-passphrase");
     const envPass = { ...process.env, KONTOR_PASSPHRASE: "bench passphrase, not secret" };
@@ -234,7 +235,7 @@ async function main() {
       openPassphrase.push(timed(CLI, ["--data-dir", passphraseEmpty, "accounts"], envPass));
     }
 
-    log(`desktop app: ${RUNS} cold starts on the 1M vault to the first painted overview, then PSS`);
+    log(`desktop app: ${RUNS} cold starts on the seeded vault to the first painted overview, then PSS`);
     const apps = [];
     for (let i = 0; i < RUNS; i++) apps.push(await appRun(vault, i));
 
@@ -274,6 +275,7 @@ function render({ host, read, ingest, seed, open, apps, bundles, minutes }) {
   p(`| date | ${host.date} |`);
   p(`| commit | ${host.commit} |`);
   p(`| whole run | ${fmt(minutes, 1)} minutes |`);
+  p(`| load average (1 min) | ${fmt(loadAtStart, 2)} at the start, ${fmt(loadavg()[0], 2)} at the end (above the core count, other work shared the CPU) |`);
   p(`| sizes | ${SIZES.map((n) => fmt(n)).join(", ")} rows; the app and vault-open figures on ${fmt(seed.rows)} |`);
   p();
 

@@ -28,7 +28,7 @@ E2E_TEST_LIMIT  := 20m
 E2E_TEST_EACH   := 240000
 
 .PHONY: run test build deps deps-system deps-test-system deps-rust deps-ui deps-tools ui lint test-rust test-ui \
-        test-e2e bindings icons fuzz deps-fuzz
+        test-e2e bindings icons fuzz deps-fuzz bundle bundle-deb bench test-bundle test-million
 
 ## Dependencies ----------------------------------------------------------------------------------
 
@@ -127,6 +127,50 @@ test:
 	$(MAKE) test-rust
 	$(MAKE) test-e2e
 	@tests/support/clean-state.sh check $(STAMP)/before-test
+
+## Release: bundles, the install test, benchmarks -----------------------------------------------
+
+TAURI      := ui/node_modules/.bin/tauri
+DEB_DIR    := $(TARGET)/release/bundle/deb
+MILLION_TEST_LIMIT := 60m
+
+# The release build ([profile.release]) and the .deb. tauri build builds the UI (beforeBuildCommand), then
+# runs `cargo build --release --bins` with custom-protocol at the workspace root, which builds every default
+# member's programs: the app and the CLI, which the .deb ships as /usr/bin/kontor (bundle.linux.deb.files in
+# tauri.conf.json). A separate `cargo build -p kontor-cli` would build the CLI a second time under other
+# features (and link it again with fat LTO). The desktop entry (packaging/kontor.desktop) passes the URL (%u).
+# Everything below uses these binaries.
+bundle-deb: deps
+	$(TAURI) build --bundles deb
+	@ls -l $(DEB_DIR)/*.deb
+
+# The .deb and the .AppImage, in one tauri build (each tauri build rebuilds the UI, which re-embeds it and
+# links the app again). For the AppImage tauri downloads linuxdeploy, its GTK plugin and AppImage's AppRun
+# from GitHub; no package registry carries them (README.md, "Install"), so without that network this fails
+# after the .deb is written.
+bundle: deps
+	$(TAURI) build --bundles deb,appimage
+	@ls -l $(DEB_DIR)/*.deb $(TARGET)/release/bundle/appimage/*.AppImage
+
+# Installs the .deb on this machine (dpkg -i, as root or through sudo), starts the installed app in a private
+# desktop session, hands it a kontor:// URL through xdg-open and the installed desktop entry, and removes the
+# package again. Not part of `make test`: it needs the release build and changes the system's packages.
+test-bundle: deps-test-system deps-tools bundle-deb
+	KONTOR_SUDO="$(SUDO)" timeout --kill-after=30s $(E2E_TEST_LIMIT) tests/support/desktop-session.sh \
+	  node --test --test-concurrency=1 --test-timeout=$(E2E_TEST_EACH) --test-force-exit tests/bundle/
+
+# Issue 9's WebDriver test on a vault of 1,000,000 transactions (seeded with the release CLI first, which
+# takes minutes; KONTOR_MILLION_ROWS chooses another size). Screenshots under target/e2e/million-*. xdotool
+# answers the save dialog of the CSV export as a user would (types the path, presses Enter).
+test-million: deps-test-system deps-tools bundle-deb
+	$(call apt_install,xdotool)
+	KONTOR_APP_BIN=$(TARGET)/release/kontor-app KONTOR_CLI_BIN=$(TARGET)/release/kontor \
+	  timeout --kill-after=30s $(MILLION_TEST_LIMIT) tests/support/desktop-session.sh \
+	  node --test --test-concurrency=1 --test-timeout=3000000 --test-force-exit tests/million/
+
+# Every benchmark of issues 9 and 13 into BENCHMARKS.md (tests/bench/run.mjs says what and how).
+bench: deps-test-system bundle-deb
+	tests/bench/run.sh
 
 ## Fuzzing --------------------------------------------------------------------------------------
 

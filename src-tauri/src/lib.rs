@@ -96,6 +96,7 @@ pub fn run() {
             commands::vault::preferences,
             commands::vault::set_preferences,
             commands::overview::overview,
+            commands::overview::overview_painted,
             commands::callbacks::take_callback_results,
             commands::callbacks::paste_callback,
             commands::link::provider_configs,

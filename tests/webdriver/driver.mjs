@@ -31,16 +31,20 @@ async function waitForPort(url, deadline, driver) {
 }
 
 export class Session {
-  constructor(url, id, dataDir, driver) {
+  constructor(url, id, dataDir, driver, ownsDataDir = true) {
     this.url = url;
     this.id = id;
     this.dataDir = dataDir;
     this.driver = driver;
+    this.ownsDataDir = ownsDataDir;
   }
 
-  /** Starts tauri-driver and the app with a fresh `--data-dir`. */
-  static async start({ port = 4444 + Math.floor(Math.random() * 500), args = [] } = {}) {
-    const dataDir = mkdtempSync(join(tmpdir(), "kontor-e2e-"));
+  /**
+   * Starts tauri-driver and the app with a fresh `--data-dir`, or with `dataDir` (e.g. a seeded vault), which
+   * is then left in place when the session stops.
+   */
+  static async start({ port = 4444 + Math.floor(Math.random() * 500), args = [], dataDir: given } = {}) {
+    const dataDir = given ?? mkdtempSync(join(tmpdir(), "kontor-e2e-"));
     const nativePort = port + 1000;
     const driver = spawnGroup(DRIVER, ["--port", String(port), "--native-port", String(nativePort)], {
       name: `tauri-driver-${port}`,
@@ -60,10 +64,10 @@ export class Session {
       });
       const body = await res.json();
       if (!res.ok) throw new Error(`session not created: ${JSON.stringify(body)}`);
-      return new Session(url, body.value.sessionId, dataDir, driver);
+      return new Session(url, body.value.sessionId, dataDir, driver, given === undefined);
     } catch (err) {
       await endGroup(driver);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
       throw err;
     }
   }
@@ -172,7 +176,7 @@ export class Session {
       // the app may already be gone
     }
     await endGroup(this.driver);
-    if (!process.env.KONTOR_E2E_KEEP_DATA) rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.ownsDataDir && !process.env.KONTOR_E2E_KEEP_DATA) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 

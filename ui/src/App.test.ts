@@ -33,6 +33,18 @@ describe('startup routing', () => {
     expect(screen.queryByTestId('first-run')).not.toBeInTheDocument();
   });
 
+  it('tells the shell once that the first overview is painted (the cold-start benchmark mark)', async () => {
+    const { backend, user } = start({ firstRun: false, connections: DEMO_CONNECTIONS, accounts: DEMO_ACCOUNTS });
+    await screen.findByTestId('totals');
+    expect(backend.overviewPaints).toBe(0);
+    await waitFor(() => expect(backend.overviewPaints).toBe(1));
+    await user.click(screen.getByTestId('nav-transactions'));
+    await user.click(screen.getByTestId('nav-overview'));
+    await screen.findByTestId('totals');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(backend.overviewPaints).toBe(1);
+  });
+
   it('needs_passphrase → unlock', async () => {
     start(scenario('unlock'));
     expect(await screen.findByTestId('unlock')).toBeInTheDocument();

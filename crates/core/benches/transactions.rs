@@ -12,7 +12,11 @@
 //! Each line of issue 9's table is measured on both in the same run: the vault through the store's
 //! own methods, the floor by running the very same SQL statement (`Store::page_statement` and friends)
 //! with the same page cache size. Parameters are random per repetition (seeded, so runs compare);
-//! p50 and p95 are reported, warm (every query runs once before timing). Output: a markdown table.
+//! p50 and p95 are reported, warm (every query runs once before timing). Output: a markdown table, and
+//! with `--json` one JSON object per line instead (`make bench` reads those), e.g.
+//! `{"bench":"read","rows":N,"id":"newest_all","what":..,"kontor_p50_ms":..,"kontor_p95_ms":..,"floor_p50_ms":..,
+//! "floor_p95_ms":..}` per query and `{"bench":"read_size","rows":N,"ingest_tx_per_s":..,"vault_bytes_per_tx":..,
+//! "floor_bytes_per_tx":..}` per size.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -75,12 +79,20 @@ fn ms(d: Duration) -> String {
 }
 
 struct Line {
+    /// A stable name for machines (`make bench` attaches issue 9's goals by it).
+    id: &'static str,
     what: String,
     kontor: (Duration, Duration),
     floor: (Duration, Duration),
 }
 
-fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, String), String> {
+struct Size {
+    ingest_tx_per_s: f64,
+    vault_bytes_per_tx: u64,
+    floor_bytes_per_tx: u64,
+}
+
+fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, Size), String> {
     let key = VaultKey::generate();
     let vault_path = dir.join(format!("vault-{rows}.db"));
     let floor_path = dir.join(format!("floor-{rows}.db"));
@@ -153,61 +165,70 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, String), String> {
     let common = search("rewe");
 
     let mut lines = Vec::new();
-    let mut line = |what: String,
+    let mut line = |id: &'static str,
+                    what: String,
                     kontor: &mut dyn FnMut(usize) -> Result<(), String>,
                     floor_statement: &dyn Fn(usize) -> Result<Statement, String>,
                     max: usize|
      -> Result<(), String> {
         let kontor = measure(max, kontor)?;
         let floor = measure(max, |i| run_floor(&floor, &floor_statement(i)?))?;
-        lines.push(Line { what, kontor, floor });
+        lines.push(Line { id, what, kontor, floor });
         Ok(())
     };
     let e = |e: kontor_core::KontorError| e.message;
 
     line(
+        "newest_all",
         "newest 50, all accounts".into(),
         &mut |_| store.transactions(&all, None, PAGE).map(drop).map_err(e),
         &|_| store.page_statement(&all, None, PAGE).map_err(e),
         500,
     )?;
     line(
+        "newest_small_account",
         format!("newest 50 of the smallest account ({small_rows} rows)"),
         &mut |_| store.transactions(&small_filter, None, PAGE).map(drop).map_err(e),
         &|_| store.page_statement(&small_filter, None, PAGE).map_err(e),
         500,
     )?;
     line(
+        "page_random_depth",
         "a page at a random depth".into(),
         &mut |i| store.transactions(&all, Some(keysets[pick(i, keysets.len())]), PAGE).map(drop).map_err(e),
         &|i| store.page_statement(&all, Some(keysets[pick(i, keysets.len())]), PAGE).map_err(e),
         500,
     )?;
     line(
+        "search_rare",
         "search a rare word (first page)".into(),
         &mut |i| store.transactions(&search(&rare_words[pick(i, rare_words.len())]), None, PAGE).map(drop).map_err(e),
         &|i| store.page_statement(&search(&rare_words[pick(i, rare_words.len())]), None, PAGE).map_err(e),
         500,
     )?;
     line(
+        "count_rare",
         "count and sum of a rare word's matches".into(),
         &mut |i| store.transaction_totals(&search(&rare_words[pick(i, rare_words.len())])).map(drop).map_err(e),
         &|i| store.totals_statement(&search(&rare_words[pick(i, rare_words.len())])).map_err(e),
         500,
     )?;
     line(
+        "search_common",
         "search a common word (\"rewe\", first page)".into(),
         &mut |_| store.transactions(&common, None, PAGE).map(drop).map_err(e),
         &|_| store.page_statement(&common, None, PAGE).map_err(e),
         50,
     )?;
     line(
+        "count_common",
         "count and sum of a common word's matches".into(),
         &mut |_| store.transaction_totals(&common).map(drop).map_err(e),
         &|_| store.totals_statement(&common).map_err(e),
         50,
     )?;
     line(
+        "count_all",
         "count and sum of everything".into(),
         &mut |_| store.transaction_totals(&all).map(drop).map_err(e),
         &|_| store.totals_statement(&all).map_err(e),
@@ -226,36 +247,64 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, String), String> {
         })
         .collect();
     line(
+        "count_range",
         "count and sum: largest account, random 90 days, amount ≥ -100".into(),
         &mut |i| store.transaction_totals(&ranges[pick(i, ranges.len())]).map(drop).map_err(e),
         &|i| store.totals_statement(&ranges[pick(i, ranges.len())]).map_err(e),
         200,
     )?;
     line(
+        "monthly_sums",
         "monthly sums per account, all years".into(),
         &mut |_| store.monthly_sums(&all).map(drop).map_err(e),
         &|_| store.monthly_statement(&all).map_err(e),
         50,
     )?;
-    let notes = format!(
-        "ingest through the sync path: {:.0} tx/s; size per transaction: vault {} B, floor {} B",
-        rows as f64 / ingest.as_secs_f64(),
-        vault_bytes / rows.max(1),
-        floor_bytes / rows.max(1)
-    );
+    let size = Size {
+        ingest_tx_per_s: rows as f64 / ingest.as_secs_f64(),
+        vault_bytes_per_tx: vault_bytes / rows.max(1),
+        floor_bytes_per_tx: floor_bytes / rows.max(1),
+    };
     store.close().map_err(fail("close"))?;
-    Ok((lines, notes))
+    Ok((lines, size))
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn print_json(rows: u64, lines: &[Line], size: &Size) {
+    for l in lines {
+        let line = serde_json::json!({
+            "bench": "read", "rows": rows, "id": l.id, "what": l.what,
+            "kontor_p50_ms": millis(l.kontor.0), "kontor_p95_ms": millis(l.kontor.1),
+            "floor_p50_ms": millis(l.floor.0), "floor_p95_ms": millis(l.floor.1),
+        });
+        println!("{line}");
+    }
+    let line = serde_json::json!({
+        "bench": "read_size", "rows": rows, "ingest_tx_per_s": size.ingest_tx_per_s,
+        "vault_bytes_per_tx": size.vault_bytes_per_tx, "floor_bytes_per_tx": size.floor_bytes_per_tx,
+    });
+    println!("{line}");
 }
 
 fn main() {
+    let json = std::env::args().any(|a| a == "--json");
     let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if args.is_empty() { vec![10_000, 100_000, 1_000_000] } else { args };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    println!("| rows | what | Kontor p50 | Kontor p95 | floor p50 | floor p95 | p95 ratio |");
-    println!("|---|---|---|---|---|---|---|");
+    if !json {
+        println!("| rows | what | Kontor p50 | Kontor p95 | floor p50 | floor p95 | p95 ratio |");
+        println!("|---|---|---|---|---|---|---|");
+    }
     let mut notes = Vec::new();
     for rows in sizes {
-        let (lines, note) = bench_size(rows, dir.path()).unwrap_or_else(|e| panic!("{rows} rows: {e}"));
+        let (lines, size) = bench_size(rows, dir.path()).unwrap_or_else(|e| panic!("{rows} rows: {e}"));
+        if json {
+            print_json(rows, &lines, &size);
+            continue;
+        }
         for l in lines {
             println!(
                 "| {rows} | {} | {} | {} | {} | {} | {:.2} |",
@@ -267,7 +316,13 @@ fn main() {
                 l.kontor.1.as_secs_f64() / l.floor.1.as_secs_f64().max(1e-9)
             );
         }
-        notes.push(format!("- {rows} rows: {note}"));
+        notes.push(format!(
+            "- {rows} rows: ingest through the sync path: {:.0} tx/s; size per transaction: vault {} B, floor {} B",
+            size.ingest_tx_per_s, size.vault_bytes_per_tx, size.floor_bytes_per_tx
+        ));
+    }
+    if json {
+        return;
     }
     println!();
     for note in notes {

@@ -125,6 +125,8 @@ export class FakeBackend implements Backend {
   readonly state: FakeState;
   /** Every call in order, e.g. `["appStatus", "completeOnboarding", "overview"]`. */
   readonly calls: FakeMethod[] = [];
+  /** How often the UI reported its first painted overview (kept out of `calls`: a report, not a question). */
+  overviewPaints = 0;
   /** Connections whose next syncs ask for a TAN first (continued in the dialog). */
   readonly syncNeedsTan = new Set<string>();
   private readonly failures = new Map<FakeMethod, KontorError[]>();
@@ -241,6 +243,11 @@ export class FakeBackend implements Backend {
       this.state.preferences = structuredClone(preferences);
       return structuredClone(this.state.preferences);
     });
+  }
+
+  overviewPainted(): Promise<void> {
+    this.overviewPaints += 1;
+    return Promise.resolve();
   }
 
   overview(): Promise<Overview> {

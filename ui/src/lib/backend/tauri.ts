@@ -99,6 +99,10 @@ export class TauriBackend implements Backend {
     return this.call('overview', {});
   }
 
+  async overviewPainted(): Promise<void> {
+    await this.call('overview_painted', {});
+  }
+
   async transactions(query: TransactionQuery): Promise<TransactionPage> {
     return this.pageTotals.page(query, await this.call('transactions', { query: coreQuery(query) }));
   }

@@ -163,6 +163,11 @@ export interface Backend {
 
   // Data
   overview(): Promise<Overview>;
+  /**
+   * Tells the shell the first overview is on screen (called once, two frames after it rendered); the app prints
+   * a timestamp for `make bench` when KONTOR_REPORT_FIRST_PAINT is set, and does nothing otherwise.
+   */
+  overviewPainted(): Promise<void>;
 
   // Transactions
   /** One keyset page of the filtered list, with the count and exact sum of the whole filtered set. */
@@ -253,6 +258,7 @@ export interface Commands {
   preferences: { args: Record<string, never>; result: Preferences };
   set_preferences: { args: { preferences: Preferences }; result: Preferences };
   overview: { args: Record<string, never>; result: Overview };
+  overview_painted: { args: Record<string, never>; result: null };
   provider_configs: { args: Record<string, never>; result: ProviderConfigSummary[] };
   add_provider_config: { args: { config: NewProviderConfig }; result: ProviderConfigSummary };
   start_finx_link: { args: { request: StartFinxLink; onProgress: ProgressChannel }; result: FlowUpdate };

@@ -107,6 +107,7 @@ impl Env {
                         .iter()
                         .map(|f| LoginValue { label: f.label.clone(), value: SecretString::new(login.to_owned()) })
                         .collect(),
+                    store_secrets: false,
                 },
                 UserRequest::ChooseProcedure { procedures, .. } => {
                     UserAnswer::Procedure { id: procedures.first().map(|p| p.id.clone()).ok_or("no procedures")? }
@@ -445,6 +446,7 @@ async fn a_refused_iban_asks_for_the_ibans_again_with_the_banks_words() -> TestR
                     .iter()
                     .map(|f| LoginValue { label: f.label.clone(), value: SecretString::new("demo".into()) })
                     .collect(),
+                store_secrets: false,
             },
             (UserRequest::SelectAccounts { .. }, false) => {
                 refused = true;

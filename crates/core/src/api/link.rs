@@ -673,11 +673,13 @@ impl Kontor {
         // finAPI keeps the login only when the user agreed (`storeSecrets`); it says which fields it
         // keeps. A field the update needs and finAPI cannot have is asked for first, instead of
         // sending an update that finAPI refuses as incomplete.
-        let stored = Provider::connection(client.as_ref(), &connection.provider_connection_id)
-            .await
-            .ok()
-            .and_then(|remote| remote.stored_login_labels);
+        // Without a consent (ended, e.g. to renew it) the update gives a new one, which needs the login
+        // and SCA: the login is asked for first then too.
+        let remote = Provider::connection(client.as_ref(), &connection.provider_connection_id).await.ok();
+        let stored = remote.as_ref().and_then(|r| r.stored_login_labels.clone());
+        let consent_gone = remote.as_ref().is_some_and(|r| r.consent_present == Some(false));
         let ask_login_first = match (&interface, &stored) {
+            (Some(interface), _) if consent_gone => interface.login_fields.iter().any(|f| f.mandatory && f.secret),
             (Some(interface), Some(stored)) => interface
                 .login_fields
                 .iter()

@@ -330,6 +330,9 @@ pub struct RemoteConnection {
     /// The labels of the login fields whose values the provider keeps (finAPI: `loginCredentials`
     /// with a value); `None` when the provider does not say.
     pub stored_login_labels: Option<Vec<String>>,
+    /// Whether the provider holds a consent for the connection (finAPI `aisConsent.status`); `None`
+    /// when it does not say. Without one, the next update has to give a new consent (login and SCA).
+    pub consent_present: Option<bool>,
 }
 
 /// An account as downloaded, before it becomes a [`crate::domain::Account`].

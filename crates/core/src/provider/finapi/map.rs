@@ -213,6 +213,10 @@ pub fn connection(wire: wire::BankConnection, wanted_interface: Option<&str>) ->
             .and_then(parse_timestamp),
         user_action_required: chosen.and_then(|(_, i)| i.user_action_required).unwrap_or(false),
         account_ids: wire.account_ids.iter().map(ToString::to_string).collect(),
+        consent_present: chosen
+            .and_then(|(_, i)| i.ais_consent.as_ref())
+            .and_then(|c| c.status.as_deref())
+            .map(|status| status == "PRESENT"),
         stored_login_labels: chosen.and_then(|(_, i)| i.login_credentials.as_ref()).map(|fields| {
             fields
                 .iter()

@@ -398,6 +398,7 @@ pub fn remote_connection(access: &FinxAccess, accounts: &[FinxAccount], now: Dat
         user_action_required: access.consent_expired(now),
         account_ids: mine.iter().map(|a| a.account.provider_account_id.clone()).collect(),
         stored_login_labels: None,
+        consent_present: None,
     }
 }
 

@@ -73,7 +73,15 @@ async function setAppearance(language, theme) {
 /** Answers the bank in the sync dialog (procedure if asked, the demo TAN) until it is done. */
 async function approveInDialog() {
   await session.waitFor('[data-testid="link-bank-dialog"]', 60_000);
-  await session.waitFor('[data-testid="step-tan"], [data-testid="procedure-option"], [data-testid="link-done"]', 60_000);
+  await session.waitFor(
+    '[data-testid="step-credentials"], [data-testid="step-tan"], [data-testid="procedure-option"], [data-testid="link-done"]',
+    60_000,
+  );
+  if (await session.execute("return document.querySelector('[data-testid=\"step-credentials\"]') !== null;")) {
+    // a renewal logs in at the bank again (finAPI kept no PIN)
+    await signIn(session);
+    await session.waitFor('[data-testid="step-tan"], [data-testid="procedure-option"], [data-testid="link-done"]', 60_000);
+  }
   if (await session.execute("return document.querySelector('[data-testid=\"procedure-option\"]') !== null;")) {
     await chooseProcedure(session, "DEMO-TSP-01");
     await session.waitFor('[data-testid="step-tan"]', 60_000);

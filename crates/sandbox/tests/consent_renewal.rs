@@ -127,7 +127,12 @@ async fn a_consent_lasts_the_configured_days_and_renews_after_it_was_ended() -> 
     assert_eq!(status, 200, "{ended}");
     let (_, read) = session.send(reqwest::Method::GET, &format!("/api/v2/bankConnections/{id}"), None).await?;
     assert_eq!(consent(&read)["status"], "NOT_PRESENT", "{read}");
-    let (status, renewed, rounds) = session.with_sca("/api/v2/bankConnections/update", &update).await?;
+    // A renewal logs in at the bank: without the PIN (not kept) it is refused, with it it asks for SCA.
+    let (status, refused, _) = session.with_sca("/api/v2/bankConnections/update", &update).await?;
+    assert_eq!((status, refused["errors"][0]["code"].clone()), (422, json!("MISSING_FIELD")), "{refused}");
+    let mut with_login = update.clone();
+    with_login["loginCredentials"] = json!([{"label": "PIN", "value": "demo"}]);
+    let (status, renewed, rounds) = session.with_sca("/api/v2/bankConnections/update", &with_login).await?;
     assert_eq!(status, 200, "{renewed}");
     assert!(rounds > 0, "a renewal needs SCA");
     assert_eq!(consent(&renewed)["status"], "PRESENT");

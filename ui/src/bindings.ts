@@ -392,6 +392,8 @@ created_at: string, report: IncomeReport, };
 
 export type WorkStep = "authorizing" | "waiting_for_approval" | "downloading" | "saving";
 
+export type SyncWarning = { "code": "account_not_delivered", account_name: string, } | { "code": "withdrawn_removed", count: number, } | { "code": "unknown_account_skipped", count: number, } | { "code": "balance_mismatch", account_id: string, account_name: string, expected: string, reported: string, currency: string, };
+
 export type FlowUpdate = { "status": "needs_input", flow_id: string, request: UserRequest, error: KontorError | null, } | { "status": "working", flow_id: string | null, step: WorkStep, } | { "status": "done", connection: ConnectionSummary, added: number, updated: number, 
 /**
  * Codes with parameters; front ends say them in the user's language.

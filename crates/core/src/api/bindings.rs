@@ -82,6 +82,7 @@ pub fn typescript() -> String {
     decl::<crate::provider::finx::IncomeReport>(&cfg, &mut out);
     decl::<link_dto::StoredIncomeReport>(&cfg, &mut out);
     decl::<link_dto::WorkStep>(&cfg, &mut out);
+    decl::<crate::domain::SyncWarning>(&cfg, &mut out);
     decl::<link_dto::FlowUpdate>(&cfg, &mut out);
     decl::<link_dto::PendingFlow>(&cfg, &mut out);
     decl::<tan::HhdVersion>(&cfg, &mut out);

@@ -5,7 +5,6 @@ import type {
   KeyringCause,
   MatchField,
   PendingMatch,
-  SyncOutcome,
   WorkStep,
 } from '../../bindings';
 

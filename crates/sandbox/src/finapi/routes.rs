@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::ApiVersion;
 use super::errors::{ApiError, Reply, RequestContext, finish};
-use super::store::{AccessGrant, Row, Subject, client_binding};
+use super::store::{AccessGrant, ConnectionRecord, Row, Store, Subject, client_binding};
 use super::wire;
 use crate::json::money;
 use crate::state::{DemoBankState, SharedState};
@@ -495,20 +495,26 @@ pub async fn delete_connection(
 ) -> Response {
     let result = authorize(&state, &headers, context.version).and_then(|grant| {
         let user = require_user(&grant)?;
-        let id = id.parse::<u64>().map_err(|_| ApiError::not_found("Bank connection", &id))?;
         let mut store = state.store();
-        let connection = store.connection_of(&user, id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
-        if connection.is_busy() {
-            return Err(ApiError::business(
-                StatusCode::LOCKED,
-                "LOCKED",
-                format!("Bank connection {id} is currently being updated; try again later."),
-            ));
-        }
+        let id = idle_connection(&mut store, &user, &id)?.id;
         store.connections.remove(&id);
         Ok(Reply::ok(Value::Null))
     });
     finish(&context, result)
+}
+
+/// The user's connection `id`, refused with 423 while an import or update runs on it.
+fn idle_connection<'a>(store: &'a mut Store, user: &str, id: &str) -> Result<&'a mut ConnectionRecord, ApiError> {
+    let id = id.parse::<u64>().map_err(|_| ApiError::not_found("Bank connection", id))?;
+    let connection = store.connection_of(user, id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
+    if connection.is_busy() {
+        return Err(ApiError::business(
+            StatusCode::LOCKED,
+            "LOCKED",
+            format!("Bank connection {id} is currently being updated; try again later."),
+        ));
+    }
+    Ok(connection)
 }
 
 /// `DELETE /bankConnections/{id}/aisConsent`: ends the connection's consent (423 while it is busy).
@@ -520,17 +526,8 @@ pub async fn delete_consent(
 ) -> Response {
     let result = authorize(&state, &headers, context.version).and_then(|grant| {
         let user = require_user(&grant)?;
-        let id = id.parse::<u64>().map_err(|_| ApiError::not_found("Bank connection", &id))?;
         let mut store = state.store();
-        let connection = store.connection_of(&user, id).ok_or_else(|| ApiError::not_found("Bank connection", id))?;
-        if connection.is_busy() {
-            return Err(ApiError::business(
-                StatusCode::LOCKED,
-                "LOCKED",
-                format!("Bank connection {id} is currently being updated; try again later."),
-            ));
-        }
-        connection.consent_revoked = true;
+        idle_connection(&mut store, &user, &id)?.consent_revoked = true;
         Ok(Reply::ok(Value::Null))
     });
     finish(&context, result)

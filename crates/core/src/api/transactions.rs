@@ -113,12 +113,17 @@ impl Kontor {
             let more = rows.len() > limit as usize;
             rows.truncate(limit as usize);
             let next = more.then(|| rows.last().map(|(id, t)| cursor(t.booking_date, *id))).flatten();
+            let balances = store.running_balances(&store.accounts()?, &rows)?;
             let totals = match after {
                 None => Some(totals_dto(store.transaction_totals(&filter)?)),
                 Some(_) => None,
             };
             Ok(TransactionPage {
-                transactions: rows.iter().map(|(id, t)| TransactionRow::from_domain(*id, t)).collect(),
+                transactions: rows
+                    .iter()
+                    .zip(balances)
+                    .map(|((id, t), balance)| TransactionRow::from_domain(*id, t, balance))
+                    .collect(),
                 next,
                 totals,
             })
@@ -138,7 +143,13 @@ impl Kontor {
                 KontorError::new(ErrorCode::NotFound, format!("There is no transaction {id} in the vault."))
             })?;
             let t = &stored.transaction;
-            let account = store.accounts()?.into_iter().find(|a| a.id == t.account_id);
+            let accounts = store.accounts()?;
+            let running_balance = store
+                .running_balances(&accounts, std::slice::from_ref(&(stored.id, t.clone())))?
+                .pop()
+                .flatten()
+                .map(|b| b.to_string());
+            let account = accounts.into_iter().find(|a| a.id == t.account_id);
             let bank_name = match &account {
                 Some(a) => store.connection(&a.connection_id)?.map(|c| c.bank_name),
                 None => None,
@@ -159,6 +170,7 @@ impl Kontor {
                 counterparty_bic: t.counterparty.bic.clone(),
                 purpose: t.purpose.clone(),
                 kind: t.kind.clone(),
+                running_balance,
                 raw: t.raw.clone(),
                 first_seen_at: stored.first_seen_at.map(|at| at.to_rfc3339()),
                 updated_at: stored.updated_at.map(|at| at.to_rfc3339()),
@@ -235,8 +247,8 @@ impl Kontor {
         out: &mut dyn Write,
     ) -> Result<u64> {
         let filter = filter_of(query)?;
-        let names: BTreeMap<String, String> =
-            self.with_store(|store| store.accounts())?.into_iter().map(|a| (a.id.to_string(), a.name)).collect();
+        let accounts = self.with_store(|store| store.accounts())?;
+        let names: BTreeMap<String, String> = accounts.iter().map(|a| (a.id.to_string(), a.name.clone())).collect();
         let io = |e: std::io::Error| KontorError::new(ErrorCode::Io, format!("Could not write the export: {e}"));
         let mut written = 0u64;
         let mut after = None;
@@ -245,11 +257,15 @@ impl Kontor {
             ExportFormat::Json => out.write_all(b"[").map_err(io)?,
         }
         loop {
-            let rows = self.with_store(|store| store.transactions(&filter, after, MAX_PAGE))?;
+            let (rows, balances) = self.with_store(|store| {
+                let rows = store.transactions(&filter, after, MAX_PAGE)?;
+                let balances = store.running_balances(&accounts, &rows)?;
+                Ok((rows, balances))
+            })?;
             let Some((last_id, last)) = rows.last() else { break };
             after = Some(Keyset { booking_date: last.booking_date, id: *last_id });
-            for (id, t) in &rows {
-                let row = TransactionRow::from_domain(*id, t);
+            for ((id, t), balance) in rows.iter().zip(balances) {
+                let row = TransactionRow::from_domain(*id, t, balance);
                 let line = match format {
                     ExportFormat::Csv => csv_line(&row, names.get(&row.account_id).map(String::as_str), locale),
                     ExportFormat::Json => {
@@ -378,6 +394,7 @@ mod tests {
             counterparty_iban: None,
             purpose: Some(purpose.into()),
             kind: None,
+            running_balance: None,
         }
     }
 

@@ -26,6 +26,7 @@ pub mod migrations;
 mod open;
 pub mod queries;
 mod rows;
+mod running_balance;
 pub mod sync_queries;
 pub mod sync_rows;
 pub mod transactions;

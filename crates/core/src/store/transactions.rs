@@ -689,7 +689,7 @@ impl Store {
         Ok(lines)
     }
 
-    fn explain(&self, sql: &str, params: Vec<Value>) -> Result<Vec<String>> {
+    pub(super) fn explain(&self, sql: &str, params: Vec<Value>) -> Result<Vec<String>> {
         self.query_all(&format!("EXPLAIN QUERY PLAN {sql}"), params_from_iter(params), |r| r.get::<_, String>(3))
     }
 }

@@ -181,7 +181,10 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, Size), String> {
     // A page as `Kontor::transactions` builds it: the rows, then each account's balance after each row.
     let page = |filter: &TransactionFilter, after: Option<Keyset>| -> Result<(), String> {
         let rows = store.transactions(filter, after, PAGE).map_err(e)?;
-        store.running_balances(&store.accounts().map_err(e)?, &rows).map(drop).map_err(e)
+        store
+            .running_balances(&store.accounts().map_err(e)?, &rows, filter.keeps_runs_of_bookings())
+            .map(drop)
+            .map_err(e)
     };
 
     line(

@@ -18,7 +18,7 @@ use kontor_core::domain::{
 use kontor_core::secret::SecretString;
 use kontor_core::seed::{self, SeedSpec};
 use kontor_core::store::sync_rows::{JournalRecord, RowUpdate, SyncWrite};
-use kontor_core::store::transactions::{Keyset, TransactionFilter, fts_query};
+use kontor_core::store::transactions::{Keyset, TransactionFilter, fts_query, minor_units};
 use kontor_core::store::{Store, migrations};
 use kontor_core::vault::{SecretStore, SecretStoreError, VaultKey};
 use kontor_core::{ErrorCode, KontorError};
@@ -392,6 +392,23 @@ fn summary_is_consistent(store: &Store) {
         .map(|m| ((m.account_id.to_string(), m.month), m.count))
         .collect();
     assert_eq!(stored, months);
+
+    // The daily net of the booked rows (behind the running balances), zero days left out on both sides.
+    let mut days: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    for (_, t) in rows.iter().filter(|(_, t)| t.status == BookingStatus::Booked) {
+        let key = (t.account_id.to_string(), t.booking_date.to_string(), t.amount.currency.to_string());
+        *days.entry(key).or_default() += minor_units(t.amount.amount).unwrap_or_default();
+    }
+    days.retain(|_, net| *net != 0);
+    let mut statement = store
+        .conn()
+        .prepare("SELECT account_id, day, currency, net_minor FROM transaction_days WHERE net_minor <> 0")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stored: BTreeMap<(String, String, String), i64> = statement
+        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
+        .and_then(|rows| rows.collect())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored, days);
 }
 
 fn fts_is_consistent(store: &Store) {
@@ -811,7 +828,9 @@ fn running_balances_follow_the_reported_balance_on_every_page_order_and_filter()
             let page = must(store.transactions(&filter, after, 97));
             let Some((id, t)) = page.last() else { break };
             after = Some(Keyset { booking_date: t.booking_date, id: *id });
-            let balances = must(store.running_balances(&accounts, &page));
+            let balances = must(store.running_balances(&accounts, &page, filter.keeps_runs_of_bookings()));
+            let read_each = must(store.running_balances(&accounts, &page, false));
+            assert_eq!(balances, read_each, "{filter:?}: following from each other or read, the same");
             for ((id, t), balance) in page.iter().zip(&balances) {
                 let account = accounts.iter().find(|a| a.id == t.account_id).unwrap_or_else(|| panic!("account"));
                 if t.status == BookingStatus::Pending || &t.account_id == inexact {
@@ -833,15 +852,16 @@ fn running_balances_follow_the_reported_balance_on_every_page_order_and_filter()
         .iter()
         .find(|(_, t)| t.account_id == ids[0] && t.status == BookingStatus::Booked)
         .unwrap_or_else(|| panic!("a row"));
-    let shown = must(store.running_balances(&accounts, std::slice::from_ref(newest)));
+    let shown = must(store.running_balances(&accounts, std::slice::from_ref(newest), false));
     assert_eq!(shown, vec![account.balance_booked.map(|b| b.amount)]);
     // No balance without a reported one.
     let unreported: Vec<Account> = accounts.iter().cloned().map(|a| Account { balance_booked: None, ..a }).collect();
-    assert!(must(store.running_balances(&unreported, &rows[..200])).iter().all(Option::is_none));
+    assert!(must(store.running_balances(&unreported, &rows[..200], true)).iter().all(Option::is_none));
 
     let plan = must(store.running_balance_plan());
     assert!(
         plan.iter().any(|l| l.contains("USING COVERING INDEX transactions_by_account_date"))
+            && plan.iter().any(|l| l.contains("transaction_days USING PRIMARY KEY"))
             && !plan.iter().any(|l| scans_table(l) || l.starts_with("SCAN")),
         "{plan:?}"
     );

@@ -113,7 +113,7 @@ impl Kontor {
             let more = rows.len() > limit as usize;
             rows.truncate(limit as usize);
             let next = more.then(|| rows.last().map(|(id, t)| cursor(t.booking_date, *id))).flatten();
-            let balances = store.running_balances(&store.accounts()?, &rows)?;
+            let balances = store.running_balances(&store.accounts()?, &rows, filter.keeps_runs_of_bookings())?;
             let totals = match after {
                 None => Some(totals_dto(store.transaction_totals(&filter)?)),
                 Some(_) => None,
@@ -145,7 +145,7 @@ impl Kontor {
             let t = &stored.transaction;
             let accounts = store.accounts()?;
             let running_balance = store
-                .running_balances(&accounts, std::slice::from_ref(&(stored.id, t.clone())))?
+                .running_balances(&accounts, std::slice::from_ref(&(stored.id, t.clone())), false)?
                 .pop()
                 .flatten()
                 .map(|b| b.to_string());
@@ -259,7 +259,7 @@ impl Kontor {
         loop {
             let (rows, balances) = self.with_store(|store| {
                 let rows = store.transactions(&filter, after, MAX_PAGE)?;
-                let balances = store.running_balances(&accounts, &rows)?;
+                let balances = store.running_balances(&accounts, &rows, filter.keeps_runs_of_bookings())?;
                 Ok((rows, balances))
             })?;
             let Some((last_id, last)) = rows.last() else { break };

@@ -9,15 +9,16 @@
 //!   `B + tail(end of on) − tail(r)`: the anchor, less what was booked after `r` up to `on` (plus
 //!   what was booked after `on` up to `r`, when a row is dated after the balance).
 //! - **Cost that does not grow with the account.** `tail(k)` is the sum of whole months after `k`'s
-//!   month, read from `transaction_months` (a few dozen rows), plus the rows of `k`'s own month
-//!   after `k`, a range of `transactions_by_account_date` (one month at most). Rows of one account
-//!   that follow each other in a page reuse the previous row's tail and only add the rows between
-//!   them, so a page costs its own rows plus at most one month per account and month it touches.
+//!   month from `transaction_months`, of the later days of `k`'s month from `transaction_days` (a
+//!   few dozen summary rows in all), and of the rows of `k`'s own day after `k`, a range of
+//!   `transactions_by_account_date`. Rows of one account and day that follow each other in a page
+//!   reuse the previous row's tail and only add the rows between them.
 //! - **Only where it is exact.** Pending rows have no balance after them (they are not booked).
 //!   An account without a reported balance, with booked rows in another currency than its balance,
 //!   or with an amount that has no exact minor units gets none: a wrong balance is worse than none.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 
 use chrono::{Datelike, NaiveDate};
 use rusqlite::types::Value;
@@ -33,6 +34,10 @@ use crate::error::Result;
 const BOOKED_BETWEEN: &str = "SELECT coalesce(sum(amount_minor), 0), count(*) - count(amount_minor) FROM transactions
      WHERE account_id = ?1 AND (booking_date, id) > (?2, ?3) AND (booking_date, id) <= (?4, ?5)
        AND status = 'booked' AND currency = ?6";
+
+/// The net booked amount of one account and currency on the days after `?3` up to `?4`.
+const DAYS_BETWEEN: &str = "SELECT coalesce(sum(net_minor), 0), coalesce(sum(inexact), 0) FROM transaction_days
+     WHERE account_id = ?1 AND currency = ?2 AND day > ?3 AND day <= ?4";
 
 /// A position in the list order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -80,10 +85,14 @@ struct Anchor {
 impl Store {
     /// The balance after each of `rows` (in any order), `None` where it is not known exactly
     /// (see the module docs). `accounts` are the vault's accounts, for their reported balances.
+    /// `contiguous`: `rows` hold every booked row of each account between that account's first and
+    /// last row in `rows` (a page of a filter on nothing but accounts, dates and status); each
+    /// balance then follows from the one before without reading anything.
     pub fn running_balances(
         &self,
         accounts: &[Account],
         rows: &[(TransactionId, Transaction)],
+        contiguous: bool,
     ) -> Result<Vec<Option<Decimal>>> {
         let mut balances = vec![None; rows.len()];
         let mut by_account: HashMap<&AccountId, Vec<usize>> = HashMap::new();
@@ -96,7 +105,7 @@ impl Store {
             let Some(account) = accounts.iter().find(|a| &a.id == account_id) else { continue };
             let Some(anchor) = self.anchor(account)? else { continue };
             indexes.sort_by_key(|&i| std::cmp::Reverse(Key::of(rows[i].0, &rows[i].1)));
-            let mut previous: Option<(Key, i64)> = None;
+            let mut previous: Option<(Key, i64, Option<i64>)> = None;
             for i in indexes {
                 let (id, t) = &rows[i];
                 if t.amount.currency.as_str() != anchor.currency {
@@ -104,20 +113,21 @@ impl Store {
                 }
                 let key = Key::of(*id, t);
                 let tail = match previous {
-                    Some((newer, newer_tail)) if newer.month() == key.month() => {
+                    Some((_, newer_tail, Some(newer_amount))) if contiguous => Some(newer_tail + newer_amount),
+                    Some((newer, newer_tail, _)) if newer.date == key.date => {
                         self.booked_between(&anchor, key, newer)?.map(|between| newer_tail + between)
                     }
                     _ => self.tail(&anchor, key)?,
                 };
                 let Some(tail) = tail else { break };
                 balances[i] = Some(from_minor_units(anchor.base - tail));
-                previous = Some((key, tail));
+                previous = Some((key, tail, minor_units(t.amount.amount)));
             }
         }
         Ok(balances)
     }
 
-    /// `EXPLAIN QUERY PLAN` of the range sum behind every balance, for tests and diagnostics.
+    /// `EXPLAIN QUERY PLAN` of the two range sums behind every balance, for tests and diagnostics.
     pub fn running_balance_plan(&self) -> Result<Vec<String>> {
         let day = Value::Text("2026-01-01".to_owned());
         let params = vec![
@@ -128,7 +138,10 @@ impl Store {
             Value::Integer(i64::MAX),
             Value::Text("EUR".to_owned()),
         ];
-        self.explain(BOOKED_BETWEEN, params)
+        let mut plan = self.explain(BOOKED_BETWEEN, params)?;
+        let days = ["account", "EUR", "2026-01-01", "2026-01-31"].map(|v| Value::Text(v.to_owned())).to_vec();
+        plan.extend(self.explain(DAYS_BETWEEN, days)?);
+        Ok(plan)
     }
 
     /// The account's anchor, or `None` when its balances cannot be exact.
@@ -154,14 +167,32 @@ impl Store {
         Ok(Some(anchor))
     }
 
-    /// The sum of the booked amounts after `key`.
+    /// The sum of the booked amounts after `key`: the later months and the later days of its month
+    /// from the summaries, and the rest of its own day.
     fn tail(&self, anchor: &Anchor, key: Key) -> Result<Option<i64>> {
+        let month = key.month();
         let later_months: i64 = anchor
             .months
-            .range::<str, _>((std::ops::Bound::Excluded(key.month().as_str()), std::ops::Bound::Unbounded))
+            .range::<str, _>((Bound::Excluded(month.as_str()), Bound::Unbounded))
             .map(|(_, net)| net)
             .sum();
-        Ok(self.booked_between(anchor, key, Key::end_of_month(key.date))?.map(|rest| later_months + rest))
+        let later_days = self.query_all(
+            DAYS_BETWEEN,
+            rusqlite::params![
+                anchor.account.as_str(),
+                anchor.currency,
+                key.date.to_string(),
+                Key::end_of_month(key.date).date.to_string()
+            ],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        )?;
+        let later_days = match later_days.first() {
+            Some((sum, 0)) => *sum,
+            Some(_) => return Ok(None),
+            None => 0,
+        };
+        let rest_of_day = self.booked_between(anchor, key, Key::end_of_day(key.date))?;
+        Ok(rest_of_day.map(|rest| later_months + later_days + rest))
     }
 
     /// The sum of the booked amounts ordered after `from` up to and including `to`; `None` if one

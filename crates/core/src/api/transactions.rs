@@ -225,8 +225,9 @@ impl Kontor {
         Ok(points)
     }
 
-    /// Writes every transaction the query matches (paging ignored), newest first, as CSV or a JSON
-    /// array; returns how many were written.
+    /// Writes every transaction the query matches (paging ignored) in the list's order (newest first
+    /// unless `oldest_first`), as CSV (the format `docs/cli.md` describes) or a JSON array; returns how
+    /// many were written.
     pub fn export_transactions(
         &self,
         query: &TransactionQuery,
@@ -235,13 +236,16 @@ impl Kontor {
         out: &mut dyn Write,
     ) -> Result<u64> {
         let filter = filter_of(query)?;
-        let names: BTreeMap<String, String> =
-            self.with_store(|store| store.accounts())?.into_iter().map(|a| (a.id.to_string(), a.name)).collect();
+        let names: BTreeMap<String, String> = self
+            .with_store(|store| store.accounts_with_choices())?
+            .into_iter()
+            .map(|a| (a.account.id.to_string(), a.shown_name().to_owned()))
+            .collect();
         let io = |e: std::io::Error| KontorError::new(ErrorCode::Io, format!("Could not write the export: {e}"));
         let mut written = 0u64;
         let mut after = None;
         match format {
-            ExportFormat::Csv => out.write_all(csv_header(locale).as_bytes()).map_err(io)?,
+            ExportFormat::Csv => out.write_all(format!("{CSV_BOM}{}", csv_header(locale)).as_bytes()).map_err(io)?,
             ExportFormat::Json => out.write_all(b"[").map_err(io)?,
         }
         loop {
@@ -280,36 +284,32 @@ fn separator(locale: ExportLocale) -> char {
     }
 }
 
+/// The export's columns, each with its header in English and in German, in file order.
+const CSV_COLUMNS: [(&str, &str); 12] = [
+    ("Booking date", "Buchungstag"),
+    ("Value date", "Wertstellung"),
+    ("Account", "Konto"),
+    ("Account ID", "Konto-ID"),
+    ("Amount", "Betrag"),
+    ("Currency", "Währung"),
+    ("Status", "Status"),
+    ("Counterparty", "Zahlungsbeteiligter"),
+    ("Counterparty IBAN", "IBAN Zahlungsbeteiligter"),
+    ("Purpose", "Verwendungszweck"),
+    ("Kind", "Buchungsart"),
+    ("ID", "ID"),
+];
+
+/// Starts the file, so spreadsheet programs read it as UTF-8 (umlauts) without asking.
+const CSV_BOM: &str = "\u{feff}";
+
 fn csv_header(locale: ExportLocale) -> String {
-    let names: [&str; 11] = match locale {
-        ExportLocale::De => [
-            "Buchungstag",
-            "Wertstellung",
-            "Konto",
-            "Konto-ID",
-            "Betrag",
-            "Währung",
-            "Status",
-            "Zahlungsbeteiligter",
-            "IBAN",
-            "Verwendungszweck",
-            "Buchungsart",
-        ],
-        ExportLocale::En => [
-            "booking_date",
-            "value_date",
-            "account",
-            "account_id",
-            "amount",
-            "currency",
-            "status",
-            "counterparty",
-            "iban",
-            "purpose",
-            "kind",
-        ],
-    };
-    let mut line = names.join(&separator(locale).to_string());
+    let sep = separator(locale);
+    let names = CSV_COLUMNS.iter().map(|(en, de)| match locale {
+        ExportLocale::De => csv_field(de, sep),
+        ExportLocale::En => csv_field(en, sep),
+    });
+    let mut line = names.collect::<Vec<_>>().join(&sep.to_string());
     line.push_str("\r\n");
     line
 }
@@ -323,13 +323,18 @@ fn csv_field(value: &str, sep: char) -> String {
     }
 }
 
-/// An amount with at least two decimal places, in the locale's decimal mark.
+/// An amount with at least two decimal places (never fewer than stored: no rounding), in the locale's
+/// decimal mark and without grouping.
 fn csv_amount(amount: &str, locale: ExportLocale) -> String {
-    let mut value: Decimal = amount.parse().unwrap_or_default();
-    if value.scale() < 2 {
-        value.rescale(2);
-    }
-    let text = value.to_string();
+    let text = match amount.parse::<Decimal>() {
+        Ok(mut value) => {
+            if value.scale() < 2 {
+                value.rescale(2);
+            }
+            value.to_string()
+        }
+        Err(_) => amount.to_owned(),
+    };
     match locale {
         ExportLocale::De => text.replace('.', ","),
         ExportLocale::En => text,
@@ -355,6 +360,7 @@ fn csv_line(row: &TransactionRow, account_name: Option<&str>, locale: ExportLoca
         row.counterparty_iban.clone().unwrap_or_default(),
         row.purpose.clone().unwrap_or_default(),
         row.kind.clone().unwrap_or_default(),
+        row.id.to_string(),
     ];
     let mut line = fields.iter().map(|f| csv_field(f, sep)).collect::<Vec<_>>().join(&sep.to_string());
     line.push_str("\r\n");
@@ -365,28 +371,35 @@ fn csv_line(row: &TransactionRow, account_name: Option<&str>, locale: ExportLoca
 mod tests {
     use super::*;
 
-    fn row(amount: &str, purpose: &str) -> TransactionRow {
-        TransactionRow {
-            id: 1,
-            account_id: "a1".into(),
-            booking_date: "2026-11-02".into(),
-            value_date: None,
-            amount: amount.into(),
-            currency: "EUR".into(),
-            status: BookingStatus::Pending,
-            counterparty_name: Some("Müller; Söhne".into()),
-            counterparty_iban: None,
-            purpose: Some(purpose.into()),
-            kind: None,
+    /// The rows of the shared export fixture, which the UI's Vitest test (lib/transactions/csv.test.ts)
+    /// writes with the same expected files.
+    #[derive(Deserialize)]
+    struct ExportFixture {
+        account_names: BTreeMap<String, String>,
+        rows: Vec<TransactionRow>,
+    }
+
+    fn fixture_csv(locale: ExportLocale) -> String {
+        let fixture: ExportFixture =
+            serde_json::from_str(include_str!("../../../../ui/src/lib/transactions/export-fixture/rows.json"))
+                .unwrap_or_else(|e| panic!("rows.json: {e}"));
+        let mut csv = format!("{CSV_BOM}{}", csv_header(locale));
+        for row in &fixture.rows {
+            csv.push_str(&csv_line(row, fixture.account_names.get(&row.account_id).map(String::as_str), locale));
         }
+        csv
     }
 
     #[test]
-    fn csv_in_german_and_english() {
-        let de = csv_line(&row("-1234.5", "Miete \"Nov\""), Some("Giro"), ExportLocale::De);
-        assert_eq!(de, "2026-11-02;;Giro;a1;-1234,50;EUR;vorgemerkt;\"Müller; Söhne\";;\"Miete \"\"Nov\"\"\";\r\n");
-        let en = csv_line(&row("7", "a,b"), None, ExportLocale::En);
-        assert_eq!(en, "2026-11-02,,,a1,7.00,EUR,pending,Müller; Söhne,,\"a,b\",\r\n");
+    fn csv_matches_the_shared_fixture_in_german_and_english() {
+        assert_eq!(
+            fixture_csv(ExportLocale::De),
+            include_str!("../../../../ui/src/lib/transactions/export-fixture/de.csv")
+        );
+        assert_eq!(
+            fixture_csv(ExportLocale::En),
+            include_str!("../../../../ui/src/lib/transactions/export-fixture/en.csv")
+        );
     }
 
     #[test]

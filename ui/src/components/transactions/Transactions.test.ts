@@ -190,7 +190,7 @@ describe('Transactions screen', () => {
     const lines = (file?.content ?? '').split('\r\n').filter(Boolean);
     const rows = backend.ledger().all({ accounts: ['acc-tagesgeld'], order: 'newest' });
     expect(lines).toHaveLength(rows.length + 1);
-    expect(lines[1]).toBe(csvLine(rows[0] as never, 'de'));
+    expect(lines[1]).toBe(csvLine(rows[0] as never, 'de', 'Tagesgeld'));
     expect(lines[1]).toContain(';acc-tagesgeld;');
     // the first row exported is the first row listed
     expect(screen.getAllByTestId('tx-row')[0]).toHaveAttribute('data-id', rows[0]?.id);

@@ -332,7 +332,8 @@ export class FakeBackend implements Backend {
       if (this.state.exportPath === null) return null;
       const rows = this.ledger().all(query);
       const path = `${this.state.exportPath}.${format}`;
-      const content = format === 'csv' ? toCsv(rows, locale) : toJsonExport(rows);
+      const names = Object.fromEntries(this.state.accounts.map((a) => [a.id, this.state.customNames[a.id] ?? a.name]));
+      const content = format === 'csv' ? toCsv(rows, locale, names) : toJsonExport(rows);
       this.state.exports.push({ path, format, locale, content });
       return path;
     });

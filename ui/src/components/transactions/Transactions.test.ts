@@ -82,13 +82,25 @@ describe('Transactions screen', () => {
     await waitFor(() => expect(Number(screen.getAllByTestId('tx-row').at(-1)?.dataset.index)).toBeGreaterThan(195));
     expect(screen.getAllByTestId('tx-row').length).toBeLessThan(40);
 
+    expect(screen.getByTestId('tx-subtitle')).toHaveTextContent(en.transactions.subtitle.newest);
     list.focus();
     await fireEvent.keyDown(list, { key: 'End' });
     await waitFor(() => expect(list).toHaveAttribute('data-order', 'oldest'));
     await waitFor(() => expect(screen.getAllByTestId('tx-row')[0]).toHaveAttribute('data-id', 'tx-0000001'));
     expect(lastQuery()).toMatchObject({ order: 'oldest', after: null });
+    expect(screen.getByTestId('tx-subtitle')).toHaveTextContent(en.transactions.subtitle.oldest);
     await fireEvent.keyDown(list, { key: 'Home' });
     await waitFor(() => expect(screen.getAllByTestId('tx-row')[0]).toHaveAttribute('data-id', backend.ledger().id(0)));
+    expect(screen.getByTestId('tx-subtitle')).toHaveTextContent(en.transactions.subtitle.newest);
+  });
+
+  it('says under the title which way the list is sorted, also when the order chip changes it (German)', async () => {
+    const { user } = await openTransactions(300, 'de');
+    const subtitle = screen.getByTestId('tx-subtitle');
+    expect(subtitle).toHaveTextContent('Alle Buchungen Ihrer Konten, die neuesten zuerst.');
+    await user.selectOptions(screen.getByTestId('chip-order'), 'oldest');
+    await waitFor(() => expect(subtitle).toHaveTextContent('Alle Buchungen Ihrer Konten, die ältesten zuerst.'));
+    expect(subtitle.textContent).not.toMatch(/neuesten/);
   });
 
   it('filters by account and last month, and the count and sum follow; the search finds a rare word', async () => {

@@ -491,7 +491,7 @@ export const de: Messages = {
   },
   transactions: {
     title: 'Umsätze',
-    subtitle: 'Alle Buchungen Ihrer Konten, die neuesten zuerst.',
+    subtitle: { newest: 'Alle Buchungen Ihrer Konten, die neuesten zuerst.', oldest: 'Alle Buchungen Ihrer Konten, die ältesten zuerst.' },
     searchLabel: 'Umsätze durchsuchen',
     searchPlaceholder: 'Empfänger, Verwendungszweck, IBAN suchen … ( / oder Strg+F )',
     filtersLabel: 'Filter',

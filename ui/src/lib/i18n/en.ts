@@ -490,7 +490,7 @@ export const en: Messages = {
   },
   transactions: {
     title: 'Transactions',
-    subtitle: 'Every booking of your accounts, newest first.',
+    subtitle: { newest: 'Every booking of your accounts, newest first.', oldest: 'Every booking of your accounts, oldest first.' },
     searchLabel: 'Search transactions',
     searchPlaceholder: 'Search counterparty, purpose, IBAN … ( / or Ctrl+F )',
     filtersLabel: 'Filters',

@@ -428,7 +428,8 @@ export interface Messages {
   };
   transactions: {
     title: string;
-    subtitle: string;
+    /** Under the title: what the list shows, in the order it is sorted. */
+    subtitle: { newest: string; oldest: string };
     searchLabel: string;
     searchPlaceholder: string;
     filtersLabel: string;

@@ -6,6 +6,12 @@
 //! cursor (`next` / `after`) is the last row's booking date and id, `YYYY-MM-DD_ID`: it stays valid
 //! while rows are added, and pages never repeat or skip a row that existed when paging began (see
 //! [`crate::store::transactions`]). Each page takes the store lock once; an export takes it per page.
+//!
+//! A query that names no account covers the accounts the overview counts (issue 11's meaning of
+//! hidden: out of the overview and its total): hidden accounts, and an account whose IBAN another
+//! counted account holds (an unsettled duplicate), are left out of the list, its count and sum, the
+//! monthly sums and the export, so that no booking is listed or summed twice. Naming an account
+//! (`accounts`) reaches it whatever the user chose about it.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -15,10 +21,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::Kontor;
 use super::dto::{
     BalancePoint, MonthlyFlow, TransactionDetail, TransactionPage, TransactionQuery, TransactionRow, TransactionTotal,
 };
+use super::{Kontor, connections};
 use crate::domain::{AccountId, BookingStatus, TransactionId};
 use crate::error::{ErrorCode, KontorError, Result};
 use crate::store::transactions::{CurrencySum, Keyset, TransactionFilter};
@@ -99,15 +105,50 @@ fn totals_dto(sums: Vec<CurrencySum>) -> Vec<TransactionTotal> {
 }
 
 impl Kontor {
+    /// The query's filter; when it names no account, narrowed to the accounts the overview counts
+    /// (see the module docs). `None` when that leaves no account: the user hid every one.
+    fn scoped_filter(&self, query: &TransactionQuery) -> Result<Option<TransactionFilter>> {
+        let mut filter = filter_of(query)?;
+        if !filter.accounts.is_empty() {
+            return Ok(Some(filter));
+        }
+        let (accounts, counted) = self.with_store(|store| {
+            let connections = store.connections()?;
+            let all = store.accounts_with_choices()?;
+            let accounts = all.len();
+            let counted: Vec<AccountId> = connections::visible_accounts(all, &connections)
+                .into_iter()
+                .filter(|(_, duplicate_of)| duplicate_of.is_none())
+                .map(|(choices, _)| choices.account.id)
+                .collect();
+            Ok((accounts, counted))
+        })?;
+        if counted.is_empty() && accounts > 0 {
+            return Ok(None);
+        }
+        // Every account counts: no account condition, so the list keeps its plain date-index plan.
+        if counted.len() < accounts {
+            filter.accounts = counted;
+        }
+        Ok(Some(filter))
+    }
+
     /// A page of transactions, newest first, with the count and sum of the whole filtered set on the
     /// first page.
     pub fn transactions(&self, query: &TransactionQuery) -> Result<TransactionPage> {
-        let filter = filter_of(query)?;
+        let filter = self.scoped_filter(query)?;
         let after = query.after.as_deref().map(parse_cursor).transpose()?;
         let limit = query.limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit > MAX_PAGE {
             return Err(invalid("page size", &limit.to_string(), &format!("1 to {MAX_PAGE}")));
         }
+        let Some(filter) = filter else {
+            return Ok(TransactionPage {
+                transactions: Vec::new(),
+                next: None,
+                totals: after.is_none().then(Vec::new),
+            });
+        };
         self.with_store(|store| {
             let mut rows = store.transactions(&filter, after, limit + 1)?;
             let more = rows.len() > limit as usize;
@@ -127,7 +168,7 @@ impl Kontor {
 
     /// Count and exact sum per currency of every transaction the query matches (paging ignored).
     pub fn transaction_totals(&self, query: &TransactionQuery) -> Result<Vec<TransactionTotal>> {
-        let filter = filter_of(query)?;
+        let Some(filter) = self.scoped_filter(query)? else { return Ok(Vec::new()) };
         self.with_store(|store| store.transaction_totals(&filter)).map(totals_dto)
     }
 
@@ -170,7 +211,7 @@ impl Kontor {
     /// Income and spending per account and month of the transactions the query matches, oldest
     /// month first (for the account page's bars).
     pub fn monthly_flows(&self, query: &TransactionQuery) -> Result<Vec<MonthlyFlow>> {
-        let filter = filter_of(query)?;
+        let Some(filter) = self.scoped_filter(query)? else { return Ok(Vec::new()) };
         let sums = self.with_store(|store| store.monthly_sums(&filter))?;
         Ok(sums
             .into_iter()
@@ -235,7 +276,7 @@ impl Kontor {
         locale: ExportLocale,
         out: &mut dyn Write,
     ) -> Result<u64> {
-        let filter = filter_of(query)?;
+        let filter = self.scoped_filter(query)?;
         let names: BTreeMap<String, String> = self
             .with_store(|store| store.accounts_with_choices())?
             .into_iter()
@@ -248,8 +289,8 @@ impl Kontor {
             ExportFormat::Csv => out.write_all(format!("{CSV_BOM}{}", csv_header(locale)).as_bytes()).map_err(io)?,
             ExportFormat::Json => out.write_all(b"[").map_err(io)?,
         }
-        loop {
-            let rows = self.with_store(|store| store.transactions(&filter, after, MAX_PAGE))?;
+        while let Some(filter) = &filter {
+            let rows = self.with_store(|store| store.transactions(filter, after, MAX_PAGE))?;
             let Some((last_id, last)) = rows.last() else { break };
             after = Some(Keyset { booking_date: last.booking_date, id: *last_id });
             for (id, t) in &rows {

@@ -2,9 +2,9 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import App from '../../App.svelte';
-import { FakeBackend } from '../../lib/backend/fake';
-import { scenario } from '../../lib/backend/fixtures';
-import type { PendingMatch } from '../../bindings';
+import { FakeBackend, type FakeState } from '../../lib/backend/fake';
+import { DEMO_ACCOUNTS, scenario } from '../../lib/backend/fixtures';
+import type { AccountSummary, PendingMatch } from '../../bindings';
 import type { TransactionFilter, TransactionQuery } from '../../lib/backend/types';
 import { sumDecimals } from '../../lib/format/decimal';
 import { formatMoney } from '../../lib/format/money';
@@ -16,8 +16,8 @@ import { csvLine } from '../../lib/transactions/csv';
 
 const plain = (s: string | null | undefined) => (s ?? '').replace(/[\u00a0\u202f]/g, ' ');
 
-async function openTransactions(count = 600, locale: Locale = 'en') {
-  const backend = new FakeBackend({ ...scenario('accounts'), transactionCount: count });
+async function openTransactions(count = 600, locale: Locale = 'en', state: Partial<FakeState> = {}) {
+  const backend = new FakeBackend({ ...scenario('accounts'), transactionCount: count, ...state });
   const spy = vi.spyOn(backend, 'transactions');
   const user = userEvent.setup();
   const intl = locale === 'de' ? 'de-DE' : 'en-GB';
@@ -125,6 +125,23 @@ describe('Transactions screen', () => {
     for (const row of screen.getAllByTestId('tx-row')) expect(row).toHaveTextContent('Zahnarztpraxis Dr. Überall');
     // typed quickly, searched once the typing paused (debounced), not per letter
     expect(backend.calls.filter((c) => c === 'transactions').length).toBeLessThan(12);
+  });
+
+  it('leaves hidden accounts and a second account with an IBAN already held out of the list and its account chip', async () => {
+    const copy = { ...(DEMO_ACCOUNTS[0] as AccountSummary), id: 'acc-giro-copy', connection_id: 'con-dkb', name: 'Giro (imported once)' };
+    const { backend } = await openTransactions(1_200, 'en', {
+      accounts: [...DEMO_ACCOUNTS, copy],
+      hidden: ['acc-tagesgeld'],
+    });
+    const counted = ['acc-giro', 'acc-visa'];
+    const options = [...(screen.getByTestId('chip-account') as HTMLSelectElement).options].map((o) => o.value);
+    expect(options.filter(Boolean).sort()).toEqual(counted);
+    await summaryIs(expectedSummary(backend, { accounts: counted }).text);
+    const everything = expectedSummary(backend, {});
+    expect(everything.count).toBeGreaterThan(expectedSummary(backend, { accounts: counted }).count);
+    const shown = screen.getAllByTestId('tx-row').map((r) => backend.ledger().row(backend.ledger().indexOf(r.dataset.id ?? '') ?? -1).account_id);
+    expect(shown.length).toBeGreaterThan(5);
+    expect(shown.filter((account) => !counted.includes(account))).toEqual([]);
   });
 
   it('keyboard: / and Ctrl+F focus the search, arrows select, Enter opens every detail, Esc closes', async () => {

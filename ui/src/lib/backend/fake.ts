@@ -89,7 +89,7 @@ export interface FakeOptions {
   latencyMs?: number;
 }
 
-export const FAKE_DATA_DIR = '/home/you/.local/share/dev.kontor.app';
+export const FAKE_DATA_DIR = '/home/you/.local/share/kontor';
 
 export function defaultFakeState(): FakeState {
   return {

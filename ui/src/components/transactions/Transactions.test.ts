@@ -144,6 +144,32 @@ describe('Transactions screen', () => {
     expect(shown.filter((account) => !counted.includes(account))).toEqual([]);
   });
 
+  it('takes a custom range typed as German dates, whatever the WebView locale, and shows it the same way', async () => {
+    const { backend, user, lastQuery } = await openTransactions(2_400, 'de');
+    await user.selectOptions(screen.getByTestId('chip-period'), 'custom');
+    const from = screen.getByTestId('chip-from') as HTMLInputElement;
+    const to = screen.getByTestId('chip-to') as HTMLInputElement;
+    expect(from.type).toBe('text');
+    expect(from).toHaveAttribute('placeholder', 'TT.MM.JJJJ');
+    await user.type(from, '1.10.2026');
+    await user.type(to, '31.10.26');
+    await user.tab();
+    const filter = { from: '2026-10-01', to: '2026-10-31' };
+    await summaryIs(expectedSummary(backend, filter, 'de').text);
+    expect(lastQuery()).toMatchObject(filter);
+    expect(from.value).toBe('01.10.2026'); // written out once the field is left
+    expect(to.value).toBe('31.10.2026');
+    expect(to).toHaveAttribute('aria-invalid', 'false');
+
+    // a date that does not exist is marked and sets no bound
+    await user.clear(to);
+    await user.type(to, '31.02.2026');
+    expect(to).toHaveAttribute('aria-invalid', 'true');
+    await summaryIs(expectedSummary(backend, { from: '2026-10-01' }, 'de').text);
+    await user.click(screen.getByTestId('chip-clear'));
+    await summaryIs(expectedSummary(backend, {}, 'de').text);
+  });
+
   it('keyboard: / and Ctrl+F focus the search, arrows select, Enter opens every detail, Esc closes', async () => {
     const { backend, user } = await openTransactions();
     await user.keyboard('/');

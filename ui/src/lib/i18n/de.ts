@@ -501,6 +501,7 @@ export const de: Messages = {
     periods: { all: 'Gesamter Zeitraum', 'this-month': 'Dieser Monat', 'last-month': 'Letzter Monat', 'this-year': 'Dieses Jahr', custom: 'Eigener Zeitraum' },
     from: 'Von',
     to: 'Bis',
+    datePlaceholder: 'TT.MM.JJJJ',
     direction: 'Richtung',
     directions: { all: 'Ein- und Ausgänge', in: 'Eingänge', out: 'Ausgänge' },
     amount: 'Betrag',

@@ -439,6 +439,8 @@ export interface Messages {
     periods: Record<'all' | 'this-month' | 'last-month' | 'this-year' | 'custom', string>;
     from: string;
     to: string;
+    /** How a date is typed in the From/To fields (in Kontor's language, not the WebView's). */
+    datePlaceholder: string;
     direction: string;
     directions: Record<'all' | 'in' | 'out', string>;
     amount: string;

@@ -145,9 +145,9 @@ bundle-deb: deps
 	@ls -l $(DEB_DIR)/*.deb
 
 # The .deb and the .AppImage, in one tauri build (each tauri build rebuilds the UI, which re-embeds it and
-# links the app again). For the AppImage tauri downloads linuxdeploy, its GTK plugin and AppImage's AppRun
-# from GitHub; no package registry carries them (README.md, "Install"), so without that network this fails
-# after the .deb is written.
+# links the app again). For the AppImage tauri needs linuxdeploy and AppImage's AppRun in ~/.cache/tauri and
+# downloads them from GitHub when missing; no package registry carries them (README.md, "Install"), so without
+# that network this fails after the .deb is written.
 bundle: deps
 	$(TAURI) build --bundles deb,appimage
 	@ls -l $(DEB_DIR)/*.deb $(TARGET)/release/bundle/appimage/*.AppImage

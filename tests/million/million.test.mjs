@@ -273,7 +273,7 @@ for (const { locale, theme } of VARIANTS) {
     const sep = locale === "de" ? ";" : ",";
     const header = csvFields(lines[0].replace(/^\uFEFF/, ""), sep);
     const column = (names) => header.findIndex((h) => names.includes(h));
-    const [dateAt, purposeAt] = [column(["booking_date", "Buchungstag"]), column(["purpose", "Verwendungszweck"])];
+    const [dateAt, purposeAt] = [column(["Booking date", "Buchungstag"]), column(["Purpose", "Verwendungszweck"])];
     assert.ok(dateAt >= 0 && purposeAt >= 0, `date and purpose columns in ${header}`);
     const csvRows = lines.slice(1, 1 + rows.length).map((l) => csvFields(l, sep)).map((f) => [f[dateAt], f[purposeAt]]);
     const listed = expected.transactions.slice(0, rows.length).map((t) => [t.booking_date, t.purpose ?? ""]);

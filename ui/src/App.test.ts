@@ -237,7 +237,7 @@ describe('vault error screen', () => {
         expect(within(root).getByText(help.what)).toBeInTheDocument();
         expect(within(root).getByText(help.todo)).toBeInTheDocument();
         expect(within(root).getByText(dict.vaultError.unchanged)).toBeInTheDocument();
-        expect(within(root).getByTestId('data-dir')).toHaveTextContent('/home/you/.local/share/dev.kontor.app');
+        expect(within(root).getByTestId('data-dir')).toHaveTextContent('/home/you/.local/share/kontor');
       });
     }
   }

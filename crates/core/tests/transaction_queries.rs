@@ -866,3 +866,123 @@ fn running_balances_follow_the_reported_balance_on_every_page_order_and_filter()
         "{plan:?}"
     );
 }
+
+/// Count and sum (all currencies) of what the facade lists for `query`, walking every page.
+fn listed(kontor: &Kontor, query: &TransactionQuery) -> (u64, Decimal, HashSet<String>) {
+    let mut query = TransactionQuery { limit: Some(1000), ..query.clone() };
+    let (mut count, mut sum, mut accounts) = (0u64, Decimal::ZERO, HashSet::new());
+    loop {
+        let page = must(kontor.transactions(&query));
+        for row in &page.transactions {
+            count += 1;
+            sum += row.amount.parse::<Decimal>().unwrap_or_else(|e| panic!("{}: {e}", row.amount));
+            accounts.insert(row.account_id.clone());
+        }
+        let Some(next) = page.next else { break };
+        query.after = Some(next);
+    }
+    (count, sum, accounts)
+}
+
+fn totals(kontor: &Kontor, query: &TransactionQuery) -> (u64, Decimal) {
+    let totals = must(kontor.transaction_totals(query));
+    (totals.iter().map(|t| t.count).sum(), totals.iter().map(|t| t.sum.parse::<Decimal>().unwrap_or_default()).sum())
+}
+
+fn exported_lines(kontor: &Kontor, query: &TransactionQuery) -> u64 {
+    use kontor_core::api::transactions::{ExportFormat, ExportLocale};
+    let mut csv = Vec::new();
+    must(kontor.export_transactions(query, ExportFormat::Csv, ExportLocale::En, &mut csv))
+}
+
+#[test]
+fn the_list_without_an_account_filter_covers_the_accounts_the_overview_counts() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let kontor = Kontor::new(dir.path(), Arc::new(MemoryKeyring::default()), Arc::new(ManualClock::new(now())));
+    kontor.start();
+    let mut spec = SeedSpec::new(600, 11, day("2026-11-30"));
+    spec.accounts = 3;
+    let first = must(seed::fill(&kontor, &spec));
+    let mut second = SeedSpec::new(200, 12, day("2026-11-30"));
+    second.accounts = 1;
+    let other = must(seed::fill(&kontor, &second));
+    let all = TransactionQuery::default();
+    let only = |ids: &[&AccountId]| TransactionQuery {
+        accounts: Some(ids.iter().map(|id| id.to_string()).collect()),
+        ..Default::default()
+    };
+    let everything = listed(&kontor, &all);
+    assert_eq!(everything.0, 800);
+    assert_eq!(everything.2.len(), 4);
+    let per_account: HashMap<&AccountId, (u64, Decimal)> = first
+        .accounts
+        .iter()
+        .chain(&other.accounts)
+        .map(|id| {
+            let (count, sum, _) = listed(&kontor, &only(&[id]));
+            (id, (count, sum))
+        })
+        .collect();
+    assert!(per_account.values().all(|(count, _)| *count > 0), "{per_account:?}");
+
+    // Hidden: out of the list, its count and sum, the monthly sums and the export; reachable by name.
+    let hidden = &first.accounts[1];
+    must(kontor.set_account_hidden(hidden.as_str(), true));
+    let (count, sum, accounts) = listed(&kontor, &all);
+    assert!(!accounts.contains(hidden.as_str()), "a hidden account's bookings are listed");
+    assert_eq!((count, sum), (everything.0 - per_account[hidden].0, everything.1 - per_account[hidden].1));
+    assert_eq!(totals(&kontor, &all), (count, sum));
+    let flows: u64 = must(kontor.monthly_flows(&all)).iter().map(|f| f.count).sum();
+    assert_eq!(flows, count);
+    assert_eq!(exported_lines(&kontor, &all), count);
+    assert_eq!(listed(&kontor, &only(&[hidden])).0, per_account[hidden].0, "named, a hidden account is listed");
+    must(kontor.set_account_hidden(hidden.as_str(), false));
+    assert_eq!(listed(&kontor, &all).0, everything.0);
+
+    // A second account with an IBAN already held (a duplicate): counted once, as in the overview's total.
+    let iban = must(kontor.overview())
+        .accounts
+        .iter()
+        .find(|a| a.id == first.accounts[0].as_str())
+        .and_then(|a| a.iban.clone());
+    must(kontor.with_store(|s| {
+        let mut copy =
+            s.accounts()?.into_iter().find(|a| a.id == other.accounts[0]).unwrap_or_else(|| panic!("seeded"));
+        copy.iban = iban.clone();
+        s.upsert_account(&copy)
+    }));
+    let overview = must(kontor.overview());
+    let duplicate =
+        overview.accounts.iter().find(|a| a.duplicate_of.is_some()).unwrap_or_else(|| panic!("a duplicate"));
+    let duplicate = first
+        .accounts
+        .iter()
+        .chain(&other.accounts)
+        .find(|id| id.as_str() == duplicate.id)
+        .unwrap_or_else(|| panic!("known"));
+    let (count, sum, accounts) = listed(&kontor, &all);
+    assert!(!accounts.contains(duplicate.as_str()));
+    assert_eq!((count, sum), (everything.0 - per_account[duplicate].0, everything.1 - per_account[duplicate].1));
+    assert_eq!(totals(&kontor, &all), (count, sum));
+
+    // The user keeps the duplicate: the other account with that IBAN is hidden and leaves the list instead.
+    must(kontor.keep_account(duplicate.as_str()));
+    let kept_out = [&first.accounts[0], &other.accounts[0]]
+        .into_iter()
+        .find(|id| *id != duplicate)
+        .unwrap_or_else(|| panic!("two"));
+    let (count, _, accounts) = listed(&kontor, &all);
+    assert!(accounts.contains(duplicate.as_str()) && !accounts.contains(kept_out.as_str()), "{accounts:?}");
+    assert_eq!(count, everything.0 - per_account[kept_out].0);
+
+    // Every account hidden: nothing is listed, counted or exported.
+    for id in first.accounts.iter().chain(&other.accounts) {
+        must(kontor.set_account_hidden(id.as_str(), true));
+    }
+    let page = must(kontor.transactions(&all));
+    assert!(page.transactions.is_empty() && page.next.is_none());
+    assert_eq!(page.totals.map(|t| t.len()), Some(0));
+    assert_eq!(exported_lines(&kontor, &all), 0);
+    assert_eq!(listed(&kontor, &only(&[hidden])).0, per_account[hidden].0);
+    must(kontor.close());
+}

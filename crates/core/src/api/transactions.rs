@@ -6,6 +6,12 @@
 //! cursor (`next` / `after`) is the last row's booking date and id, `YYYY-MM-DD_ID`: it stays valid
 //! while rows are added, and pages never repeat or skip a row that existed when paging began (see
 //! [`crate::store::transactions`]). Each page takes the store lock once; an export takes it per page.
+//!
+//! A query that names no account covers the accounts the overview counts (issue 11's meaning of
+//! hidden: out of the overview and its total): hidden accounts, and an account whose IBAN another
+//! counted account holds (an unsettled duplicate), are left out of the list, its count and sum, the
+//! monthly sums and the export, so that no booking is listed or summed twice. Naming an account
+//! (`accounts`) reaches it whatever the user chose about it.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -15,11 +21,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::Kontor;
 use super::dto::{
     BalancePoint, MonthlyFlow, TransactionDetail, TransactionPage, TransactionQuery, TransactionRow, TransactionTotal,
 };
-use crate::domain::{AccountId, BookingStatus, TransactionId};
+use super::{Kontor, connections};
+use crate::domain::{Account, AccountId, BookingStatus, TransactionId};
 use crate::error::{ErrorCode, KontorError, Result};
 use crate::store::transactions::{CurrencySum, Keyset, TransactionFilter};
 
@@ -99,15 +105,50 @@ fn totals_dto(sums: Vec<CurrencySum>) -> Vec<TransactionTotal> {
 }
 
 impl Kontor {
+    /// The query's filter; when it names no account, narrowed to the accounts the overview counts
+    /// (see the module docs). `None` when that leaves no account: the user hid every one.
+    fn scoped_filter(&self, query: &TransactionQuery) -> Result<Option<TransactionFilter>> {
+        let mut filter = filter_of(query)?;
+        if !filter.accounts.is_empty() {
+            return Ok(Some(filter));
+        }
+        let (accounts, counted) = self.with_store(|store| {
+            let connections = store.connections()?;
+            let all = store.accounts_with_choices()?;
+            let accounts = all.len();
+            let counted: Vec<AccountId> = connections::visible_accounts(all, &connections)
+                .into_iter()
+                .filter(|(_, duplicate_of)| duplicate_of.is_none())
+                .map(|(choices, _)| choices.account.id)
+                .collect();
+            Ok((accounts, counted))
+        })?;
+        if counted.is_empty() && accounts > 0 {
+            return Ok(None);
+        }
+        // Every account counts: no account condition, so the list keeps its plain date-index plan.
+        if counted.len() < accounts {
+            filter.accounts = counted;
+        }
+        Ok(Some(filter))
+    }
+
     /// A page of transactions, newest first, with the count and sum of the whole filtered set on the
     /// first page.
     pub fn transactions(&self, query: &TransactionQuery) -> Result<TransactionPage> {
-        let filter = filter_of(query)?;
+        let filter = self.scoped_filter(query)?;
         let after = query.after.as_deref().map(parse_cursor).transpose()?;
         let limit = query.limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit > MAX_PAGE {
             return Err(invalid("page size", &limit.to_string(), &format!("1 to {MAX_PAGE}")));
         }
+        let Some(filter) = filter else {
+            return Ok(TransactionPage {
+                transactions: Vec::new(),
+                next: None,
+                totals: after.is_none().then(Vec::new),
+            });
+        };
         self.with_store(|store| {
             let mut rows = store.transactions(&filter, after, limit + 1)?;
             let more = rows.len() > limit as usize;
@@ -132,7 +173,7 @@ impl Kontor {
 
     /// Count and exact sum per currency of every transaction the query matches (paging ignored).
     pub fn transaction_totals(&self, query: &TransactionQuery) -> Result<Vec<TransactionTotal>> {
-        let filter = filter_of(query)?;
+        let Some(filter) = self.scoped_filter(query)? else { return Ok(Vec::new()) };
         self.with_store(|store| store.transaction_totals(&filter)).map(totals_dto)
     }
 
@@ -182,7 +223,7 @@ impl Kontor {
     /// Income and spending per account and month of the transactions the query matches, oldest
     /// month first (for the account page's bars).
     pub fn monthly_flows(&self, query: &TransactionQuery) -> Result<Vec<MonthlyFlow>> {
-        let filter = filter_of(query)?;
+        let Some(filter) = self.scoped_filter(query)? else { return Ok(Vec::new()) };
         let sums = self.with_store(|store| store.monthly_sums(&filter))?;
         Ok(sums
             .into_iter()
@@ -237,8 +278,9 @@ impl Kontor {
         Ok(points)
     }
 
-    /// Writes every transaction the query matches (paging ignored), newest first, as CSV or a JSON
-    /// array; returns how many were written.
+    /// Writes every transaction the query matches (paging ignored) in the list's order (newest first
+    /// unless `oldest_first`), as CSV (the format `docs/cli.md` describes) or a JSON array; returns how
+    /// many were written.
     pub fn export_transactions(
         &self,
         query: &TransactionQuery,
@@ -246,19 +288,21 @@ impl Kontor {
         locale: ExportLocale,
         out: &mut dyn Write,
     ) -> Result<u64> {
-        let filter = filter_of(query)?;
-        let accounts = self.with_store(|store| store.accounts())?;
-        let names: BTreeMap<String, String> = accounts.iter().map(|a| (a.id.to_string(), a.name.clone())).collect();
+        let filter = self.scoped_filter(query)?;
+        let choices = self.with_store(|store| store.accounts_with_choices())?;
+        let names: BTreeMap<String, String> =
+            choices.iter().map(|a| (a.account.id.to_string(), a.shown_name().to_owned())).collect();
+        let accounts: Vec<Account> = choices.into_iter().map(|a| a.account).collect();
         let io = |e: std::io::Error| KontorError::new(ErrorCode::Io, format!("Could not write the export: {e}"));
         let mut written = 0u64;
         let mut after = None;
         match format {
-            ExportFormat::Csv => out.write_all(csv_header(locale).as_bytes()).map_err(io)?,
+            ExportFormat::Csv => out.write_all(format!("{CSV_BOM}{}", csv_header(locale)).as_bytes()).map_err(io)?,
             ExportFormat::Json => out.write_all(b"[").map_err(io)?,
         }
-        loop {
+        while let Some(filter) = &filter {
             let (rows, balances) = self.with_store(|store| {
-                let rows = store.transactions(&filter, after, MAX_PAGE)?;
+                let rows = store.transactions(filter, after, MAX_PAGE)?;
                 let balances = store.running_balances(&accounts, &rows, filter.keeps_runs_of_bookings())?;
                 Ok((rows, balances))
             })?;
@@ -296,36 +340,33 @@ fn separator(locale: ExportLocale) -> char {
     }
 }
 
+/// The export's columns, each with its header in English and in German, in file order.
+const CSV_COLUMNS: [(&str, &str); 13] = [
+    ("Booking date", "Buchungstag"),
+    ("Value date", "Wertstellung"),
+    ("Account", "Konto"),
+    ("Account ID", "Konto-ID"),
+    ("Amount", "Betrag"),
+    ("Currency", "Währung"),
+    ("Balance after", "Saldo danach"),
+    ("Status", "Status"),
+    ("Counterparty", "Zahlungsbeteiligter"),
+    ("Counterparty IBAN", "IBAN Zahlungsbeteiligter"),
+    ("Purpose", "Verwendungszweck"),
+    ("Kind", "Buchungsart"),
+    ("ID", "ID"),
+];
+
+/// Starts the file, so spreadsheet programs read it as UTF-8 (umlauts) without asking.
+const CSV_BOM: &str = "\u{feff}";
+
 fn csv_header(locale: ExportLocale) -> String {
-    let names: [&str; 11] = match locale {
-        ExportLocale::De => [
-            "Buchungstag",
-            "Wertstellung",
-            "Konto",
-            "Konto-ID",
-            "Betrag",
-            "Währung",
-            "Status",
-            "Zahlungsbeteiligter",
-            "IBAN",
-            "Verwendungszweck",
-            "Buchungsart",
-        ],
-        ExportLocale::En => [
-            "booking_date",
-            "value_date",
-            "account",
-            "account_id",
-            "amount",
-            "currency",
-            "status",
-            "counterparty",
-            "iban",
-            "purpose",
-            "kind",
-        ],
-    };
-    let mut line = names.join(&separator(locale).to_string());
+    let sep = separator(locale);
+    let names = CSV_COLUMNS.iter().map(|(en, de)| match locale {
+        ExportLocale::De => csv_field(de, sep),
+        ExportLocale::En => csv_field(en, sep),
+    });
+    let mut line = names.collect::<Vec<_>>().join(&sep.to_string());
     line.push_str("\r\n");
     line
 }
@@ -339,13 +380,18 @@ fn csv_field(value: &str, sep: char) -> String {
     }
 }
 
-/// An amount with at least two decimal places, in the locale's decimal mark.
+/// An amount with at least two decimal places (never fewer than stored: no rounding), in the locale's
+/// decimal mark and without grouping.
 fn csv_amount(amount: &str, locale: ExportLocale) -> String {
-    let mut value: Decimal = amount.parse().unwrap_or_default();
-    if value.scale() < 2 {
-        value.rescale(2);
-    }
-    let text = value.to_string();
+    let text = match amount.parse::<Decimal>() {
+        Ok(mut value) => {
+            if value.scale() < 2 {
+                value.rescale(2);
+            }
+            value.to_string()
+        }
+        Err(_) => amount.to_owned(),
+    };
     match locale {
         ExportLocale::De => text.replace('.', ","),
         ExportLocale::En => text,
@@ -366,11 +412,13 @@ fn csv_line(row: &TransactionRow, account_name: Option<&str>, locale: ExportLoca
         row.account_id.clone(),
         csv_amount(&row.amount, locale),
         row.currency.clone(),
+        row.running_balance.as_deref().map(|b| csv_amount(b, locale)).unwrap_or_default(),
         status.to_owned(),
         row.counterparty_name.clone().unwrap_or_default(),
         row.counterparty_iban.clone().unwrap_or_default(),
         row.purpose.clone().unwrap_or_default(),
         row.kind.clone().unwrap_or_default(),
+        row.id.to_string(),
     ];
     let mut line = fields.iter().map(|f| csv_field(f, sep)).collect::<Vec<_>>().join(&sep.to_string());
     line.push_str("\r\n");
@@ -381,29 +429,35 @@ fn csv_line(row: &TransactionRow, account_name: Option<&str>, locale: ExportLoca
 mod tests {
     use super::*;
 
-    fn row(amount: &str, purpose: &str) -> TransactionRow {
-        TransactionRow {
-            id: 1,
-            account_id: "a1".into(),
-            booking_date: "2026-11-02".into(),
-            value_date: None,
-            amount: amount.into(),
-            currency: "EUR".into(),
-            status: BookingStatus::Pending,
-            counterparty_name: Some("Müller; Söhne".into()),
-            counterparty_iban: None,
-            purpose: Some(purpose.into()),
-            kind: None,
-            running_balance: None,
+    /// The rows of the shared export fixture, which the UI's Vitest test (lib/transactions/csv.test.ts)
+    /// writes with the same expected files.
+    #[derive(Deserialize)]
+    struct ExportFixture {
+        account_names: BTreeMap<String, String>,
+        rows: Vec<TransactionRow>,
+    }
+
+    fn fixture_csv(locale: ExportLocale) -> String {
+        let fixture: ExportFixture =
+            serde_json::from_str(include_str!("../../../../ui/src/lib/transactions/export-fixture/rows.json"))
+                .unwrap_or_else(|e| panic!("rows.json: {e}"));
+        let mut csv = format!("{CSV_BOM}{}", csv_header(locale));
+        for row in &fixture.rows {
+            csv.push_str(&csv_line(row, fixture.account_names.get(&row.account_id).map(String::as_str), locale));
         }
+        csv
     }
 
     #[test]
-    fn csv_in_german_and_english() {
-        let de = csv_line(&row("-1234.5", "Miete \"Nov\""), Some("Giro"), ExportLocale::De);
-        assert_eq!(de, "2026-11-02;;Giro;a1;-1234,50;EUR;vorgemerkt;\"Müller; Söhne\";;\"Miete \"\"Nov\"\"\";\r\n");
-        let en = csv_line(&row("7", "a,b"), None, ExportLocale::En);
-        assert_eq!(en, "2026-11-02,,,a1,7.00,EUR,pending,Müller; Söhne,,\"a,b\",\r\n");
+    fn csv_matches_the_shared_fixture_in_german_and_english() {
+        assert_eq!(
+            fixture_csv(ExportLocale::De),
+            include_str!("../../../../ui/src/lib/transactions/export-fixture/de.csv")
+        );
+        assert_eq!(
+            fixture_csv(ExportLocale::En),
+            include_str!("../../../../ui/src/lib/transactions/export-fixture/en.csv")
+        );
     }
 
     #[test]

@@ -2,9 +2,9 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import App from '../../App.svelte';
-import { FakeBackend } from '../../lib/backend/fake';
-import { scenario } from '../../lib/backend/fixtures';
-import type { PendingMatch } from '../../bindings';
+import { FakeBackend, type FakeState } from '../../lib/backend/fake';
+import { DEMO_ACCOUNTS, scenario } from '../../lib/backend/fixtures';
+import type { AccountSummary, PendingMatch } from '../../bindings';
 import type { TransactionFilter, TransactionQuery } from '../../lib/backend/types';
 import { sumDecimals } from '../../lib/format/decimal';
 import { formatMoney } from '../../lib/format/money';
@@ -16,8 +16,8 @@ import { csvLine } from '../../lib/transactions/csv';
 
 const plain = (s: string | null | undefined) => (s ?? '').replace(/[\u00a0\u202f]/g, ' ');
 
-async function openTransactions(count = 600, locale: Locale = 'en') {
-  const backend = new FakeBackend({ ...scenario('accounts'), transactionCount: count });
+async function openTransactions(count = 600, locale: Locale = 'en', state: Partial<FakeState> = {}) {
+  const backend = new FakeBackend({ ...scenario('accounts'), transactionCount: count, ...state });
   const spy = vi.spyOn(backend, 'transactions');
   const user = userEvent.setup();
   const intl = locale === 'de' ? 'de-DE' : 'en-GB';
@@ -82,13 +82,25 @@ describe('Transactions screen', () => {
     await waitFor(() => expect(Number(screen.getAllByTestId('tx-row').at(-1)?.dataset.index)).toBeGreaterThan(195));
     expect(screen.getAllByTestId('tx-row').length).toBeLessThan(40);
 
+    expect(screen.getByTestId('tx-subtitle')).toHaveTextContent(en.transactions.subtitle.newest);
     list.focus();
     await fireEvent.keyDown(list, { key: 'End' });
     await waitFor(() => expect(list).toHaveAttribute('data-order', 'oldest'));
     await waitFor(() => expect(screen.getAllByTestId('tx-row')[0]).toHaveAttribute('data-id', 'tx-0000001'));
     expect(lastQuery()).toMatchObject({ order: 'oldest', after: null });
+    expect(screen.getByTestId('tx-subtitle')).toHaveTextContent(en.transactions.subtitle.oldest);
     await fireEvent.keyDown(list, { key: 'Home' });
     await waitFor(() => expect(screen.getAllByTestId('tx-row')[0]).toHaveAttribute('data-id', backend.ledger().id(0)));
+    expect(screen.getByTestId('tx-subtitle')).toHaveTextContent(en.transactions.subtitle.newest);
+  });
+
+  it('says under the title which way the list is sorted, also when the order chip changes it (German)', async () => {
+    const { user } = await openTransactions(300, 'de');
+    const subtitle = screen.getByTestId('tx-subtitle');
+    expect(subtitle).toHaveTextContent('Alle Buchungen Ihrer Konten, die neuesten zuerst.');
+    await user.selectOptions(screen.getByTestId('chip-order'), 'oldest');
+    await waitFor(() => expect(subtitle).toHaveTextContent('Alle Buchungen Ihrer Konten, die ältesten zuerst.'));
+    expect(subtitle.textContent).not.toMatch(/neuesten/);
   });
 
   it('filters by account and last month, and the count and sum follow; the search finds a rare word', async () => {
@@ -113,6 +125,49 @@ describe('Transactions screen', () => {
     for (const row of screen.getAllByTestId('tx-row')) expect(row).toHaveTextContent('Zahnarztpraxis Dr. Überall');
     // typed quickly, searched once the typing paused (debounced), not per letter
     expect(backend.calls.filter((c) => c === 'transactions').length).toBeLessThan(12);
+  });
+
+  it('leaves hidden accounts and a second account with an IBAN already held out of the list and its account chip', async () => {
+    const copy = { ...(DEMO_ACCOUNTS[0] as AccountSummary), id: 'acc-giro-copy', connection_id: 'con-dkb', name: 'Giro (imported once)' };
+    const { backend } = await openTransactions(1_200, 'en', {
+      accounts: [...DEMO_ACCOUNTS, copy],
+      hidden: ['acc-tagesgeld'],
+    });
+    const counted = ['acc-giro', 'acc-visa'];
+    const options = [...(screen.getByTestId('chip-account') as HTMLSelectElement).options].map((o) => o.value);
+    expect(options.filter(Boolean).sort()).toEqual(counted);
+    await summaryIs(expectedSummary(backend, { accounts: counted }).text);
+    const everything = expectedSummary(backend, {});
+    expect(everything.count).toBeGreaterThan(expectedSummary(backend, { accounts: counted }).count);
+    const shown = screen.getAllByTestId('tx-row').map((r) => backend.ledger().row(backend.ledger().indexOf(r.dataset.id ?? '') ?? -1).account_id);
+    expect(shown.length).toBeGreaterThan(5);
+    expect(shown.filter((account) => !counted.includes(account))).toEqual([]);
+  });
+
+  it('takes a custom range typed as German dates, whatever the WebView locale, and shows it the same way', async () => {
+    const { backend, user, lastQuery } = await openTransactions(2_400, 'de');
+    await user.selectOptions(screen.getByTestId('chip-period'), 'custom');
+    const from = screen.getByTestId('chip-from') as HTMLInputElement;
+    const to = screen.getByTestId('chip-to') as HTMLInputElement;
+    expect(from.type).toBe('text');
+    expect(from).toHaveAttribute('placeholder', 'TT.MM.JJJJ');
+    await user.type(from, '1.10.2026');
+    await user.type(to, '31.10.26');
+    await user.tab();
+    const filter = { from: '2026-10-01', to: '2026-10-31' };
+    await summaryIs(expectedSummary(backend, filter, 'de').text);
+    expect(lastQuery()).toMatchObject(filter);
+    expect(from.value).toBe('01.10.2026'); // written out once the field is left
+    expect(to.value).toBe('31.10.2026');
+    expect(to).toHaveAttribute('aria-invalid', 'false');
+
+    // a date that does not exist is marked and sets no bound
+    await user.clear(to);
+    await user.type(to, '31.02.2026');
+    expect(to).toHaveAttribute('aria-invalid', 'true');
+    await summaryIs(expectedSummary(backend, { from: '2026-10-01' }, 'de').text);
+    await user.click(screen.getByTestId('chip-clear'));
+    await summaryIs(expectedSummary(backend, {}, 'de').text);
   });
 
   it('keyboard: / and Ctrl+F focus the search, arrows select, Enter opens every detail, Esc closes', async () => {
@@ -190,7 +245,7 @@ describe('Transactions screen', () => {
     const lines = (file?.content ?? '').split('\r\n').filter(Boolean);
     const rows = backend.ledger().all({ accounts: ['acc-tagesgeld'], order: 'newest' });
     expect(lines).toHaveLength(rows.length + 1);
-    expect(lines[1]).toBe(csvLine(rows[0] as never, 'de'));
+    expect(lines[1]).toBe(csvLine(rows[0] as never, 'de', 'Tagesgeld'));
     expect(lines[1]).toContain(';acc-tagesgeld;');
     // the first row exported is the first row listed
     expect(screen.getAllByTestId('tx-row')[0]).toHaveAttribute('data-id', rows[0]?.id);

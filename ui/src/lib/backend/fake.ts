@@ -37,6 +37,7 @@ import type {
   ProgressHandler,
   TransactionDetail,
   TransactionExportQuery,
+  TransactionFilter,
   TransactionPage,
   TransactionQuery,
   Unsubscribe,
@@ -88,7 +89,7 @@ export interface FakeOptions {
   latencyMs?: number;
 }
 
-export const FAKE_DATA_DIR = '/home/you/.local/share/dev.kontor.app';
+export const FAKE_DATA_DIR = '/home/you/.local/share/kontor';
 
 export function defaultFakeState(): FakeState {
   return {
@@ -295,10 +296,21 @@ export class FakeBackend implements Backend {
     return this.ledgerCache.ledger;
   }
 
+  /**
+   * A filter that names no account covers the accounts the overview counts, as in the core: hidden
+   * accounts and a second account with an IBAN another one holds are left out.
+   */
+  private scoped<Q extends TransactionFilter>(query: Q): Q {
+    if (query.accounts && query.accounts.length > 0) return query;
+    const counted = this.visibleAccounts().filter((a) => !a.duplicate_of);
+    if (counted.length === this.state.accounts.length) return query;
+    return { ...query, accounts: counted.map((a) => a.id) };
+  }
+
   transactions(query: TransactionQuery): Promise<TransactionPage> {
     return this.run('transactions', () => {
       this.requireReady();
-      return this.ledger().page(query);
+      return this.ledger().page(this.scoped(query));
     });
   }
 
@@ -330,9 +342,10 @@ export class FakeBackend implements Backend {
     return this.run('exportTransactions', () => {
       this.requireReady();
       if (this.state.exportPath === null) return null;
-      const rows = this.ledger().all(query);
+      const rows = this.ledger().all(this.scoped(query));
       const path = `${this.state.exportPath}.${format}`;
-      const content = format === 'csv' ? toCsv(rows, locale) : toJsonExport(rows);
+      const names = Object.fromEntries(this.state.accounts.map((a) => [a.id, this.state.customNames[a.id] ?? a.name]));
+      const content = format === 'csv' ? toCsv(rows, locale, names) : toJsonExport(rows);
       this.state.exports.push({ path, format, locale, content });
       return path;
     });

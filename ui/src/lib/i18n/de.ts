@@ -491,7 +491,7 @@ export const de: Messages = {
   },
   transactions: {
     title: 'Umsätze',
-    subtitle: 'Alle Buchungen Ihrer Konten, die neuesten zuerst.',
+    subtitle: { newest: 'Alle Buchungen Ihrer Konten, die neuesten zuerst.', oldest: 'Alle Buchungen Ihrer Konten, die ältesten zuerst.' },
     searchLabel: 'Umsätze durchsuchen',
     searchPlaceholder: 'Empfänger, Verwendungszweck, IBAN suchen … ( / oder Strg+F )',
     filtersLabel: 'Filter',
@@ -501,6 +501,7 @@ export const de: Messages = {
     periods: { all: 'Gesamter Zeitraum', 'this-month': 'Dieser Monat', 'last-month': 'Letzter Monat', 'this-year': 'Dieses Jahr', custom: 'Eigener Zeitraum' },
     from: 'Von',
     to: 'Bis',
+    datePlaceholder: 'TT.MM.JJJJ',
     direction: 'Richtung',
     directions: { all: 'Ein- und Ausgänge', in: 'Eingänge', out: 'Ausgänge' },
     amount: 'Betrag',

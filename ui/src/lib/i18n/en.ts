@@ -490,7 +490,7 @@ export const en: Messages = {
   },
   transactions: {
     title: 'Transactions',
-    subtitle: 'Every booking of your accounts, newest first.',
+    subtitle: { newest: 'Every booking of your accounts, newest first.', oldest: 'Every booking of your accounts, oldest first.' },
     searchLabel: 'Search transactions',
     searchPlaceholder: 'Search counterparty, purpose, IBAN … ( / or Ctrl+F )',
     filtersLabel: 'Filters',
@@ -500,6 +500,7 @@ export const en: Messages = {
     periods: { all: 'All time', 'this-month': 'This month', 'last-month': 'Last month', 'this-year': 'This year', custom: 'Custom range' },
     from: 'From',
     to: 'To',
+    datePlaceholder: 'YYYY-MM-DD',
     direction: 'Direction',
     directions: { all: 'In and out', in: 'Money in', out: 'Money out' },
     amount: 'Amount',

@@ -428,7 +428,8 @@ export interface Messages {
   };
   transactions: {
     title: string;
-    subtitle: string;
+    /** Under the title: what the list shows, in the order it is sorted. */
+    subtitle: { newest: string; oldest: string };
     searchLabel: string;
     searchPlaceholder: string;
     filtersLabel: string;
@@ -438,6 +439,8 @@ export interface Messages {
     periods: Record<'all' | 'this-month' | 'last-month' | 'this-year' | 'custom', string>;
     from: string;
     to: string;
+    /** How a date is typed in the From/To fields (in Kontor's language, not the WebView's). */
+    datePlaceholder: string;
     direction: string;
     directions: Record<'all' | 'in' | 'out', string>;
     amount: string;

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { TransactionRow as CoreRow } from '../../bindings';
+import { uiRow } from '../backend/coreTransactions';
 import type { TransactionRow } from '../backend/types';
-import { CSV_BOM, csvField, toCsv, toJsonExport } from './csv';
+import { CSV_BOM, csvDecimal, csvField, toCsv, toJsonExport } from './csv';
+// The rows and expected files the Rust core's export is tested with (crates/core/src/api/transactions.rs).
+import fixture from './export-fixture/rows.json';
+import expectedDe from './export-fixture/de.csv?raw';
+import expectedEn from './export-fixture/en.csv?raw';
 
 const row = (over: Partial<TransactionRow> = {}): TransactionRow => ({
   id: 'tx-1',
@@ -25,30 +31,41 @@ function lines(csv: string): string[] {
 }
 
 describe('CSV export format', () => {
-  it('German: semicolons, decimal comma, ISO dates, German header and status', () => {
-    const [header, line, ...rest] = lines(toCsv([row()], 'de'));
+  it('writes the same bytes as the Rust core for the shared fixture rows, in German and English', () => {
+    const rows = (fixture.rows as CoreRow[]).map(uiRow);
+    expect(expectedDe.startsWith(CSV_BOM)).toBe(true);
+    expect(toCsv(rows, 'de', fixture.account_names)).toBe(expectedDe);
+    expect(toCsv(rows, 'en', fixture.account_names)).toBe(expectedEn);
+  });
+
+  it('German: semicolons, decimal comma, ISO dates, German header and status, the balance after, the id last', () => {
+    const [header, line, ...rest] = lines(toCsv([row()], 'de', { 'acc-giro': 'Girokonto' }));
     expect(rest).toEqual([]);
     expect(header).toBe(
-      'Buchungstag;Valuta;Konto;Empfänger/Zahler;IBAN Empfänger/Zahler;Verwendungszweck;Buchungsart;Betrag;Währung;Status;Saldo;ID',
+      'Buchungstag;Wertstellung;Konto;Konto-ID;Betrag;Währung;Saldo danach;Status;Zahlungsbeteiligter;IBAN Zahlungsbeteiligter;Verwendungszweck;Buchungsart;ID',
     );
     expect(line).toBe(
-      '2026-11-20;2026-11-19;acc-giro;REWE Markt GmbH;DE89370400440532013000;Einkauf;Kartenzahlung;-1234,5;EUR;gebucht;2431,57;tx-1',
+      '2026-11-20;2026-11-19;Girokonto;acc-giro;-1234,50;EUR;2431,57;gebucht;REWE Markt GmbH;DE89370400440532013000;Einkauf;Kartenzahlung;tx-1',
     );
   });
 
   it('English: commas, decimal point, English header', () => {
     const [header, line] = lines(toCsv([row({ status: 'pending', running_balance: null })], 'en'));
     expect(header).toBe(
-      'Booking date,Value date,Account,Counterparty,Counterparty IBAN,Purpose,Kind,Amount,Currency,Status,Balance,ID',
+      'Booking date,Value date,Account,Account ID,Amount,Currency,Balance after,Status,Counterparty,Counterparty IBAN,Purpose,Kind,ID',
     );
-    expect(line).toBe('2026-11-20,2026-11-19,acc-giro,REWE Markt GmbH,DE89370400440532013000,Einkauf,Kartenzahlung,-1234.5,EUR,pending,,tx-1');
+    expect(line).toBe(
+      '2026-11-20,2026-11-19,,acc-giro,-1234.50,EUR,,pending,REWE Markt GmbH,DE89370400440532013000,Einkauf,Kartenzahlung,tx-1',
+    );
   });
 
-  it('keeps amounts exact: no rounding, no grouping, no float', () => {
+  it('keeps amounts exact: at least two decimals, no rounding, no grouping, no float', () => {
     const [, de] = lines(toCsv([row({ amount: '9007199254740993.015' })], 'de'));
     expect(de).toContain(';9007199254740993,015;');
     const [, en] = lines(toCsv([row({ amount: '0.10' })], 'en'));
     expect(en).toContain(',0.10,');
+    expect(csvDecimal('7', 'de')).toBe('7,00');
+    expect(csvDecimal('-0.5', 'en')).toBe('-0.50');
   });
 
   it('quotes fields with the separator, quotes or line breaks, and only those', () => {
@@ -60,7 +77,7 @@ describe('CSV export format', () => {
     expect(csvField('cr\r', ';')).toBe('"cr\r"');
     const [, line] = lines(toCsv([row({ purpose: 'Miete; Nebenkosten, "Nov"', counterparty_name: null })], 'de'));
     expect(line).toBe(
-      '2026-11-20;2026-11-19;acc-giro;;DE89370400440532013000;"Miete; Nebenkosten, ""Nov""";Kartenzahlung;-1234,5;EUR;gebucht;2431,57;tx-1',
+      '2026-11-20;2026-11-19;;acc-giro;-1234,50;EUR;2431,57;gebucht;;DE89370400440532013000;"Miete; Nebenkosten, ""Nov""";Kartenzahlung;tx-1',
     );
     // in English the comma forces quotes, the semicolon does not
     const [, en] = lines(toCsv([row({ purpose: 'a;b', kind: 'c,d' })], 'en'));
@@ -71,7 +88,7 @@ describe('CSV export format', () => {
     const [, line] = lines(
       toCsv([row({ value_date: null, counterparty_iban: null, purpose: null, kind: null, running_balance: null })], 'de'),
     );
-    expect(line).toBe('2026-11-20;;acc-giro;REWE Markt GmbH;;;;-1234,5;EUR;gebucht;;tx-1');
+    expect(line).toBe('2026-11-20;;;acc-giro;-1234,50;EUR;;gebucht;REWE Markt GmbH;;;;tx-1');
     expect(lines(toCsv([], 'en'))).toHaveLength(1);
   });
 

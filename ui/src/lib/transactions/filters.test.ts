@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeChips, buildFilter, emptyChips, parseAmountInput, periodRange } from './filters';
+import { activeChips, buildFilter, emptyChips, formatDateInput, parseAmountInput, parseDateInput, periodRange } from './filters';
 
 const today = new Date(2026, 10, 21); // 21 Nov 2026, local
 
@@ -17,6 +17,31 @@ describe('period presets', () => {
     expect(periodRange('custom', today, { from: '2025-02-03', to: '' })).toEqual({ from: '2025-02-03' });
     expect(periodRange('custom', today, { from: '2025-02-03', to: '2025-03-01' })).toEqual({ from: '2025-02-03', to: '2025-03-01' });
     expect(periodRange('custom', today, { from: '03.02.2025', to: '' })).toEqual({});
+  });
+});
+
+describe('date input', () => {
+  it('reads German dates and ISO dates, in either language', () => {
+    expect(parseDateInput('01.03.2025')).toBe('2025-03-01');
+    expect(parseDateInput(' 1.3.2025 ')).toBe('2025-03-01');
+    expect(parseDateInput('1.3.25')).toBe('2025-03-01');
+    expect(parseDateInput('2025-03-01')).toBe('2025-03-01');
+    expect(parseDateInput('2025-3-1')).toBe('2025-03-01');
+    expect(parseDateInput('29.02.2024')).toBe('2024-02-29');
+  });
+
+  it('leaves empty as no bound and refuses partial, impossible or other notations', () => {
+    expect(parseDateInput('')).toBeNull();
+    expect(parseDateInput('   ')).toBeNull();
+    for (const bad of ['01.03.', '31.02.2025', '29.02.2025', '2025-13-01', '03/01/2025', '1.3.202', 'heute', '00.01.2025']) {
+      expect(parseDateInput(bad), bad).toBeUndefined();
+    }
+  });
+
+  it('shows a date in the language of the UI, not of the WebView', () => {
+    expect(formatDateInput('2025-03-01', 'de')).toBe('01.03.2025');
+    expect(formatDateInput('2025-03-01', 'en')).toBe('2025-03-01');
+    expect(formatDateInput('', 'de')).toBe('');
   });
 });
 

@@ -1,4 +1,5 @@
 import type { TransactionDirection, TransactionFilter, TransactionStatus } from '../backend/types';
+import type { Locale } from '../i18n/types';
 
 export type PeriodPreset = 'all' | 'this-month' | 'last-month' | 'this-year' | 'custom';
 export const PERIOD_PRESETS: readonly PeriodPreset[] = ['all', 'this-month', 'last-month', 'this-year', 'custom'];
@@ -49,6 +50,39 @@ export function periodRange(preset: PeriodPreset, today: Date, custom: { from: s
     default:
       return {};
   }
+}
+
+/**
+ * A date as a user types it, in Kontor's language rather than the WebView's: "1.3.2025",
+ * "01.03.2025" and "1.3.25" (German) or "2025-03-01" (ISO, accepted in both languages) → "2025-03-01".
+ * Empty → null; a partial or impossible date ("31.02.2025") → undefined (invalid).
+ */
+export function parseDateInput(input: string): string | null | undefined {
+  const s = input.trim();
+  if (s === '') return null;
+  const german = /^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$/.exec(s);
+  const isoMatch = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(s);
+  let year: number, month: number, day: number;
+  if (german) {
+    [day, month, year] = [Number(german[1]), Number(german[2]), Number(german[3])];
+    if ((german[3] ?? '').length === 2) year += 2000;
+  } else if (isoMatch) {
+    [year, month, day] = [Number(isoMatch[1]), Number(isoMatch[2]), Number(isoMatch[3])];
+  } else {
+    return undefined;
+  }
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1000 || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    return undefined;
+  }
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** An ISO date (YYYY-MM-DD) as the date field shows it: "01.03.2025" in German, ISO in English; '' stays ''. */
+export function formatDateInput(isoDate: string, locale: Locale): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate);
+  if (!m) return isoDate;
+  return locale === 'de' ? `${m[3]}.${m[2]}.${m[1]}` : isoDate;
 }
 
 /**

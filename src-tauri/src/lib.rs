@@ -14,6 +14,7 @@ mod demo;
 mod desktop_entry;
 mod events;
 mod logging;
+mod startup;
 
 use std::sync::Arc;
 
@@ -77,6 +78,7 @@ pub(crate) fn vault_opened(app: &AppHandle) {
 
 /// Starts the app. Errors during setup are shown by the UI (the vault status), not by panicking.
 pub fn run() {
+    startup::mark("process");
     let data_dir = match data_dir_argument().map_or_else(kontor_core::paths::data_dir, Ok) {
         Ok(dir) => dir,
         Err(err) => {
@@ -141,10 +143,12 @@ pub fn run() {
             commands::connections::notify,
         ])
         .setup(move |app| {
+            startup::mark("setup");
             events::install(app.handle(), &kontor);
-            kontor.start();
+            startup::configure_window(app.handle());
+            startup::open_vault(app.handle(), kontor.clone());
             deep_link::install(app.handle());
-            vault_opened(app.handle());
+            startup::mark("setup-done");
             Ok(())
         });
 

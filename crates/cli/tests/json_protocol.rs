@@ -230,7 +230,8 @@ fn sync_all_without_connections_says_so_in_one_line() {
 }
 
 /// SQLCipher's own log ("hmac check failed" for each unreadable page) stays off stderr unless KONTOR_LOG asks
-/// for logs; the error line says what happened.
+/// for logs; the error line says what happened. Opening checks only the file's shape, so the damaged page is
+/// found by `vault check`, which reads every page.
 #[test]
 fn a_damaged_vault_is_reported_without_sqlcipher_noise() {
     let fixture = Fixture::new();
@@ -241,11 +242,13 @@ fn a_damaged_vault_is_reported_without_sqlcipher_noise() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x01;
     std::fs::write(&db, &bytes).unwrap_or_else(|err| panic!("{err}"));
-    let output = fixture.command(&["accounts"]).stdin(Stdio::null()).output().unwrap_or_else(|err| panic!("{err}"));
+    let output =
+        fixture.command(&["vault", "check"]).stdin(Stdio::null()).output().unwrap_or_else(|err| panic!("{err}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
     assert!(stdout.contains("VaultCorrupt"), "{stdout}");
+    assert_eq!(std::fs::read(&db).ok(), Some(bytes), "the damaged file is left as it was");
     assert!(stderr.trim().is_empty(), "stderr: {stderr}");
 }
 

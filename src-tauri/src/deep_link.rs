@@ -82,8 +82,16 @@ impl Inbox {
 }
 
 pub fn install(app: &AppHandle) {
+    // xdg-mime is a shell script that runs several programs: not on the thread that creates the window.
     #[cfg(target_os = "linux")]
-    register_with_desktop(app);
+    {
+        let handle = app.clone();
+        let spawned =
+            std::thread::Builder::new().name("register-scheme".into()).spawn(move || register_with_desktop(&handle));
+        if let Err(err) = spawned {
+            tracing::warn!("could not register the kontor:// scheme with the desktop: {err}");
+        }
+    }
     #[cfg(all(debug_assertions, windows))]
     if let Err(err) = app.deep_link().register_all() {
         tracing::warn!("could not register the kontor:// scheme with the desktop: {err}");

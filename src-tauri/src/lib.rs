@@ -14,6 +14,7 @@ mod demo;
 mod desktop_entry;
 mod events;
 mod logging;
+mod startup;
 
 use std::sync::Arc;
 
@@ -45,9 +46,27 @@ fn exit_with(message: &str) -> ! {
     std::process::exit(1);
 }
 
-/// Once the vault is open (at startup, or after an unlock): start the Demo Bank if it is the
-/// provider, then handle the callback URLs that waited for the vault.
+/// How long after the vault opened its full page check starts: it reads and decrypts the whole
+/// file (seconds at a million transactions), which should not compete with the first paint.
+const PAGE_CHECK_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Once the vault is open (at startup, or after an unlock): start its page check in the
+/// background, start the Demo Bank if it is the provider, then handle the callback URLs that
+/// waited for the vault.
 pub(crate) fn vault_opened(app: &AppHandle) {
+    if let Some(check) = app.try_state::<Arc<Kontor>>().and_then(|kontor| kontor.take_page_check()) {
+        let spawned = std::thread::Builder::new().name("vault-page-check".into()).spawn(move || {
+            std::thread::sleep(PAGE_CHECK_DELAY);
+            match check.run() {
+                Ok(()) => tracing::info!("the vault's page check passed"),
+                // The next call to the vault reports VaultCorrupt and closes it without writing.
+                Err(err) => tracing::warn!(code = ?err.code, "the vault's page check: {}", err.message),
+            }
+        });
+        if let Err(err) = spawned {
+            tracing::warn!("the vault's page check did not start ({err}); closing the vault runs it");
+        }
+    }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         if let (Some(kontor), Some(demo)) = (app.try_state::<Arc<Kontor>>(), app.try_state::<DemoBankHost>()) {
@@ -59,6 +78,7 @@ pub(crate) fn vault_opened(app: &AppHandle) {
 
 /// Starts the app. Errors during setup are shown by the UI (the vault status), not by panicking.
 pub fn run() {
+    startup::mark("process");
     let data_dir = match data_dir_argument().map_or_else(kontor_core::paths::data_dir, Ok) {
         Ok(dir) => dir,
         Err(err) => {
@@ -123,10 +143,12 @@ pub fn run() {
             commands::connections::notify,
         ])
         .setup(move |app| {
+            startup::mark("setup");
             events::install(app.handle(), &kontor);
-            kontor.start();
+            startup::configure_window(app.handle());
+            startup::open_vault(app.handle(), kontor.clone());
             deep_link::install(app.handle());
-            vault_opened(app.handle());
+            startup::mark("setup-done");
             Ok(())
         });
 

@@ -174,10 +174,15 @@ async function appRun(dataDir, i) {
       painted = readFileSync(logPath(name), "utf8").match(/KONTOR_FIRST_PAINT unix_ms=(\d+)/)?.[1];
       if (!painted) await sleep(10);
     }
+    // The app's timeline (src-tauri/src/startup.rs): each step's first mark, in ms after the spawn.
+    const steps = {};
+    for (const [, step, at] of readFileSync(logPath(name), "utf8").matchAll(/KONTOR_STARTUP (\S+) unix_ms=(\d+)/g)) {
+      steps[step] ??= Number(at) - t0;
+    }
     // The overview's queries are done once it is painted; give WebKit a moment to settle before measuring.
     await sleep(3000);
     const members = treePss(app.pid);
-    return { firstPaintMs: Number(painted) - t0, members };
+    return { firstPaintMs: Number(painted) - t0, members, steps };
   } finally {
     await endGroup(app);
   }
@@ -346,9 +351,28 @@ function render({ host, read, ingest, seed, open, apps, bundles, minutes }) {
   p(`| desktop app (release), process start to the first painted overview | ${spread(paint, 0, " ms")} | < 800 ms: ${verdict(paint.median < GOALS.firstPaintMs)} |`);
   p(`| its memory 3 s later: PSS of the app and its WebKit processes | ${spread(pss, 0, " MB")} | < 150 MB: ${verdict(pss.median < GOALS.pssMb)} |`);
   p();
-  const last = apps.at(-1)?.members ?? [];
-  if (last.length) {
-    p(`The processes of the last run: ${last.map((m) => `${m.comm} ${fmt(m.pssKb / 1024, 1)} MB`).join(", ")}.`);
+  const processes = [...new Set(apps.flatMap((a) => a.members.map((m) => m.comm)))].sort();
+  if (processes.length) {
+    const pssOf = (a, comm) => a.members.filter((m) => m.comm === comm).reduce((sum, m) => sum + m.pssKb, 0) / 1024;
+    p("Its memory by process (PSS, MB; the app's WebKit settings are in src-tauri/src/startup.rs):");
+    p();
+    p("| process | median (min–max) |");
+    p("|---|---|");
+    for (const comm of processes) p(`| ${comm} | ${spread(stats(apps.map((a) => pssOf(a, comm))), 1)} |`);
+    p();
+  }
+  const stepNames = [...new Set(apps.flatMap((a) => Object.keys(a.steps ?? {})))];
+  if (stepNames.length) {
+    const order = (step) => stats(apps.map((a) => a.steps[step]).filter(Number.isFinite)).median;
+    stepNames.sort((a, b) => order(a) - order(b));
+    p("Where the cold start's time goes: each step's first mark after the process was spawned (median, ms):");
+    p("`process` main() entered, `setup` Tauri's setup hook, `setup-done` the window exists and the event loop is free,");
+    p("`vault-open` the vault opened on its own thread, `status-asked` the UI's script asked for the vault's state,");
+    p("`overview-answered` the overview's data left the core, then the first paint.");
+    p();
+    p(`| ${stepNames.join(" | ")} | first paint |`);
+    p(`|${stepNames.map(() => "---:|").join("")}---:|`);
+    p(`| ${stepNames.map((st) => fmt(order(st))).join(" | ")} | ${fmt(paint.median)} |`);
     p();
   }
 

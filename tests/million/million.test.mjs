@@ -187,6 +187,13 @@ for (const { locale, theme } of VARIANTS) {
       newest.transactions.slice(0, 10).map((t) => String(t.id)),
       "the first rows are the newest ten bookings",
     );
+    const withBalance = newest.transactions.slice(0, 10).find((t) => t.running_balance !== null);
+    assert.ok(withBalance, "the newest booked rows have a running balance");
+    const shown = rows.find((r) => r.id === String(withBalance.id));
+    assert.ok(
+      digits(shown?.text ?? "").includes(digits(Number(withBalance.running_balance).toFixed(2))),
+      `the balance after ${withBalance.id}, ${withBalance.running_balance}, in "${shown?.text}"`,
+    );
     await session.screenshot(`million-first-rows-${tag}`);
   });
 

@@ -88,7 +88,14 @@ test("an account's page shows its balance, charts and its own bookings", async (
   await session.click('[data-testid="account-row"]');
   await session.waitFor('[data-testid="account-page"]');
   await session.waitFor('[data-testid="tx-row"]', 20_000);
-  assert.match(await session.text('[data-testid="account-balance"]'), /€/);
+  const balance = await session.text('[data-testid="account-balance"]');
+  assert.match(balance, /€/);
+  // The newest booked row shows the balance after it: the account's balance (pending rows show none).
+  const rows = await session.execute(ROWS);
+  const after = rows.map((r) => r.match(/Balance ([−-]?€?\s?[\d.,]+(\s?€)?)/)?.[1]).find(Boolean);
+  const digits = (text) => (text ?? "").replace(/[^\d]/g, "");
+  assert.ok(after, `a row with the balance after it: ${rows.slice(0, 3).join(" | ")}`);
+  assert.equal(digits(after), digits(balance), `${after} / ${balance}`);
   await session.screenshot("account-page");
 });
 

@@ -145,7 +145,12 @@ oldest_first?: boolean,
  */
 limit?: number, };
 
-export type TransactionRow = { id: number, account_id: string, booking_date: string, value_date: string | null, amount: string, currency: string, status: BookingStatus, counterparty_name: string | null, counterparty_iban: string | null, purpose: string | null, kind: string | null, };
+export type TransactionRow = { id: number, account_id: string, booking_date: string, value_date: string | null, amount: string, currency: string, status: BookingStatus, counterparty_name: string | null, counterparty_iban: string | null, purpose: string | null, kind: string | null, 
+/**
+ * The account's booked balance after this booking (`None` for pending rows and where it is not
+ * known exactly: see `store::running_balance`).
+ */
+running_balance: string | null, };
 
 export type TransactionTotal = { currency: string, count: number, sum: string, };
 
@@ -183,6 +188,10 @@ days_apart: number,
 fields: Array<MatchField>, };
 
 export type TransactionDetail = { id: number, account_id: string, account_name: string | null, bank_name: string | null, provider_id: string, booking_date: string, value_date: string | null, amount: string, currency: string, status: BookingStatus, counterparty_name: string | null, counterparty_iban: string | null, counterparty_bic: string | null, purpose: string | null, kind: string | null, 
+/**
+ * The account's booked balance after this booking, as in [`TransactionRow`].
+ */
+running_balance: string | null, 
 /**
  * The provider's JSON for this booking, as received.
  */

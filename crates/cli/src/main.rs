@@ -79,6 +79,9 @@ enum Command {
     Transactions(commands::data::TransactionsArgs),
     /// Export the transactions the filters match as CSV or JSON.
     Export(commands::data::ExportArgs),
+    /// The vault itself: `vault check` reads every page (damage is found there, not on open).
+    #[command(subcommand)]
+    Vault(commands::vault::VaultCommand),
     /// Developer tools (e.g. `dev seed`: a vault full of made-up transactions).
     #[command(subcommand)]
     Dev(commands::dev::DevCommand),
@@ -173,6 +176,7 @@ fn run_async(command: Command, globals: &Globals) -> Result<(), CommandFailure> 
             Command::Transactions(args) => commands::data::transactions(args, globals),
             Command::Export(args) => commands::data::export(args, globals),
             Command::Dev(command) => commands::dev::run(command, globals),
+            Command::Vault(command) => commands::vault::run(command, globals),
             Command::Flows => commands::data::flows(globals),
             Command::IncomeReport { id } => commands::data::income_report(id.as_deref(), globals),
             Command::Callback { url } => commands::flows::callback(&url, globals).await,

@@ -10,7 +10,8 @@
 //! For each size a vault is filled through the real sync path ([`kontor_core::seed`]) and a plain,
 //! unencrypted SQLite file with the same schema gets the same rows (copied through `ATTACH … KEY`).
 //! Each line of issue 9's table is measured on both in the same run: the vault through the store's
-//! own methods, the floor by running the very same SQL statement (`Store::page_statement` and friends)
+//! own methods (a page with the running balance after each row, as the facade sends it), the floor
+//! by running the very same SQL statement (`Store::page_statement` and friends)
 //! with the same page cache size. Parameters are random per repetition (seeded, so runs compare);
 //! p50 and p95 are reported, warm (every query runs once before timing). Output: a markdown table, and
 //! with `--json` one JSON object per line instead (`make bench` reads those), e.g.
@@ -177,32 +178,40 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, Size), String> {
         Ok(())
     };
     let e = |e: kontor_core::KontorError| e.message;
+    // A page as `Kontor::transactions` builds it: the rows, then each account's balance after each row.
+    let page = |filter: &TransactionFilter, after: Option<Keyset>| -> Result<(), String> {
+        let rows = store.transactions(filter, after, PAGE).map_err(e)?;
+        store
+            .running_balances(&store.accounts().map_err(e)?, &rows, filter.keeps_runs_of_bookings())
+            .map(drop)
+            .map_err(e)
+    };
 
     line(
         "newest_all",
         "newest 50, all accounts".into(),
-        &mut |_| store.transactions(&all, None, PAGE).map(drop).map_err(e),
+        &mut |_| page(&all, None),
         &|_| store.page_statement(&all, None, PAGE).map_err(e),
         500,
     )?;
     line(
         "newest_small_account",
         format!("newest 50 of the smallest account ({small_rows} rows)"),
-        &mut |_| store.transactions(&small_filter, None, PAGE).map(drop).map_err(e),
+        &mut |_| page(&small_filter, None),
         &|_| store.page_statement(&small_filter, None, PAGE).map_err(e),
         500,
     )?;
     line(
         "page_random_depth",
         "a page at a random depth".into(),
-        &mut |i| store.transactions(&all, Some(keysets[pick(i, keysets.len())]), PAGE).map(drop).map_err(e),
+        &mut |i| page(&all, Some(keysets[pick(i, keysets.len())])),
         &|i| store.page_statement(&all, Some(keysets[pick(i, keysets.len())]), PAGE).map_err(e),
         500,
     )?;
     line(
         "search_rare",
         "search a rare word (first page)".into(),
-        &mut |i| store.transactions(&search(&rare_words[pick(i, rare_words.len())]), None, PAGE).map(drop).map_err(e),
+        &mut |i| page(&search(&rare_words[pick(i, rare_words.len())]), None),
         &|i| store.page_statement(&search(&rare_words[pick(i, rare_words.len())]), None, PAGE).map_err(e),
         500,
     )?;
@@ -216,7 +225,7 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, Size), String> {
     line(
         "search_common",
         "search a common word (\"rewe\", first page)".into(),
-        &mut |_| store.transactions(&common, None, PAGE).map(drop).map_err(e),
+        &mut |_| page(&common, None),
         &|_| store.page_statement(&common, None, PAGE).map_err(e),
         50,
     )?;

@@ -18,7 +18,7 @@ use kontor_core::domain::{
 use kontor_core::secret::SecretString;
 use kontor_core::seed::{self, SeedSpec};
 use kontor_core::store::sync_rows::{JournalRecord, RowUpdate, SyncWrite};
-use kontor_core::store::transactions::{Keyset, TransactionFilter, fts_query};
+use kontor_core::store::transactions::{Keyset, TransactionFilter, fts_query, minor_units};
 use kontor_core::store::{Store, migrations};
 use kontor_core::vault::{SecretStore, SecretStoreError, VaultKey};
 use kontor_core::{ErrorCode, KontorError};
@@ -392,6 +392,23 @@ fn summary_is_consistent(store: &Store) {
         .map(|m| ((m.account_id.to_string(), m.month), m.count))
         .collect();
     assert_eq!(stored, months);
+
+    // The daily net of the booked rows (behind the running balances), zero days left out on both sides.
+    let mut days: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    for (_, t) in rows.iter().filter(|(_, t)| t.status == BookingStatus::Booked) {
+        let key = (t.account_id.to_string(), t.booking_date.to_string(), t.amount.currency.to_string());
+        *days.entry(key).or_default() += minor_units(t.amount.amount).unwrap_or_default();
+    }
+    days.retain(|_, net| *net != 0);
+    let mut statement = store
+        .conn()
+        .prepare("SELECT account_id, day, currency, net_minor FROM transaction_days WHERE net_minor <> 0")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stored: BTreeMap<(String, String, String), i64> = statement
+        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
+        .and_then(|rows| rows.collect())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored, days);
 }
 
 fn fts_is_consistent(store: &Store) {
@@ -726,6 +743,11 @@ fn the_facade_pages_with_cursors_totals_details_charts_and_refuses_bad_input() {
     let account = overview.accounts.iter().find(|a| a.id == report.accounts[0].as_str());
     let balance = account.and_then(|a| a.balance_booked.clone()).unwrap_or_default();
     assert_eq!(history.last().map(|p| p.balance.as_str()), Some(balance.as_str()));
+    // The newest booked row shows the balance after it, the reported one; its detail the same.
+    let newest = first.transactions.iter().find(|t| t.status == BookingStatus::Booked);
+    let newest = newest.unwrap_or_else(|| panic!("a booked row"));
+    assert_eq!(newest.running_balance.as_deref(), Some(balance.as_str()));
+    assert_eq!(must(kontor.transaction(newest.id)).running_balance, newest.running_balance);
     assert!(history.len() > 12, "{}", history.len());
     // The first point is the balance before the first booking: the last one less every booked row.
     let booked =
@@ -743,6 +765,106 @@ fn the_facade_pages_with_cursors_totals_details_charts_and_refuses_bad_input() {
         assert_eq!(kontor.transactions(&bad).map(|_| ()).map_err(|e| e.code), Err(ErrorCode::InvalidInput), "{bad:?}");
     }
     must(kontor.close());
+}
+
+/// The balance after `row` by definition: the reported balance, less the booked rows after `row` up to
+/// the balance's day, plus the booked rows after that day up to `row`.
+fn brute_force_balance(
+    account: &Account,
+    rows: &[(TransactionId, Transaction)],
+    row: (TransactionId, &Transaction),
+) -> Decimal {
+    let (balance, on) = match (account.balance_booked, account.balance_booked_date) {
+        (Some(b), Some(on)) => (b.amount, on),
+        _ => panic!("account {} has no balance", account.id),
+    };
+    let key = (row.1.booking_date, row.0);
+    rows.iter().filter(|(_, t)| t.account_id == account.id && t.status == BookingStatus::Booked).fold(
+        balance,
+        |sum, (id, t)| {
+            let later = (t.booking_date, *id) > key;
+            match (later, t.booking_date <= on) {
+                (true, true) => sum - t.amount.amount,
+                (false, false) => sum + t.amount.amount,
+                _ => sum,
+            }
+        },
+    )
+}
+
+#[test]
+fn running_balances_follow_the_reported_balance_on_every_page_order_and_filter() {
+    let (vault, ids) = seeded(2400, 3);
+    let store = &vault.store;
+    // A booking dated after the balance's day, which the balance does not contain yet.
+    let mut late = all_rows(store)
+        .into_iter()
+        .find(|(_, t)| t.account_id == ids[1])
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| panic!("a row"));
+    late.provider_id = "after-the-balance".into();
+    late.booking_date = day("2026-12-02");
+    late.status = BookingStatus::Booked;
+    must(store.upsert_transaction(&late, now()));
+
+    let accounts = must(store.accounts());
+    let rows = all_rows(store);
+    // `seeded` gives the first account an amount with sub-cent digits: no exact balance there.
+    let inexact = &ids[2 % ids.len()];
+    let mut checked = 0;
+    for filter in [
+        TransactionFilter::default(),
+        TransactionFilter { oldest_first: true, ..TransactionFilter::default() },
+        TransactionFilter { accounts: vec![ids[1].clone()], ..TransactionFilter::default() },
+        TransactionFilter { text: Some("rewe".into()), ..TransactionFilter::default() },
+        TransactionFilter {
+            min_amount: Some(Decimal::new(-2000, 2)),
+            direction: Some(Direction::Outgoing),
+            ..TransactionFilter::default()
+        },
+    ] {
+        let mut after = None;
+        loop {
+            let page = must(store.transactions(&filter, after, 97));
+            let Some((id, t)) = page.last() else { break };
+            after = Some(Keyset { booking_date: t.booking_date, id: *id });
+            let balances = must(store.running_balances(&accounts, &page, filter.keeps_runs_of_bookings()));
+            let read_each = must(store.running_balances(&accounts, &page, false));
+            assert_eq!(balances, read_each, "{filter:?}: following from each other or read, the same");
+            for ((id, t), balance) in page.iter().zip(&balances) {
+                let account = accounts.iter().find(|a| a.id == t.account_id).unwrap_or_else(|| panic!("account"));
+                if t.status == BookingStatus::Pending || &t.account_id == inexact {
+                    assert_eq!(*balance, None, "{filter:?}: row {id:?} ({:?}, account {})", t.status, t.account_id);
+                    continue;
+                }
+                assert_eq!(*balance, Some(brute_force_balance(account, &rows, (*id, t))), "{filter:?}: row {id:?}");
+                checked += 1;
+            }
+            if page.len() < 97 {
+                break;
+            }
+        }
+    }
+    assert!(checked > 3000, "{checked}");
+    // The newest booked row of an account at the balance's day shows the reported balance.
+    let account = accounts.iter().find(|a| a.id == ids[0]).unwrap_or_else(|| panic!("account"));
+    let newest = rows
+        .iter()
+        .find(|(_, t)| t.account_id == ids[0] && t.status == BookingStatus::Booked)
+        .unwrap_or_else(|| panic!("a row"));
+    let shown = must(store.running_balances(&accounts, std::slice::from_ref(newest), false));
+    assert_eq!(shown, vec![account.balance_booked.map(|b| b.amount)]);
+    // No balance without a reported one.
+    let unreported: Vec<Account> = accounts.iter().cloned().map(|a| Account { balance_booked: None, ..a }).collect();
+    assert!(must(store.running_balances(&unreported, &rows[..200], true)).iter().all(Option::is_none));
+
+    let plan = must(store.running_balance_plan());
+    assert!(
+        plan.iter().any(|l| l.contains("USING COVERING INDEX transactions_by_account_date"))
+            && plan.iter().any(|l| l.contains("transaction_days USING PRIMARY KEY"))
+            && !plan.iter().any(|l| scans_table(l) || l.starts_with("SCAN")),
+        "{plan:?}"
+    );
 }
 
 /// Count and sum (all currencies) of what the facade lists for `query`, walking every page.

@@ -4,10 +4,15 @@ use kontor_core::api::preferences::Preferences;
 use kontor_core::secret::SecretString;
 
 use super::KontorState;
+use crate::startup::{self, VaultOpening};
 use crate::vault_opened;
 
-#[tauri::command]
-pub fn app_status(kontor: KontorState<'_>) -> AppStatus {
+/// The UI's first question: waits for the vault's open at startup (on its own thread, see
+/// [`crate::startup`]), so it runs off the main thread.
+#[tauri::command(async)]
+pub fn app_status(kontor: KontorState<'_>, opening: tauri::State<'_, VaultOpening>) -> AppStatus {
+    startup::mark("status-asked");
+    opening.wait();
     kontor.status()
 }
 

@@ -226,14 +226,16 @@ pub fn transactions(args: TransactionsArgs, globals: &Globals) -> Result<(), Com
     }
     for t in &page.transactions {
         let pending = if t.status == BookingStatus::Pending { " (pending)" } else { "" };
+        let balance = t.running_balance.as_deref().map(|b| format!("  [balance {b}]")).unwrap_or_default();
         print_text(&format!(
-            "{}  {:>10} {}  {}  {}{}",
+            "{}  {:>10} {}  {}  {}{}{}",
             t.booking_date,
             t.amount,
             t.currency,
             t.counterparty_name.as_deref().unwrap_or("-"),
             t.purpose.as_deref().unwrap_or(""),
-            pending
+            pending,
+            balance
         ))?;
     }
     let sums: Vec<String> = totals.iter().map(|t| format!("{} {}", t.sum, t.currency)).collect();

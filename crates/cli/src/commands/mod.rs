@@ -11,6 +11,7 @@ pub mod dev;
 pub mod flows;
 pub mod provider;
 pub mod tan;
+pub mod vault;
 
 use std::fmt;
 use std::io::Write as _;

@@ -3,6 +3,7 @@
 //! Amounts travel as decimal strings (`"-12.34"`), dates as `YYYY-MM-DD`, timestamps as RFC 3339.
 //! Every type here derives `ts_rs::TS`; `ui/src/bindings.ts` is generated from them.
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -294,10 +295,13 @@ pub struct TransactionRow {
     pub counterparty_iban: Option<String>,
     pub purpose: Option<String>,
     pub kind: Option<String>,
+    /// The account's booked balance after this booking (`None` for pending rows and where it is not
+    /// known exactly: see `store::running_balance`).
+    pub running_balance: Option<String>,
 }
 
 impl TransactionRow {
-    pub fn from_domain(id: TransactionId, t: &Transaction) -> Self {
+    pub fn from_domain(id: TransactionId, t: &Transaction, running_balance: Option<Decimal>) -> Self {
         Self {
             id: id.0,
             account_id: t.account_id.to_string(),
@@ -310,6 +314,7 @@ impl TransactionRow {
             counterparty_iban: t.counterparty.iban.clone(),
             purpose: t.purpose.clone(),
             kind: t.kind.clone(),
+            running_balance: running_balance.map(|b| b.to_string()),
         }
     }
 }
@@ -353,6 +358,8 @@ pub struct TransactionDetail {
     pub counterparty_bic: Option<String>,
     pub purpose: Option<String>,
     pub kind: Option<String>,
+    /// The account's booked balance after this booking, as in [`TransactionRow`].
+    pub running_balance: Option<String>,
     /// The provider's JSON for this booking, as received.
     pub raw: Option<String>,
     pub first_seen_at: Option<String>,

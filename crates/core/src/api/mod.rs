@@ -65,23 +65,48 @@ impl Kontor {
         &self.keyring
     }
 
+    /// The open store, after taking in the outcome of a page check that ran meanwhile: a store
+    /// whose file turned out damaged is closed without writing to it, and its error is remembered.
     fn lock_store(&self) -> MutexGuard<'_, Option<Store>> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut guard = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(Err(err)) = guard.as_mut().map(Store::settle) {
+            tracing::warn!(code = ?err.code, "the vault was closed: {}", err.message);
+            *guard = None;
+            drop(guard);
+            *self.last_open_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(err);
+            guard = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        }
+        guard
     }
 
     fn remember(&self, outcome: Result<Store>) -> Result<()> {
-        let mut last = self.last_open_error.lock().unwrap_or_else(PoisonError::into_inner);
         match outcome {
             Ok(store) => {
                 *self.lock_store() = Some(store);
-                *last = None;
+                *self.last_open_error.lock().unwrap_or_else(PoisonError::into_inner) = None;
                 Ok(())
             }
             Err(err) => {
-                *last = Some(err.clone());
+                *self.last_open_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(err.clone());
                 Err(err)
             }
         }
+    }
+
+    /// The full page check of the vault just opened, to run on another thread (the desktop app
+    /// runs it in the background after start); None if there is nothing to check. Until it passed,
+    /// nothing is written into the vault's file (see [`Store`]).
+    pub fn take_page_check(&self) -> Option<crate::store::PageCheck> {
+        self.lock_store().as_mut().and_then(Store::take_page_check)
+    }
+
+    /// Reads every page of the open vault now (`kontor vault check`, tests).
+    pub fn check_pages(&self) -> Result<()> {
+        let outcome = self.with_store(Store::check_pages);
+        if outcome.as_ref().is_err_and(|err| err.code == ErrorCode::VaultCorrupt) {
+            drop(self.lock_store());
+        }
+        outcome
     }
 
     /// Opens the vault the way it was set up, or creates one in the OS keyring on first start.
@@ -167,7 +192,10 @@ impl Kontor {
     /// Runs `f` on the open store. Keep `f` short and synchronous.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         let mut guard = self.lock_store();
-        let store = guard.as_mut().ok_or_else(locked)?;
+        let Some(store) = guard.as_mut() else {
+            drop(guard);
+            return Err(self.why_closed());
+        };
         f(store)
     }
 
@@ -223,6 +251,16 @@ impl Kontor {
                     .collect(),
             })
         })
+    }
+}
+
+impl Kontor {
+    /// Why there is no open store: a damaged file found by its page check, or simply locked.
+    fn why_closed(&self) -> KontorError {
+        match self.last_open_error.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            Some(err) if err.code == ErrorCode::VaultCorrupt => err.clone(),
+            _ => locked(),
+        }
     }
 }
 

@@ -25,7 +25,7 @@ use super::dto::{
     BalancePoint, MonthlyFlow, TransactionDetail, TransactionPage, TransactionQuery, TransactionRow, TransactionTotal,
 };
 use super::{Kontor, connections};
-use crate::domain::{AccountId, BookingStatus, TransactionId};
+use crate::domain::{Account, AccountId, BookingStatus, TransactionId};
 use crate::error::{ErrorCode, KontorError, Result};
 use crate::store::transactions::{CurrencySum, Keyset, TransactionFilter};
 
@@ -154,12 +154,17 @@ impl Kontor {
             let more = rows.len() > limit as usize;
             rows.truncate(limit as usize);
             let next = more.then(|| rows.last().map(|(id, t)| cursor(t.booking_date, *id))).flatten();
+            let balances = store.running_balances(&store.accounts()?, &rows, filter.keeps_runs_of_bookings())?;
             let totals = match after {
                 None => Some(totals_dto(store.transaction_totals(&filter)?)),
                 Some(_) => None,
             };
             Ok(TransactionPage {
-                transactions: rows.iter().map(|(id, t)| TransactionRow::from_domain(*id, t)).collect(),
+                transactions: rows
+                    .iter()
+                    .zip(balances)
+                    .map(|((id, t), balance)| TransactionRow::from_domain(*id, t, balance))
+                    .collect(),
                 next,
                 totals,
             })
@@ -179,7 +184,13 @@ impl Kontor {
                 KontorError::new(ErrorCode::NotFound, format!("There is no transaction {id} in the vault."))
             })?;
             let t = &stored.transaction;
-            let account = store.accounts()?.into_iter().find(|a| a.id == t.account_id);
+            let accounts = store.accounts()?;
+            let running_balance = store
+                .running_balances(&accounts, std::slice::from_ref(&(stored.id, t.clone())), false)?
+                .pop()
+                .flatten()
+                .map(|b| b.to_string());
+            let account = accounts.into_iter().find(|a| a.id == t.account_id);
             let bank_name = match &account {
                 Some(a) => store.connection(&a.connection_id)?.map(|c| c.bank_name),
                 None => None,
@@ -200,6 +211,7 @@ impl Kontor {
                 counterparty_bic: t.counterparty.bic.clone(),
                 purpose: t.purpose.clone(),
                 kind: t.kind.clone(),
+                running_balance,
                 raw: t.raw.clone(),
                 first_seen_at: stored.first_seen_at.map(|at| at.to_rfc3339()),
                 updated_at: stored.updated_at.map(|at| at.to_rfc3339()),
@@ -277,11 +289,10 @@ impl Kontor {
         out: &mut dyn Write,
     ) -> Result<u64> {
         let filter = self.scoped_filter(query)?;
-        let names: BTreeMap<String, String> = self
-            .with_store(|store| store.accounts_with_choices())?
-            .into_iter()
-            .map(|a| (a.account.id.to_string(), a.shown_name().to_owned()))
-            .collect();
+        let choices = self.with_store(|store| store.accounts_with_choices())?;
+        let names: BTreeMap<String, String> =
+            choices.iter().map(|a| (a.account.id.to_string(), a.shown_name().to_owned())).collect();
+        let accounts: Vec<Account> = choices.into_iter().map(|a| a.account).collect();
         let io = |e: std::io::Error| KontorError::new(ErrorCode::Io, format!("Could not write the export: {e}"));
         let mut written = 0u64;
         let mut after = None;
@@ -290,11 +301,15 @@ impl Kontor {
             ExportFormat::Json => out.write_all(b"[").map_err(io)?,
         }
         while let Some(filter) = &filter {
-            let rows = self.with_store(|store| store.transactions(filter, after, MAX_PAGE))?;
+            let (rows, balances) = self.with_store(|store| {
+                let rows = store.transactions(filter, after, MAX_PAGE)?;
+                let balances = store.running_balances(&accounts, &rows, filter.keeps_runs_of_bookings())?;
+                Ok((rows, balances))
+            })?;
             let Some((last_id, last)) = rows.last() else { break };
             after = Some(Keyset { booking_date: last.booking_date, id: *last_id });
-            for (id, t) in &rows {
-                let row = TransactionRow::from_domain(*id, t);
+            for ((id, t), balance) in rows.iter().zip(balances) {
+                let row = TransactionRow::from_domain(*id, t, balance);
                 let line = match format {
                     ExportFormat::Csv => csv_line(&row, names.get(&row.account_id).map(String::as_str), locale),
                     ExportFormat::Json => {
@@ -326,13 +341,14 @@ fn separator(locale: ExportLocale) -> char {
 }
 
 /// The export's columns, each with its header in English and in German, in file order.
-const CSV_COLUMNS: [(&str, &str); 12] = [
+const CSV_COLUMNS: [(&str, &str); 13] = [
     ("Booking date", "Buchungstag"),
     ("Value date", "Wertstellung"),
     ("Account", "Konto"),
     ("Account ID", "Konto-ID"),
     ("Amount", "Betrag"),
     ("Currency", "Währung"),
+    ("Balance after", "Saldo danach"),
     ("Status", "Status"),
     ("Counterparty", "Zahlungsbeteiligter"),
     ("Counterparty IBAN", "IBAN Zahlungsbeteiligter"),
@@ -396,6 +412,7 @@ fn csv_line(row: &TransactionRow, account_name: Option<&str>, locale: ExportLoca
         row.account_id.clone(),
         csv_amount(&row.amount, locale),
         row.currency.clone(),
+        row.running_balance.as_deref().map(|b| csv_amount(b, locale)).unwrap_or_default(),
         status.to_owned(),
         row.counterparty_name.clone().unwrap_or_default(),
         row.counterparty_iban.clone().unwrap_or_default(),

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_transaction_search.sql"),
     include_str!("migrations/0004_sync_engine.sql"),
     include_str!("migrations/0005_account_preferences.sql"),
+    include_str!("migrations/0006_transaction_days.sql"),
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -1,8 +1,10 @@
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags};
 
 use super::migrations;
@@ -166,10 +168,18 @@ fn quiet_sqlcipher(conn: &Connection) {
 }
 
 /// An open, unlocked, migrated vault database.
+///
+/// Until every page of an existing file has been read once ([`PageCheck`], [`Store::check_pages`]),
+/// the store is *guarded*: its writes stay in the WAL (no automatic checkpoint, none on close), so
+/// a file that turns out damaged is left byte for byte as it was.
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    check: Arc<CheckState>,
+    /// The page check's own connection, until [`Store::take_page_check`] hands it out.
+    checker: Option<Connection>,
+    guarded: bool,
 }
 
 /// Maps an SQLite failure while opening or reading to the vault's error codes.
@@ -199,17 +209,23 @@ fn key_failed(err: &rusqlite::Error, path: &Path) -> KontorError {
     }
 }
 
-/// Reads every page in use through SQLCipher, so that a damaged or truncated file is refused on
-/// open, before anything is written, instead of on the first read that reaches the bad page.
+/// The page cache of the connection that reads the whole file once ([`PageCheck`]): it reads each
+/// page once, so a large cache would only hold memory.
+const PAGE_CHECK_CACHE_KIB: i64 = 2 * 1024;
+
+/// `PRAGMA wal_autocheckpoint` once the file passed its page check (SQLite's default).
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 1000;
+
+/// Reads every page in use through SQLCipher on `conn` and reports damage as `VaultCorrupt`.
 ///
 /// `PRAGMA quick_check` runs in a read transaction (a consistent snapshot, also while another
 /// process writes), and each page it reads is decrypted and its HMAC checked; a bad HMAC or a page
 /// cut short fails the read. Unlike `cipher_integrity_check`, which reads the file without a lock
 /// and could see another process's checkpoint half-written, it never reports damage that is not
 /// there. Pages on the freelist hold no data and are not read. Cost: one read and decryption of
-/// the file, linear in its size: 0.5 s for a 68 MB vault in a debug build, about 8 ms per MB
-/// (`vault_open_cost` in `tests/vault_files.rs` prints it).
-fn check_pages(conn: &Connection, path: &Path) -> Result<(), KontorError> {
+/// the file, linear in its size (`vault_open_cost` in `tests/vault_files.rs` prints it), which is
+/// why it does not run on open ([`Store::open_encrypted`]).
+fn read_every_page(conn: &Connection, path: &Path) -> Result<(), KontorError> {
     let mut statement = conn.prepare("PRAGMA quick_check").map_err(|e| classify(&e, path))?;
     let findings = statement
         .query_map([], |row| row.get::<_, String>(0))
@@ -220,6 +236,109 @@ fn check_pages(conn: &Connection, path: &Path) -> Result<(), KontorError> {
     }
     tracing::warn!(findings = ?findings, "the vault failed its integrity check");
     Err(corrupt(path, &format!("The vault {} is damaged and cannot be read.", path.display())))
+}
+
+/// The checks of every open, at a cost that does not grow with the file: the key opened page 1
+/// (`sqlite_master` was read before this), the file holds whole pages only (a cut-off end is
+/// refused), and the page count in the header fits the file (SQLite refuses a header that promises
+/// more pages than the file and its WAL hold).
+fn check_shape(conn: &Connection, path: &Path) -> Result<(), KontorError> {
+    let read = |pragma: &str| {
+        // SQLCipher answers `page_size` itself, as text.
+        conn.pragma_query_value(None, pragma, |row| {
+            Ok(match row.get_ref(0)? {
+                rusqlite::types::ValueRef::Integer(n) => u64::try_from(n).unwrap_or_default(),
+                rusqlite::types::ValueRef::Text(text) => {
+                    std::str::from_utf8(text).ok().and_then(|t| t.trim().parse().ok()).unwrap_or_default()
+                }
+                _ => 0,
+            })
+        })
+        .map_err(|e| classify(&e, path))
+    };
+    let page_size = read("page_size")?;
+    let pages = read("page_count")?;
+    let length = std::fs::metadata(path)
+        .map_err(|e| KontorError::new(ErrorCode::Io, format!("Kontor cannot read {}: {e}", path.display())))?
+        .len();
+    if page_size == 0 || length == 0 || length % page_size != 0 || pages == 0 {
+        tracing::warn!(length, page_size, pages, "the vault's file does not hold whole pages");
+        return Err(corrupt(
+            path,
+            &format!("The vault {} is damaged (its end is cut off) and cannot be read.", path.display()),
+        ));
+    }
+    Ok(())
+}
+
+/// Where the full page check of an open store stands (shared with a [`PageCheck`] on another thread).
+#[derive(Debug)]
+struct CheckState(AtomicU8);
+
+impl Default for CheckState {
+    fn default() -> Self {
+        Self(AtomicU8::new(Self::PENDING))
+    }
+}
+
+impl CheckState {
+    const PENDING: u8 = 0;
+    const PASSED: u8 = 1;
+    const FAILED: u8 = 2;
+
+    fn get(&self) -> u8 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn set(&self, state: u8) {
+        self.0.store(state, Ordering::Release);
+    }
+}
+
+/// The full page check of an open vault on its own read connection, to run on another thread
+/// (the desktop app runs it in the background after start). Its outcome reaches the store:
+/// [`Store::settle`] then lets checkpoints write into the file, or reports `VaultCorrupt`.
+#[derive(Debug)]
+pub struct PageCheck {
+    conn: Connection,
+    path: PathBuf,
+    state: Arc<CheckState>,
+}
+
+impl PageCheck {
+    /// Reads every page (linear in the file's size; seconds for a vault of a million transactions).
+    pub fn run(self) -> Result<(), KontorError> {
+        let outcome = read_every_page(&self.conn, &self.path);
+        // A failure to read at all (busy for longer than the timeout) leaves the check pending: the
+        // store stays guarded, and closing it checks again.
+        match &outcome {
+            Ok(()) => self.state.set(CheckState::PASSED),
+            Err(err) if err.code == ErrorCode::VaultCorrupt => self.state.set(CheckState::FAILED),
+            Err(_) => {}
+        }
+        outcome
+    }
+}
+
+/// Turns the guard of an unchecked file on (no checkpoint writes into it: none automatic, none
+/// when the last connection closes) or off again.
+fn guard(conn: &Connection, path: &Path, on: bool) -> Result<(), KontorError> {
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, on).map_err(|e| classify(&e, path))?;
+    conn.pragma_update(None, "wal_autocheckpoint", if on { 0 } else { WAL_AUTOCHECKPOINT_PAGES })
+        .map_err(|e| classify(&e, path))
+}
+
+/// The page check's connection: keyed like the store's, reading only, with a small cache.
+fn open_checker(path: &Path, key: &VaultKey) -> Result<Connection, KontorError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&e, path))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| classify(&e, path))?;
+    conn.pragma_update(None, "key", key.sqlcipher_pragma().expose()).map_err(|e| key_failed(&e, path))?;
+    conn.pragma_update(None, "temp_store", "MEMORY").map_err(|e| classify(&e, path))?;
+    conn.pragma_update(None, "cache_size", -PAGE_CHECK_CACHE_KIB).map_err(|e| classify(&e, path))?;
+    conn.pragma_update(None, "query_only", true).map_err(|e| classify(&e, path))?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(|e| classify(&e, path))?;
+    Ok(conn)
 }
 
 impl Store {
@@ -255,7 +374,17 @@ impl Store {
             ));
         }
         if !create {
-            check_pages(&conn, path)?;
+            check_shape(&conn, path)?;
+        }
+        let check = Arc::new(CheckState::default());
+        if create || (1..migrations::LATEST).contains(&version) {
+            // A new file has nothing to check; one about to be migrated (and copied) is checked now.
+            if !create {
+                read_every_page(&conn, path)?;
+            }
+            check.set(CheckState::PASSED);
+        } else {
+            guard(&conn, path, true)?;
         }
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| classify(&e, path))?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| classify(&e, path))?;
@@ -263,9 +392,54 @@ impl Store {
         if !create && (1..migrations::LATEST).contains(&version) {
             back_up(&conn, path, key, version)?;
         }
-        let mut store = Self { conn, path: path.to_owned() };
+        let guarded = check.get() != CheckState::PASSED;
+        let checker = if guarded { Some(open_checker(path, key)?) } else { None };
+        let mut store = Self { conn, path: path.to_owned(), check, checker, guarded };
         migrations::apply(&mut store.conn).map_err(|e| classify(&e, path))?;
         Ok(store)
+    }
+
+    /// The full page check for another thread, once (None if it was handed out or is not needed).
+    pub fn take_page_check(&mut self) -> Option<PageCheck> {
+        let conn = self.checker.take()?;
+        Some(PageCheck { conn, path: self.path.clone(), state: self.check.clone() })
+    }
+
+    /// Reads every page now, on this connection, unless that already passed.
+    pub fn check_pages(&mut self) -> Result<(), KontorError> {
+        match self.check.get() {
+            CheckState::PASSED => {}
+            CheckState::FAILED => return Err(self.damaged()),
+            _ => match read_every_page(&self.conn, &self.path) {
+                Ok(()) => self.check.set(CheckState::PASSED),
+                Err(err) => {
+                    if err.code == ErrorCode::VaultCorrupt {
+                        self.check.set(CheckState::FAILED);
+                    }
+                    return Err(err);
+                }
+            },
+        }
+        self.settle()
+    }
+
+    /// Takes in the outcome of a page check that ran elsewhere: once it passed, checkpoints may
+    /// write into the file again; if it found damage, `VaultCorrupt` (and the file stays as it was).
+    pub fn settle(&mut self) -> Result<(), KontorError> {
+        match self.check.get() {
+            CheckState::FAILED => Err(self.damaged()),
+            CheckState::PASSED if self.guarded => {
+                guard(&self.conn, &self.path, false)?;
+                self.guarded = false;
+                self.checker = None;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn damaged(&self) -> KontorError {
+        corrupt(&self.path, &format!("The vault {} is damaged and cannot be read.", self.path.display()))
     }
 
     pub fn path(&self) -> &Path {
@@ -289,9 +463,22 @@ impl Store {
         self.conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(|e| classify(&e, &self.path))
     }
 
-    /// Checkpoints the WAL into the main file and closes, so no `-wal`/`-shm` remain.
-    pub fn close(self) -> Result<(), KontorError> {
+    /// Checkpoints the WAL into the main file and closes, so no `-wal`/`-shm` remain. A guarded
+    /// store with writes in its WAL reads every page first; if that finds damage, the WAL is kept
+    /// beside the untouched file and the error is `VaultCorrupt`.
+    pub fn close(mut self) -> Result<(), KontorError> {
+        if self.guarded {
+            let mut wal = self.path.as_os_str().to_owned();
+            wal.push("-wal");
+            if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+                self.check_pages()?;
+            } else {
+                self.check.set(CheckState::PASSED);
+                self.settle()?;
+            }
+        }
         let path = self.path.clone();
+        drop(self.checker.take());
         let _ = self.conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
         self.conn.close().map_err(|(_, e)| classify(&e, &path))
     }

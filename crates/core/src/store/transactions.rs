@@ -73,6 +73,14 @@ pub struct TransactionFilter {
     pub oldest_first: bool,
 }
 
+impl TransactionFilter {
+    /// Whether a page of this filter holds every booked row of each account between its first and
+    /// last row of that account (nothing but accounts, dates and status filter it).
+    pub fn keeps_runs_of_bookings(&self) -> bool {
+        self.text.is_none() && self.min_amount.is_none() && self.max_amount.is_none() && self.direction.is_none()
+    }
+}
+
 /// The position after which a page continues: the last row's booking date and id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Keyset {
@@ -689,7 +697,7 @@ impl Store {
         Ok(lines)
     }
 
-    fn explain(&self, sql: &str, params: Vec<Value>) -> Result<Vec<String>> {
+    pub(super) fn explain(&self, sql: &str, params: Vec<Value>) -> Result<Vec<String>> {
         self.query_all(&format!("EXPLAIN QUERY PLAN {sql}"), params_from_iter(params), |r| r.get::<_, String>(3))
     }
 }

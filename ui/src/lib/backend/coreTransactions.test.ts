@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TransactionPage as CorePage } from '../../bindings';
 import { coreQuery, PageTotals, uiDetail, uiMonthlySums } from './coreTransactions';
 
-const row = (id: number, amount: string) => ({
+const row = (id: number, amount: string, running_balance: string | null = null) => ({
   id,
   account_id: 'a1',
   booking_date: '2026-11-30',
@@ -14,6 +14,7 @@ const row = (id: number, amount: string) => ({
   counterparty_iban: null,
   purpose: 'Einkauf',
   kind: 'Kartenzahlung',
+  running_balance,
 });
 
 describe('the core query of a UI query', () => {
@@ -58,7 +59,7 @@ describe('pages and totals', () => {
   it('carries the first page totals over to the later pages of the same list only', () => {
     const totals = new PageTotals();
     const first: CorePage = {
-      transactions: [row(2, '-10.50'), row(1, '3')],
+      transactions: [row(2, '-10.50', '1234.56'), row(1, '3')],
       next: '2026-11-30_1',
       totals: [
         { currency: 'EUR', count: 3, sum: '-12.25' },
@@ -69,7 +70,7 @@ describe('pages and totals', () => {
     const page = totals.page({ ...query, after: null }, first);
     expect(page).toMatchObject({ next_cursor: '2026-11-30_1', total_count: 4, total_sum: '-7.25' });
     expect(page.rows.map((r) => r.id)).toEqual(['2', '1']);
-    expect(page.rows[0]?.running_balance).toBeNull();
+    expect(page.rows.map((r) => r.running_balance)).toEqual(['1234.56', null]);
 
     const second = totals.page({ ...query, after: '2026-11-30_1' }, { transactions: [row(0, '1')], next: null, totals: null });
     expect(second).toMatchObject({ next_cursor: null, total_count: 4, total_sum: '-7.25' });

@@ -47,7 +47,7 @@ export function uiRow(row: CoreRow): TransactionRow {
     purpose: row.purpose,
     kind: row.kind,
     status: row.status,
-    running_balance: null,
+    running_balance: row.running_balance,
   };
 }
 

@@ -38,24 +38,24 @@ describe('CSV export format', () => {
     expect(toCsv(rows, 'en', fixture.account_names)).toBe(expectedEn);
   });
 
-  it('German: semicolons, decimal comma, ISO dates, German header and status, the id last', () => {
+  it('German: semicolons, decimal comma, ISO dates, German header and status, the balance after, the id last', () => {
     const [header, line, ...rest] = lines(toCsv([row()], 'de', { 'acc-giro': 'Girokonto' }));
     expect(rest).toEqual([]);
     expect(header).toBe(
-      'Buchungstag;Wertstellung;Konto;Konto-ID;Betrag;Währung;Status;Zahlungsbeteiligter;IBAN Zahlungsbeteiligter;Verwendungszweck;Buchungsart;ID',
+      'Buchungstag;Wertstellung;Konto;Konto-ID;Betrag;Währung;Saldo danach;Status;Zahlungsbeteiligter;IBAN Zahlungsbeteiligter;Verwendungszweck;Buchungsart;ID',
     );
     expect(line).toBe(
-      '2026-11-20;2026-11-19;Girokonto;acc-giro;-1234,50;EUR;gebucht;REWE Markt GmbH;DE89370400440532013000;Einkauf;Kartenzahlung;tx-1',
+      '2026-11-20;2026-11-19;Girokonto;acc-giro;-1234,50;EUR;2431,57;gebucht;REWE Markt GmbH;DE89370400440532013000;Einkauf;Kartenzahlung;tx-1',
     );
   });
 
   it('English: commas, decimal point, English header', () => {
     const [header, line] = lines(toCsv([row({ status: 'pending', running_balance: null })], 'en'));
     expect(header).toBe(
-      'Booking date,Value date,Account,Account ID,Amount,Currency,Status,Counterparty,Counterparty IBAN,Purpose,Kind,ID',
+      'Booking date,Value date,Account,Account ID,Amount,Currency,Balance after,Status,Counterparty,Counterparty IBAN,Purpose,Kind,ID',
     );
     expect(line).toBe(
-      '2026-11-20,2026-11-19,,acc-giro,-1234.50,EUR,pending,REWE Markt GmbH,DE89370400440532013000,Einkauf,Kartenzahlung,tx-1',
+      '2026-11-20,2026-11-19,,acc-giro,-1234.50,EUR,,pending,REWE Markt GmbH,DE89370400440532013000,Einkauf,Kartenzahlung,tx-1',
     );
   });
 
@@ -77,7 +77,7 @@ describe('CSV export format', () => {
     expect(csvField('cr\r', ';')).toBe('"cr\r"');
     const [, line] = lines(toCsv([row({ purpose: 'Miete; Nebenkosten, "Nov"', counterparty_name: null })], 'de'));
     expect(line).toBe(
-      '2026-11-20;2026-11-19;;acc-giro;-1234,50;EUR;gebucht;;DE89370400440532013000;"Miete; Nebenkosten, ""Nov""";Kartenzahlung;tx-1',
+      '2026-11-20;2026-11-19;;acc-giro;-1234,50;EUR;2431,57;gebucht;;DE89370400440532013000;"Miete; Nebenkosten, ""Nov""";Kartenzahlung;tx-1',
     );
     // in English the comma forces quotes, the semicolon does not
     const [, en] = lines(toCsv([row({ purpose: 'a;b', kind: 'c,d' })], 'en'));
@@ -88,7 +88,7 @@ describe('CSV export format', () => {
     const [, line] = lines(
       toCsv([row({ value_date: null, counterparty_iban: null, purpose: null, kind: null, running_balance: null })], 'de'),
     );
-    expect(line).toBe('2026-11-20;;;acc-giro;-1234,50;EUR;gebucht;REWE Markt GmbH;;;;tx-1');
+    expect(line).toBe('2026-11-20;;;acc-giro;-1234,50;EUR;;gebucht;REWE Markt GmbH;;;;tx-1');
     expect(lines(toCsv([], 'en'))).toHaveLength(1);
   });
 

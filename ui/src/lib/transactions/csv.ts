@@ -32,6 +32,7 @@ const CSV_COLUMNS: readonly { en: string; de: string; field: Column }[] = [
   { en: 'Account ID', de: 'Konto-ID', field: (r) => r.account_id },
   { en: 'Amount', de: 'Betrag', field: (r, l) => csvDecimal(r.amount, l) },
   { en: 'Currency', de: 'Währung', field: (r) => r.currency },
+  { en: 'Balance after', de: 'Saldo danach', field: (r, l) => (r.running_balance === null ? null : csvDecimal(r.running_balance, l)) },
   { en: 'Status', de: 'Status', field: (r, l) => CSV_STATUS[l][r.status] },
   { en: 'Counterparty', de: 'Zahlungsbeteiligter', field: (r) => r.counterparty_name },
   { en: 'Counterparty IBAN', de: 'IBAN Zahlungsbeteiligter', field: (r) => r.counterparty_iban },

@@ -1,0 +1,107 @@
+//! The cold start: what runs before the first overview is painted, and its timeline.
+//!
+//! The window and its webview load while the vault opens on its own thread ([`open_vault`]): the
+//! keyring's D-Bus round trips and SQLCipher's open no longer hold the event loop that creates the
+//! window. `app_status`, the UI's first question, waits for that open ([`VaultOpening::wait`]);
+//! nothing else touches the vault before the UI has its answer.
+//!
+//! With `KONTOR_REPORT_FIRST_PAINT` set (`make bench`), each step prints one line
+//! `KONTOR_STARTUP <step> unix_ms=<wall clock>` ([`mark`]); the benchmark subtracts the process
+//! start and reports where the time went.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use kontor_core::api::Kontor;
+use tauri::{AppHandle, Manager};
+
+/// With this variable set, the app prints the timeline above and the first paint (`make bench`).
+pub const REPORT_FIRST_PAINT_ENV: &str = "KONTOR_REPORT_FIRST_PAINT";
+
+fn unix_ms() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default()
+}
+
+/// Prints one step of the timeline (only under [`REPORT_FIRST_PAINT_ENV`]).
+#[expect(clippy::print_stdout, reason = "make bench reads the timeline from the app's output")]
+pub fn mark(step: &str) {
+    if std::env::var_os(REPORT_FIRST_PAINT_ENV).is_some() {
+        println!("KONTOR_STARTUP {step} unix_ms={}", unix_ms());
+    }
+}
+
+/// The first paint, the benchmark's end mark: `KONTOR_FIRST_PAINT unix_ms=<wall clock>`.
+#[expect(clippy::print_stdout, reason = "make bench reads the first paint from the app's output")]
+pub fn painted() {
+    if std::env::var_os(REPORT_FIRST_PAINT_ENV).is_some() {
+        println!("KONTOR_FIRST_PAINT unix_ms={}", unix_ms());
+    }
+}
+
+/// Whether the vault's first open at startup has finished (managed state).
+#[derive(Debug, Clone, Default)]
+pub struct VaultOpening(Arc<(Mutex<bool>, Condvar)>);
+
+impl VaultOpening {
+    fn finish(&self) {
+        let (done, changed) = &*self.0;
+        *done.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        changed.notify_all();
+    }
+
+    /// Blocks until the startup open has finished (at once afterwards).
+    pub fn wait(&self) {
+        let (done, changed) = &*self.0;
+        let mut finished = done.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*finished {
+            finished = changed.wait(finished).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// Opens the vault on its own thread, then does what follows an open ([`crate::vault_opened`]).
+pub fn open_vault(app: &AppHandle, kontor: Arc<Kontor>) {
+    let opening = VaultOpening::default();
+    app.manage(opening.clone());
+    let handle = app.clone();
+    let run = move || {
+        kontor.start();
+        mark("vault-open");
+        opening.finish();
+        crate::vault_opened(&handle);
+    };
+    let spawned = std::thread::Builder::new().name("vault-open".into()).spawn(run.clone());
+    if let Err(err) = spawned {
+        tracing::warn!("opening the vault on its own thread failed ({err}); opening it here");
+        run();
+    }
+}
+
+/// Applies the webview settings chosen for memory (see [`configure_webview`] on Linux).
+pub fn configure_window(app: &AppHandle) {
+    #[cfg(target_os = "linux")]
+    if let Some(window) = app.get_webview_window("main") {
+        if let Err(err) = window.with_webview(|webview| configure_webview(&webview.inner())) {
+            tracing::warn!("the webview's settings could not be applied: {err}");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = app;
+}
+
+/// WebKitGTK settings that cost no feature Kontor uses, measured with `make bench` (PSS after the
+/// first overview, app + WebKit processes): no accelerated compositing (the web process would set
+/// up GL layers for a UI of plain boxes, text and one SVG chart; rendering stays on the CPU
+/// path it uses anyway under llvmpipe), the smallest cache model (one local page: no memory
+/// cache of other documents), and no back/forward page cache (there is no navigation).
+#[cfg(target_os = "linux")]
+fn configure_webview(webview: &webkit2gtk::WebView) {
+    use webkit2gtk::{CacheModel, HardwareAccelerationPolicy, SettingsExt as _, WebContextExt as _, WebViewExt};
+    if let Some(settings) = WebViewExt::settings(webview) {
+        settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        settings.set_enable_page_cache(false);
+    }
+    if let Some(context) = webview.context() {
+        context.set_cache_model(CacheModel::DocumentViewer);
+    }
+}

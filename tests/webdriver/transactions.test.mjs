@@ -118,3 +118,29 @@ test("in German and dark the screen reads the same", async () => {
   assert.match(await session.text('[data-testid="tx-count"]'), /Umsätze · Summe/);
   await session.screenshot("transactions-de-dark");
 });
+
+test("in German a custom range is typed and shown as German dates, and the subtitle follows the order", async () => {
+  // Continues in German from the test above. <input type=date> showed the WebView's locale (03/01/2025);
+  // the From/To fields follow Kontor's language.
+  const select = (css, value) =>
+    session.execute(
+      "const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true }));",
+      [css, value],
+    );
+  assert.equal(await session.text('[data-testid="tx-subtitle"]'), "Alle Buchungen Ihrer Konten, die neuesten zuerst.");
+  const all = await shownCount();
+  await select('[data-testid="chip-period"]', "custom");
+  await session.waitFor('[data-testid="chip-from"]');
+  assert.equal(await session.attribute('[data-testid="chip-from"]', "placeholder"), "TT.MM.JJJJ");
+  await session.type('[data-testid="chip-from"]', "1.1.2000");
+  await session.type('[data-testid="chip-to"]', "31.12.2099");
+  await session.click('[data-testid="tx-search"]'); // leaves the field: the date is written out
+  assert.equal(await session.execute("return document.querySelector('[data-testid=\"chip-from\"]').value;"), "01.01.2000");
+  assert.equal(await session.execute("return document.querySelector('[data-testid=\"chip-to\"]').value;"), "31.12.2099");
+  assert.equal(await shownCount(), all, "every booking lies in the range");
+  await select('[data-testid="chip-order"]', "oldest");
+  await session.waitUntil(
+    "return document.querySelector('[data-testid=\"tx-subtitle\"]').textContent.includes('die ältesten zuerst');",
+  );
+  await session.screenshot("transactions-de-dark-custom-range");
+});

@@ -90,15 +90,15 @@ pub fn configure_window(app: &AppHandle) {
 }
 
 /// WebKitGTK settings that cost no feature Kontor uses, measured with `make bench` (PSS after the
-/// first overview, app + WebKit processes): no accelerated compositing (the web process would set
-/// up GL layers for a UI of plain boxes, text and one SVG chart; rendering stays on the CPU
-/// path it uses anyway under llvmpipe), the smallest cache model (one local page: no memory
+/// first overview, app + WebKit processes): the smallest cache model (one local page: no memory
 /// cache of other documents), and no back/forward page cache (there is no navigation).
+/// Accelerated compositing stays as WebKit chooses: its policy can only be set here, after the
+/// webview started loading, and changing it then replaces the page's web process, which WebDriver
+/// (and with it every window test) loses track of.
 #[cfg(target_os = "linux")]
 fn configure_webview(webview: &webkit2gtk::WebView) {
-    use webkit2gtk::{CacheModel, HardwareAccelerationPolicy, SettingsExt as _, WebContextExt as _, WebViewExt};
+    use webkit2gtk::{CacheModel, SettingsExt as _, WebContextExt as _, WebViewExt};
     if let Some(settings) = WebViewExt::settings(webview) {
-        settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
         settings.set_enable_page_cache(false);
     }
     if let Some(context) = webview.context() {

@@ -313,7 +313,15 @@ pub struct PageCheck {
 
 impl PageCheck {
     /// Reads every page (linear in the file's size; seconds for a vault of a million transactions).
+    /// On Linux the calling thread first lowers its own scheduling priority (nice 19), so the
+    /// seconds of decryption yield to the UI and other work.
     pub fn run(self) -> Result<(), KontorError> {
+        // Linux applies PRIO_PROCESS with pid 0 to the calling thread only (each thread is a task);
+        // elsewhere it would lower the whole process, so it is left alone there.
+        #[cfg(target_os = "linux")]
+        if let Err(err) = rustix::process::setpriority_process(None, 19) {
+            tracing::debug!("the page check runs at normal priority: {err}");
+        }
         let outcome = read_every_page(&self.conn, &self.path);
         // A failure to read at all (busy for longer than the timeout) leaves the check pending: the
         // store stays guarded, and closing it checks again.

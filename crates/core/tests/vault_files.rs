@@ -157,31 +157,52 @@ fn an_empty_or_missing_database_next_to_its_key_file_is_corrupt_and_not_replaced
 }
 
 #[test]
-fn a_missing_last_byte_is_refused_on_open_and_the_file_is_left_as_it_is() {
-    let fx = Fixture::new();
-    fx.vault_with_data();
-    let db = fx.paths.database();
-    let pristine = std::fs::read(&db).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(&db, &pristine[..pristine.len() - 1]).unwrap_or_else(|e| panic!("{e}"));
-    let before = digest(&db);
-    let error = failed(&fx.kontor());
-    assert_eq!(error.code, ErrorCode::VaultCorrupt, "{error}");
-    assert_eq!(digest(&db), before, "the file was changed");
-    std::fs::write(&db, &pristine).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(ready_with_marker(&fx.kontor()).as_deref(), Some("still here"));
-}
-
-/// A flipped bit inside the file is found by the page check, which reads every page and so does
-/// not run on open (it would make opening linear in the file's size): the app runs it in the
-/// background, closing runs it when something was written. Until it passed, writes stay in the
-/// WAL, so the damaged file is left byte for byte as it was, also after a write and a close.
-#[test]
-fn a_flipped_bit_is_found_by_the_page_check_and_the_file_is_left_as_it_is_also_after_a_write() {
+fn in_a_small_vault_a_flipped_byte_or_a_missing_last_byte_is_noticed_on_open_and_the_file_is_left_as_it_is() {
     let fx = Fixture::new();
     fx.vault_with_data();
     let db = fx.paths.database();
     let pristine = std::fs::read(&db).unwrap_or_else(|e| panic!("{e}"));
     assert!(pristine.len() > 40 * 4096, "{}", pristine.len());
+
+    let mut damages: Vec<(String, Vec<u8>)> = Vec::new();
+    for at in [pristine.len() / 2, pristine.len() / 3, pristine.len() - 100] {
+        let mut bytes = pristine.clone();
+        bytes[at] ^= 0x01;
+        damages.push((format!("a flipped bit at byte {at}"), bytes));
+    }
+    damages.push(("the last byte cut off".to_owned(), pristine[..pristine.len() - 1].to_vec()));
+
+    for (damage, bytes) in damages {
+        std::fs::write(&db, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        let before = digest(&db);
+        let error = failed(&fx.kontor());
+        assert_eq!(error.code, ErrorCode::VaultCorrupt, "{damage}: {error}");
+        assert_eq!(digest(&db), before, "{damage}: the file was changed");
+    }
+    std::fs::write(&db, &pristine).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ready_with_marker(&fx.kontor()).as_deref(), Some("still here"));
+}
+
+/// In a vault larger than what is checked on open (16 MiB), a flipped bit is found by the page
+/// check, which reads every page and so does not run on open (it would make opening linear in the
+/// file's size): the app runs it in the background, closing runs it when something was written. Until it passed, writes stay in the
+/// WAL, so the damaged file is left byte for byte as it was, also after a write and a close.
+#[test]
+fn in_a_large_vault_a_flipped_bit_is_found_by_the_page_check_and_the_file_is_left_as_it_is_also_after_a_write() {
+    let fx = Fixture::new();
+    fx.vault_with_data();
+    let store = vault::open_with_keyring(&fx.paths, &fx.keyring).unwrap_or_else(|e| panic!("{e}"));
+    store
+        .conn()
+        .execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 18000)
+             INSERT INTO ballast SELECT randomblob(1000) FROM n;",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    store.close().unwrap_or_else(|e| panic!("{e}"));
+    let db = fx.paths.database();
+    let pristine = std::fs::read(&db).unwrap_or_else(|e| panic!("{e}"));
+    assert!(pristine.len() > 16 * 1024 * 1024, "{}", pristine.len());
 
     for at in [pristine.len() / 2, pristine.len() / 3, pristine.len() - 100] {
         let mut bytes = pristine.clone();
@@ -219,6 +240,11 @@ fn a_flipped_bit_is_found_by_the_page_check_and_the_file_is_left_as_it_is_also_a
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
         }
     }
+    // A cut-off end is refused on open whatever the size (the shape check).
+    std::fs::write(&db, &pristine[..pristine.len() - 1]).unwrap_or_else(|e| panic!("{e}"));
+    let before = digest(&db);
+    assert_eq!(failed(&fx.kontor()).code, ErrorCode::VaultCorrupt);
+    assert_eq!(digest(&db), before, "the cut-off file was changed");
     std::fs::write(&db, &pristine).unwrap_or_else(|e| panic!("{e}"));
     let kontor = fx.kontor();
     assert_eq!(ready_with_marker(&kontor).as_deref(), Some("still here"));

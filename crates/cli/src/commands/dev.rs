@@ -54,6 +54,9 @@ pub fn run(command: DevCommand, globals: &Globals) -> Result<(), CommandFailure>
     spec.years = args.years;
     // A seeded vault opens on the overview, not on the first-run welcome (the benchmarks and the
     // million-row WebDriver test start the app on it).
+    // Filling a large existing vault: its page check first, so that the writes can be checkpointed
+    // into the file as they go instead of waiting in the WAL (see kontor_core::store).
+    session.kontor.check_pages()?;
     let outcome = seed::fill(&session.kontor, &spec).and_then(|report| {
         session.kontor.complete_onboarding()?;
         Ok(report)

@@ -213,6 +213,11 @@ fn key_failed(err: &rusqlite::Error, path: &Path) -> KontorError {
 /// page once, so a large cache would only hold memory.
 const PAGE_CHECK_CACHE_KIB: i64 = 2 * 1024;
 
+/// A file up to this size is checked page by page on open (tens of milliseconds at most): the
+/// cost stays bounded, and a new or small vault is never guarded (its WAL never waits for a
+/// background check, e.g. while `kontor dev seed` fills it).
+const CHECK_ON_OPEN_BYTES: u64 = 16 * 1024 * 1024;
+
 /// `PRAGMA wal_autocheckpoint` once the file passed its page check (SQLite's default).
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 1000;
 
@@ -242,7 +247,8 @@ fn read_every_page(conn: &Connection, path: &Path) -> Result<(), KontorError> {
 /// (`sqlite_master` was read before this), the file holds whole pages only (a cut-off end is
 /// refused), and the page count in the header fits the file (SQLite refuses a header that promises
 /// more pages than the file and its WAL hold).
-fn check_shape(conn: &Connection, path: &Path) -> Result<(), KontorError> {
+/// Returns the file's length.
+fn check_shape(conn: &Connection, path: &Path) -> Result<u64, KontorError> {
     let read = |pragma: &str| {
         // SQLCipher answers `page_size` itself, as text.
         conn.pragma_query_value(None, pragma, |row| {
@@ -268,7 +274,7 @@ fn check_shape(conn: &Connection, path: &Path) -> Result<(), KontorError> {
             &format!("The vault {} is damaged (its end is cut off) and cannot be read.", path.display()),
         ));
     }
-    Ok(())
+    Ok(length)
 }
 
 /// Where the full page check of an open store stands (shared with a [`PageCheck`] on another thread).
@@ -307,7 +313,15 @@ pub struct PageCheck {
 
 impl PageCheck {
     /// Reads every page (linear in the file's size; seconds for a vault of a million transactions).
+    /// On Linux the calling thread first lowers its own scheduling priority (nice 19), so the
+    /// seconds of decryption yield to the UI and other work.
     pub fn run(self) -> Result<(), KontorError> {
+        // Linux applies PRIO_PROCESS with pid 0 to the calling thread only (each thread is a task);
+        // elsewhere it would lower the whole process, so it is left alone there.
+        #[cfg(target_os = "linux")]
+        if let Err(err) = rustix::process::setpriority_process(None, 19) {
+            tracing::debug!("the page check runs at normal priority: {err}");
+        }
         let outcome = read_every_page(&self.conn, &self.path);
         // A failure to read at all (busy for longer than the timeout) leaves the check pending: the
         // store stays guarded, and closing it checks again.
@@ -373,12 +387,11 @@ impl Store {
                 ),
             ));
         }
-        if !create {
-            check_shape(&conn, path)?;
-        }
+        let length = if create { 0 } else { check_shape(&conn, path)? };
         let check = Arc::new(CheckState::default());
-        if create || (1..migrations::LATEST).contains(&version) {
-            // A new file has nothing to check; one about to be migrated (and copied) is checked now.
+        if create || length <= CHECK_ON_OPEN_BYTES || (1..migrations::LATEST).contains(&version) {
+            // A new file has nothing to check; a small one, or one about to be migrated (and
+            // copied), is checked now.
             if !create {
                 read_every_page(&conn, path)?;
             }

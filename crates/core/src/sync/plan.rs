@@ -199,7 +199,8 @@ pub fn delivered_rows(accounts: &[(Account, bool)], delivery: &Delivery) -> (Vec
     let by_provider: HashMap<&str, &Account> =
         accounts.iter().map(|(a, _)| (a.provider_account_id.as_str(), a)).collect();
     let mut rows: Vec<Transaction> = Vec::with_capacity(delivery.transactions.len());
-    let mut position: HashMap<(AccountId, String), usize> = HashMap::with_capacity(delivery.transactions.len());
+    // Keyed by the provider's account id, which names the vault account one to one.
+    let mut position: HashMap<(&str, &str), usize> = HashMap::with_capacity(delivery.transactions.len());
     let mut orphans = 0;
     for fetched in &delivery.transactions {
         let Some(account) = by_provider.get(fetched.provider_account_id.as_str()) else {
@@ -207,7 +208,7 @@ pub fn delivered_rows(accounts: &[(Account, bool)], delivery: &Delivery) -> (Vec
             continue;
         };
         let row = to_transaction(fetched, account);
-        match position.entry((row.account_id.clone(), row.provider_id.clone())) {
+        match position.entry((fetched.provider_account_id.as_str(), fetched.provider_id.as_str())) {
             std::collections::hash_map::Entry::Occupied(at) => rows[*at.get()] = row,
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(rows.len());

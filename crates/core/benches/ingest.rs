@@ -303,7 +303,7 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(), String> {
     let delivery = Delivery { accounts, transactions: recent, deleted: Vec::new(), pending_complete: false };
     let started = Instant::now();
     let outcome =
-        sync::apply_delivery(&store, &connection, &delivery, now, now, kontor_core::domain::AccountId::generate)
+        sync::apply_delivery(&store, &connection, delivery, now, now, kontor_core::domain::AccountId::generate)
             .map_err(fail("re-sync"))?;
     let resync = started.elapsed();
     if outcome.added + outcome.updated + outcome.removed != 0 || !outcome.warnings.is_empty() {

@@ -19,7 +19,8 @@
 //! - **floors**: the same rows into the same schema (Kontor's migrations: the same indexes, search
 //!   index and monthly-sum triggers), written as final values — the raw JSON deflated beforehand,
 //!   untimed — with one prepared plain `INSERT`, one transaction per batch: once into plain SQLite,
-//!   once into SQLCipher opened like the vault (same key, page cache, WAL, `synchronous`). The
+//!   once into SQLCipher opened like the vault (same key, page cache, WAL, `synchronous`); each
+//!   batch is made and deflated once and written into one floor, then the other. The
 //!   ratio therefore measures what Kontor's sync path adds (reading what it needs, planning,
 //!   deflating, the balance check, the journal) over the cheapest way to write those rows.
 //! - **re-sync**: the bookings of the last 90 days delivered again to the filled vault (nothing
@@ -54,6 +55,8 @@ use serde_json::json;
 
 const BATCH: usize = 2000;
 const RESYNC_DAYS: i64 = 90;
+/// `first_seen_at` and `updated_at` of every floor row.
+const FLOOR_NOW: &str = "2026-11-30T12:00:00.000Z";
 
 fn fail<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{what}: {e}")
@@ -71,17 +74,14 @@ fn per_second(rows: u64, d: Duration) -> f64 {
     (rows as f64 / d.as_secs_f64().max(1e-9)).round()
 }
 
-/// Inserts every row of `generator` into the floor `conn`, a transaction per batch; returns the time
-/// spent writing and the CPU time of it (making the rows and deflating their raw JSON excluded: the
-/// floor writes final values).
-fn fill_floor(conn: &mut Connection, generator: &Generator, rows: u64) -> Result<(Duration, Duration), String> {
+/// The floor's schema and the rows a sync would have written before the first transaction.
+fn prepare_floor(conn: &mut Connection, generator: &Generator) -> Result<(), String> {
     migrations::apply(conn).map_err(fail("floor schema"))?;
-    let now = "2026-11-30T12:00:00.000Z";
     conn.execute_batch(&format!(
         "INSERT INTO provider_configs (id, kind, label, base_url, client_id, api_version, created_at)
-             VALUES ('seed', 'finapi', 'floor', 'http://127.0.0.1:9', 'floor', 'v2', '{now}');
+             VALUES ('seed', 'finapi', 'floor', 'http://127.0.0.1:9', 'floor', 'v2', '{FLOOR_NOW}');
          INSERT INTO connections (id, provider_config_id, provider_connection_id, bank_name, status, created_at)
-             VALUES ('seed-1', 'seed', 'seed-1', 'Seeded Bank', 'active', '{now}');"
+             VALUES ('seed-1', 'seed', 'seed-1', 'Seeded Bank', 'active', '{FLOOR_NOW}');"
     ))
     .map_err(fail("floor connection"))?;
     for account in generator.accounts() {
@@ -92,59 +92,97 @@ fn fill_floor(conn: &mut Connection, generator: &Generator, rows: u64) -> Result
         )
         .map_err(fail("floor account"))?;
     }
-    let mut spent = Duration::ZERO;
-    let mut commit_time = Duration::ZERO;
-    let mut cpu = Duration::ZERO;
+    Ok(())
+}
+
+/// What writing into one floor took: wall time, of it the commits, and the thread's CPU time.
+#[derive(Default)]
+struct FloorTime {
+    spent: Duration,
+    commit: Duration,
+    cpu: Duration,
+}
+
+/// Writes one batch of final values (`stored`: the raw JSON already deflated) into a floor, in one
+/// transaction, and adds what it took to `time`.
+fn write_floor_batch(
+    conn: &mut Connection,
+    batch: &[FetchedTransaction],
+    stored: &[Option<Vec<u8>>],
+    time: &mut FloorTime,
+) -> Result<(), String> {
+    let now = FLOOR_NOW;
+    let started = Instant::now();
+    let cpu_started = thread_cpu_time();
+    let tx = conn.transaction().map_err(fail("floor begin"))?;
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO transactions (account_id, provider_id, booking_date, value_date, amount, currency,
+                       counterparty_name, counterparty_iban, counterparty_bic, purpose, kind, status, raw_z,
+                       first_seen_at, updated_at, amount_minor)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
+            )
+            .map_err(fail("floor prepare"))?;
+        for (t, raw_z) in batch.iter().zip(stored) {
+            insert
+                .execute(params![
+                    format!("seed-1-{}", t.provider_account_id),
+                    t.provider_id,
+                    t.booking_date.to_string(),
+                    t.value_date.map(|d| d.to_string()),
+                    t.amount.to_string(),
+                    "EUR",
+                    t.counterparty.name,
+                    t.counterparty.iban,
+                    t.counterparty.bic,
+                    t.purpose,
+                    t.kind,
+                    t.status.as_str(),
+                    raw_z,
+                    now,
+                    minor_units(t.amount),
+                ])
+                .map_err(fail("floor insert"))?;
+        }
+    }
+    let committing = Instant::now();
+    tx.commit().map_err(fail("floor commit"))?;
+    time.commit += committing.elapsed();
+    time.spent += started.elapsed();
+    time.cpu += thread_cpu_time().saturating_sub(cpu_started);
+    Ok(())
+}
+
+/// Fills both floors with every row of `generator`, batch by batch (each batch made and deflated once,
+/// untimed, then written into one floor and the other); returns what each took.
+fn fill_floors(
+    cipher: &mut Connection,
+    plain: &mut Connection,
+    generator: &Generator,
+    rows: u64,
+) -> Result<(FloorTime, FloorTime), String> {
+    prepare_floor(cipher, generator)?;
+    prepare_floor(plain, generator)?;
+    let (mut cipher_time, mut plain_time) = (FloorTime::default(), FloorTime::default());
     let mut from = 0;
     while from < rows {
         let to = (from + BATCH as u64).min(rows);
         let batch = generator.rows(from, to);
         let stored: Vec<Option<Vec<u8>>> = batch.iter().map(|t| t.raw.as_deref().map(compress_raw)).collect();
-        let started = Instant::now();
-        let cpu_started = thread_cpu_time();
-        let tx = conn.transaction().map_err(fail("floor begin"))?;
-        {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO transactions (account_id, provider_id, booking_date, value_date, amount, currency,
-                       counterparty_name, counterparty_iban, counterparty_bic, purpose, kind, status, raw_z,
-                       first_seen_at, updated_at, amount_minor)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
-                )
-                .map_err(fail("floor prepare"))?;
-            for (t, raw_z) in batch.iter().zip(&stored) {
-                insert
-                    .execute(params![
-                        format!("seed-1-{}", t.provider_account_id),
-                        t.provider_id,
-                        t.booking_date.to_string(),
-                        t.value_date.map(|d| d.to_string()),
-                        t.amount.to_string(),
-                        "EUR",
-                        t.counterparty.name,
-                        t.counterparty.iban,
-                        t.counterparty.bic,
-                        t.purpose,
-                        t.kind,
-                        t.status.as_str(),
-                        raw_z,
-                        now,
-                        minor_units(t.amount),
-                    ])
-                    .map_err(fail("floor insert"))?;
-            }
-        }
-        let committing = Instant::now();
-        tx.commit().map_err(fail("floor commit"))?;
-        commit_time += committing.elapsed();
-        spent += started.elapsed();
-        cpu += thread_cpu_time().saturating_sub(cpu_started);
+        write_floor_batch(cipher, &batch, &stored, &mut cipher_time)?;
+        write_floor_batch(plain, &batch, &stored, &mut plain_time)?;
         from = to;
     }
     if std::env::var_os("KONTOR_BENCH_VERBOSE").is_some() {
-        explain(&format!("{rows} rows into a floor: {spent:?} (of it commit {commit_time:?}), CPU {cpu:?}"));
+        for (name, t) in [("SQLCipher", &cipher_time), ("SQLite", &plain_time)] {
+            explain(&format!(
+                "{rows} rows into the {name} floor: {:?} (of it commit {:?}), CPU {:?}",
+                t.spent, t.commit, t.cpu
+            ));
+        }
     }
-    Ok((spent, cpu))
+    Ok((cipher_time, plain_time))
 }
 
 /// A SQLCipher file opened as the vault opens its own (key, memory temp store, page cache, WAL).
@@ -254,12 +292,12 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(), String> {
 
     let cipher_path = dir.join(format!("floor-cipher-{rows}.db"));
     let mut cipher = open_sqlcipher_floor(&cipher_path, &key)?;
-    let (cipher_time, cipher_cpu) = fill_floor(&mut cipher, &generator, rows)?;
-    drop(cipher);
     let plain_path = dir.join(format!("floor-plain-{rows}.db"));
     let mut plain = open_sqlite_floor(&plain_path)?;
-    let (plain_time, _) = fill_floor(&mut plain, &generator, rows)?;
+    let (cipher_floor, plain_floor) = fill_floors(&mut cipher, &mut plain, &generator, rows)?;
+    drop(cipher);
     drop(plain);
+    let (cipher_time, cipher_cpu, plain_time) = (cipher_floor.spent, cipher_floor.cpu, plain_floor.spent);
 
     let kontor_rate = per_second(rows, kontor);
     let cipher_rate = per_second(rows, cipher_time);

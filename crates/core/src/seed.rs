@@ -331,7 +331,7 @@ pub fn fill_store_with(
             deleted: Vec::new(),
             pending_complete: false,
         };
-        let outcome = sync::apply_delivery(store, &connection, &delivery, now, now, || {
+        let outcome = sync::apply_delivery(store, &connection, delivery, now, now, || {
             seq += 1;
             AccountId(format!("seed-{}-{seq}", spec.seed))
         })?;

@@ -62,7 +62,11 @@ fn the_syncs_reads_seek_and_never_scan_the_transactions() {
         let text = plans.join("\n");
         assert!(plans.iter().filter(|l| l.starts_with("-- ")).count() == 4, "{text}");
         for line in plans.iter().filter(|l| !l.starts_with("-- ")) {
-            if line.starts_with("SCAN j VIRTUAL TABLE") {
+            if line.starts_with("SCAN j VIRTUAL TABLE")
+                || line.starts_with("SCAN d VIRTUAL TABLE")
+                || line.starts_with("LIST SUBQUERY")
+                || line == "CREATE BLOOM FILTER"
+            {
                 continue; // the list of provider ids asked for
             }
             assert!(!line.starts_with("SCAN"), "a sync read scans: {line}\n{text}");
@@ -126,7 +130,7 @@ fn connection() -> Connection {
 }
 
 fn sync(store: &Store, delivery: &Delivery) -> kontor_core::sync::SyncOutcome {
-    must(apply_delivery(store, &connection(), delivery, now(), now(), AccountId::generate))
+    must(apply_delivery(store, &connection(), delivery.clone(), now(), now(), AccountId::generate))
 }
 
 #[test]

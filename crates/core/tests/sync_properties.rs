@@ -255,7 +255,7 @@ fn run(steps: &[Step]) -> Result<(), TestCaseError> {
         let since = connection.last_synced_at.map(|t| t.date_naive() - Duration::days(RESYNC_OVERLAP_DAYS));
         let delivery = bank.deliver(since);
         connection.last_synced_at = Some(now);
-        must(apply_delivery(&store, connection, &delivery, now, now, || {
+        must(apply_delivery(&store, connection, delivery, now, now, || {
             seq += 1;
             AccountId(format!("account-{seq}"))
         }))

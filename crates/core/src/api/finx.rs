@@ -863,7 +863,7 @@ impl Kontor {
             pending_complete: true,
         };
         let outcome = self.with_store(|s| {
-            crate::sync::apply_delivery(s, &connection, &delivery, started_at, now, crate::domain::AccountId::generate)
+            crate::sync::apply_delivery(s, &connection, delivery, started_at, now, crate::domain::AccountId::generate)
         })?;
         Ok((connection, outcome))
     }

@@ -1007,7 +1007,7 @@ impl Kontor {
         connection.last_synced_at = Some(now);
         let delivery = Delivery { accounts, transactions, deleted: Vec::new(), pending_complete: true };
         let outcome = self.with_store(|s| {
-            crate::sync::apply_delivery(s, &connection, &delivery, started_at, now, crate::domain::AccountId::generate)
+            crate::sync::apply_delivery(s, &connection, delivery, started_at, now, crate::domain::AccountId::generate)
         })?;
         Ok(FlowUpdate::Done {
             connection: ConnectionSummary::from_domain(&connection),

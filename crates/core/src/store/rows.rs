@@ -136,9 +136,11 @@ impl Store {
         classify(&e, self.path())
     }
 
-    /// Runs one statement that returns no rows.
+    /// Runs one statement that returns no rows (prepared once per connection: every caller passes
+    /// fixed SQL, and a sync runs several of them per batch).
     pub(super) fn exec(&self, sql: &str, params: impl Params) -> crate::error::Result<()> {
-        self.conn().execute(sql, params).map(|_| ()).map_err(|e| self.err(e))
+        let mut stmt = self.conn().prepare_cached(sql).map_err(|e| self.err(e))?;
+        stmt.execute(params).map(|_| ()).map_err(|e| self.err(e))
     }
 
     /// Runs one query and maps every row with `f`.

@@ -4,7 +4,8 @@
 //! [`apply_delivery`] runs, inside one `BEGIN IMMEDIATE` transaction of the store:
 //!
 //! 1. **load** ([`load_known`]): only the rows the plan needs, each through an index — per delivered
-//!    account the rows in the delivered date range (one range seek), the delivered or withdrawn
+//!    account the delivered provider ids found in the delivered date range (one range seek; the
+//!    other rows of the range are passed over, not read out), the delivered or withdrawn
 //!    provider ids not found there (unique-index lookups), and, when the delivery lists the pending
 //!    rows in full, the account's pending rows (partial index). Never the whole table.
 //! 2. **plan** ([`plan::plan`], pure, O(delivery + loaded rows) with hash maps): accounts, provider-id
@@ -95,11 +96,12 @@ pub fn load_known(
     delivery: &Delivery,
 ) -> Result<Vec<(TransactionId, Transaction)>> {
     let existing: HashSet<&AccountId> = existing_accounts.iter().map(|a| &a.id).collect();
-    let mut ranges: HashMap<&AccountId, (NaiveDate, NaiveDate)> = HashMap::new();
+    let mut ranges: HashMap<&AccountId, (NaiveDate, NaiveDate, Vec<&str>)> = HashMap::new();
     for row in delivered {
-        let range = ranges.entry(&row.account_id).or_insert((row.booking_date, row.booking_date));
+        let range = ranges.entry(&row.account_id).or_insert((row.booking_date, row.booking_date, Vec::new()));
         range.0 = range.0.min(row.booking_date);
         range.1 = range.1.max(row.booking_date);
+        range.2.push(row.provider_id.as_str());
     }
     let mut known: Vec<(TransactionId, Transaction)> = Vec::new();
     let mut seen: HashSet<TransactionId> = HashSet::new();
@@ -114,8 +116,8 @@ pub fn load_known(
         if !existing.contains(&account.id) {
             continue;
         }
-        if let Some((from, to)) = ranges.get(&account.id) {
-            keep(store.rows_in_range(&account.id, *from, *to)?, &mut known);
+        if let Some((from, to, provider_ids)) = ranges.get(&account.id) {
+            keep(store.rows_in_range(&account.id, *from, *to, provider_ids)?, &mut known);
         }
         if delivery.pending_complete && !failed {
             keep(store.pending_rows(&account.id)?, &mut known);
@@ -152,7 +154,7 @@ pub fn load_known(
 pub fn apply_delivery(
     store: &Store,
     connection: &Connection,
-    delivery: &Delivery,
+    mut delivery: Delivery,
     started_at: DateTime<Utc>,
     now: DateTime<Utc>,
     new_account_id: impl FnMut() -> AccountId,
@@ -162,11 +164,12 @@ pub fn apply_delivery(
         let begin = Instant::now();
         let existing_accounts = s.connection_accounts(&connection.id)?;
         let accounts =
-            plan::plan_accounts(&connection.id, &existing_accounts, delivery, now.date_naive(), new_account_id);
-        let (delivered, orphans) = plan::delivered_rows(&accounts, delivery);
-        let known = load_known(s, &existing_accounts, &accounts, &delivered, delivery)?;
+            plan::plan_accounts(&connection.id, &existing_accounts, &delivery, now.date_naive(), new_account_id);
+        // The rows move into the plan (no copy of their raw JSON); what follows reads the rest.
+        let (delivered, orphans) = plan::delivered_rows(&accounts, std::mem::take(&mut delivery.transactions));
+        let known = load_known(s, &existing_accounts, &accounts, &delivered, &delivery)?;
         let loaded = Instant::now();
-        let plan = plan::plan(&existing_accounts, accounts, delivered, orphans, &known, delivery);
+        let plan = plan::plan(&existing_accounts, accounts, delivered, orphans, &known, &delivery);
         let mut warnings: Vec<SyncWarning> = plan
             .failed_accounts
             .iter()

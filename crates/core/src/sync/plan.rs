@@ -145,18 +145,18 @@ pub fn fits(pending: &Transaction, booked: &Transaction) -> Option<Vec<MatchFiel
     Some(fields)
 }
 
-fn to_transaction(fetched: &FetchedTransaction, account: &Account) -> Transaction {
+fn to_transaction(fetched: FetchedTransaction, account: &Account) -> Transaction {
     Transaction {
         account_id: account.id.clone(),
-        provider_id: fetched.provider_id.clone(),
+        amount: Money::new(fetched.amount, fetched.currency.unwrap_or(account.currency)),
+        provider_id: fetched.provider_id,
         booking_date: fetched.booking_date,
         value_date: fetched.value_date,
-        amount: Money::new(fetched.amount, fetched.currency.unwrap_or(account.currency)),
-        counterparty: fetched.counterparty.clone(),
-        purpose: fetched.purpose.clone(),
-        kind: fetched.kind.clone(),
+        counterparty: fetched.counterparty,
+        purpose: fetched.purpose,
+        kind: fetched.kind,
         status: fetched.status,
-        raw: fetched.raw.clone(),
+        raw: fetched.raw,
     }
 }
 
@@ -192,29 +192,43 @@ pub fn plan_accounts(
         .collect()
 }
 
-/// The delivered rows as the vault's transactions of `accounts`, one per `(account, provider id)`
-/// (a row delivered twice counts once, the later one wins), and the number of rows of unknown
-/// accounts.
-pub fn delivered_rows(accounts: &[(Account, bool)], delivery: &Delivery) -> (Vec<Transaction>, usize) {
+/// The delivered rows (a delivery's `transactions`, taken over: their text and raw JSON move, nothing
+/// is copied) as the vault's transactions of `accounts`, one per `(account, provider id)` (a row
+/// delivered twice counts once, in the place of the first, with the content of the later one), and
+/// the number of rows of unknown accounts.
+pub fn delivered_rows(
+    accounts: &[(Account, bool)],
+    transactions: Vec<FetchedTransaction>,
+) -> (Vec<Transaction>, usize) {
     let by_provider: HashMap<&str, &Account> =
         accounts.iter().map(|(a, _)| (a.provider_account_id.as_str(), a)).collect();
-    let mut rows: Vec<Transaction> = Vec::with_capacity(delivery.transactions.len());
-    let mut position: HashMap<(AccountId, String), usize> = HashMap::with_capacity(delivery.transactions.len());
+    // Which delivered row fills each place of the result, and for which account. Keyed by the
+    // provider's account id, which names the vault account one to one.
+    let mut places: Vec<(usize, &Account)> = Vec::with_capacity(transactions.len());
     let mut orphans = 0;
-    for fetched in &delivery.transactions {
-        let Some(account) = by_provider.get(fetched.provider_account_id.as_str()) else {
-            orphans += 1;
-            continue;
-        };
-        let row = to_transaction(fetched, account);
-        match position.entry((row.account_id.clone(), row.provider_id.clone())) {
-            std::collections::hash_map::Entry::Occupied(at) => rows[*at.get()] = row,
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(rows.len());
-                rows.push(row);
+    {
+        let mut place_of: HashMap<(&str, &str), usize> = HashMap::with_capacity(transactions.len());
+        for (index, fetched) in transactions.iter().enumerate() {
+            let Some(account) = by_provider.get(fetched.provider_account_id.as_str()) else {
+                orphans += 1;
+                continue;
+            };
+            match place_of.entry((fetched.provider_account_id.as_str(), fetched.provider_id.as_str())) {
+                std::collections::hash_map::Entry::Occupied(at) => places[*at.get()] = (index, account),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(places.len());
+                    places.push((index, account));
+                }
             }
         }
     }
+    let mut fetched: Vec<Option<FetchedTransaction>> = transactions.into_iter().map(Some).collect();
+    let rows = places
+        .into_iter()
+        .filter_map(|(index, account)| {
+            fetched.get_mut(index).and_then(Option::take).map(|f| to_transaction(f, account))
+        })
+        .collect();
     (rows, orphans)
 }
 
@@ -412,13 +426,13 @@ mod tests {
     }
 
     fn known(id: i64, f: &FetchedTransaction) -> (TransactionId, Transaction) {
-        (TransactionId(id), to_transaction(f, &account()))
+        (TransactionId(id), to_transaction(f.clone(), &account()))
     }
 
     fn run(known: &[(TransactionId, Transaction)], delivery: &Delivery) -> Plan {
         let existing = [account()];
         let accounts = plan_accounts(&ConnectionId::from("c"), &existing, delivery, day(30), || AccountId::from("new"));
-        let (delivered, orphans) = delivered_rows(&accounts, delivery);
+        let (delivered, orphans) = delivered_rows(&accounts, delivery.transactions.clone());
         plan(&existing, accounts, delivered, orphans, known, delivery)
     }
 
@@ -502,7 +516,9 @@ mod tests {
     #[test]
     fn the_rule_needs_every_field_and_the_date_window() {
         let pending = fetched("p", 10, -550, Pending);
-        let ok = |f: &FetchedTransaction| fits(&to_transaction(&pending, &account()), &to_transaction(f, &account()));
+        let ok = |f: &FetchedTransaction| {
+            fits(&to_transaction(pending.clone(), &account()), &to_transaction(f.clone(), &account()))
+        };
         assert!(ok(&fetched("b", 8, -550, Booked)).is_some(), "2 days before");
         assert!(ok(&fetched("b", 17, -550, Booked)).is_some(), "7 days after");
         assert!(ok(&fetched("b", 7, -550, Booked)).is_none(), "3 days before");
@@ -556,7 +572,7 @@ mod tests {
         let mut d = delivery(vec![fetched("a", 1, -250, Booked), fetched("p", 1, -999, Pending)]);
         let check = |d: &Delivery| {
             let accounts = plan_accounts(&ConnectionId::from("c"), &existing, d, day(30), || AccountId::from("n"));
-            let (delivered, orphans) = delivered_rows(&accounts, d);
+            let (delivered, orphans) = delivered_rows(&accounts, d.transactions.clone());
             super::super::balance::balance_warnings(&existing, &plan(&existing, accounts, delivered, orphans, &[], d))
         };
         d.accounts = vec![fetched_account(9_750)];

@@ -2,14 +2,15 @@
 // `make bench`: every figure of issues 9 and 13 in one run, written to BENCHMARKS.md.
 //
 // Runs inside a private desktop session (tests/support/desktop-session.sh: D-Bus, an unlocked gnome-keyring,
-// Xvfb), after tests/bench/run.sh built the release binaries and the .deb. In order:
+// Xvfb), after `make bundle-deb` built the release binaries (the app, the CLI and crates/bench's programs, in
+// one cargo build) and the .deb. In order:
 //
-//   1. the read benchmarks of crates/core/benches/transactions.rs (`--json`) at each size, beside the
-//      plain-SQLite floor, with issue 9's goals;
-//   2. the ingest and re-sync benchmarks of crates/core/benches/ingest.rs (when that file exists), beside the
-//      SQLCipher and plain-SQLite floors;
-//   3. one vault of 1,000,000 transactions seeded with the release CLI (`kontor dev seed`), its key in the
+//   1. one vault of 1,000,000 transactions seeded with the release CLI (`kontor dev seed`), its key in the
 //      session's keyring, reused by what follows;
+//   2. the read benchmarks (`kontor-bench-read --json`, crates/bench) at each size, beside the plain-SQLite
+//      floor, with issue 9's goals; at the largest size on the vault of 1 when the sizes match (`--seeded`)
+//      instead of filling a second one;
+//   3. the ingest and re-sync benchmarks (`kontor-bench-ingest`), beside the SQLCipher and plain-SQLite floors;
 //   4. vault open: a new `kontor accounts` process on that vault, from its start to its exit after the first
 //      query; the Argon2id cost as the difference between an empty passphrase vault and an empty keyring vault;
 //      the full page check (`kontor vault check`, no longer part of the open) once;
@@ -35,6 +36,8 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const RELEASE = join(ROOT, "target/release");
 const CLI = join(RELEASE, "kontor");
 const APP = join(RELEASE, "kontor-app");
+const READ_BENCH = join(RELEASE, "kontor-bench-read");
+const INGEST_BENCH = join(RELEASE, "kontor-bench-ingest");
 const SIZES = (process.env.KONTOR_BENCH_SIZES ?? "10000 100000 1000000").split(/\s+/).filter(Boolean).map(Number);
 const SEED_ROWS = Number(process.env.KONTOR_BENCH_SEED ?? 1_000_000);
 const RUNS = Number(process.env.KONTOR_BENCH_RUNS ?? 5);
@@ -118,9 +121,10 @@ function machine() {
   };
 }
 
-async function readBenchmarks() {
-  log(`read benchmarks at ${SIZES.join(", ")} rows (cargo bench --bench transactions)`);
-  const out = await run("cargo", ["bench", "-p", "kontor-core", "--bench", "transactions", "--", "--json", ...SIZES.map(String)]);
+/** The read benchmarks; `seeded` is the data directory of the CLI-seeded vault when its size is the largest. */
+async function readBenchmarks(seeded) {
+  log(`read benchmarks at ${SIZES.join(", ")} rows (kontor-bench-read${seeded ? ", the largest on the seeded vault" : ""})`);
+  const out = await run(READ_BENCH, ["--json", ...SIZES.map(String), ...(seeded ? ["--seeded", seeded] : [])]);
   return jsonLines(out);
 }
 
@@ -130,17 +134,13 @@ async function readBenchmarks() {
  * compare Kontor and the floors of that same run.
  */
 async function ingestBenchmarks() {
-  if (!existsSync(join(ROOT, "crates/core/benches/ingest.rs"))) {
-    log("no crates/core/benches/ingest.rs: the ingest benchmark is not in this checkout");
-    return null;
-  }
   const runsOf = (rows) => (rows >= 1_000_000 ? 1 : INGEST_RUNS);
   const rounds = Math.max(...SIZES.map(runsOf));
   const lines = [];
   for (let round = 0; round < rounds; round++) {
     const sizes = SIZES.filter((rows) => round < runsOf(rows));
-    log(`ingest benchmarks, run ${round + 1} of ${rounds}, at ${sizes.join(", ")} rows (cargo bench --bench ingest)`);
-    const out = await run("cargo", ["bench", "-p", "kontor-core", "--bench", "ingest", "--", ...sizes.map(String)]);
+    log(`ingest benchmarks, run ${round + 1} of ${rounds}, at ${sizes.join(", ")} rows (kontor-bench-ingest)`);
+    const out = await run(INGEST_BENCH, sizes.map(String));
     lines.push(...jsonLines(out));
   }
   return lines;
@@ -257,17 +257,19 @@ function bundles() {
 }
 
 async function main() {
-  for (const bin of [CLI, APP]) if (!existsSync(bin)) throw new Error(`${bin} is missing: run make bench (it builds it)`);
+  for (const bin of [CLI, APP, READ_BENCH, INGEST_BENCH]) {
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: run make bench (it builds it)`);
+  }
   const host = machine();
-  const read = await readBenchmarks();
-  const ingest = await ingestBenchmarks();
-
   const work = mkdtempSync(join(tmpdir(), "kontor-bench-"));
   try {
     const vault = join(work, "million");
     log(`seeding ${SEED_ROWS} transactions with the release CLI (kontor dev seed)`);
     const seedMs = timed(CLI, ["--data-dir", vault, "dev", "seed", "--transactions", String(SEED_ROWS), "--until", UNTIL], process.env);
     const vaultBytes = fileSize(join(vault, "kontor.db"));
+
+    const read = await readBenchmarks(Math.max(...SIZES) === SEED_ROWS ? vault : null);
+    const ingest = await ingestBenchmarks();
 
     log(`vault open: ${RUNS} new processes each (the seeded keyring vault, an empty keyring vault, an empty passphrase vault)`);
     const keyringEmpty = join(work, "empty-keyring");
@@ -333,9 +335,10 @@ function render({ host, read, ingest, seed, open, apps, bundles, minutes }) {
 
   p("## Reading transactions (issue 9)");
   p();
-  p("`cargo bench -p kontor-core --bench transactions`: a vault filled through the sync path, and a plain,");
-  p("unencrypted SQLite file with the same schema and rows (the floor) running the very same SQL. p50 and p95 over");
-  p("repeated random queries (warm), in ms; the goal applies to Kontor's p95 at 1,000,000 rows.");
+  const seededRead = read.find((r) => r.bench === "read_size" && r.ingest_tx_per_s === null);
+  p("`kontor-bench-read` (crates/bench): a vault filled through the sync path, and a plain, unencrypted SQLite");
+  p("file with the same schema and rows (the floor) running the very same SQL. p50 and p95 over repeated random");
+  p(`queries (warm), in ms; the goal applies to Kontor's p95 at 1,000,000 rows.${seededRead ? ` At ${fmt(seededRead.rows)} rows the vault is the one seeded for the app below.` : ""}`);
   p();
   p("| rows | what | Kontor p50 | Kontor p95 | floor p50 | floor p95 | p95 ratio | goal at 1M |");
   p("|---:|---|---:|---:|---:|---:|---:|---|");
@@ -358,37 +361,33 @@ function render({ host, read, ingest, seed, open, apps, bundles, minutes }) {
 
   p("## Ingest and re-sync (issue 13)");
   p();
-  if (!ingest) {
-    p("Not measured: `crates/core/benches/ingest.rs` is not in this checkout.");
-  } else {
-    const sizes = ingestBySize(ingest);
-    p("`cargo bench -p kontor-core --bench ingest`: Kontor's sync path (`sync::apply_delivery`: load what the plan");
-    p("needs, plan, balance check, write with the search index and monthly sums, raw JSON deflated, journal; one");
-    p("`BEGIN IMMEDIATE` per batch of 2,000 rows, as a sync delivers them) into a fresh vault, beside the same rows");
-    p("written with one prepared `INSERT` per row, one transaction per batch, into the same schema (indexes, search");
-    p("index and monthly-sum triggers): into SQLCipher opened like the vault, and into plain SQLite. The floors write");
-    p("final values (their raw JSON deflated beforehand, untimed). Each ratio compares Kontor with the SQLCipher");
-    const once = sizes.filter((r) => r.runs === 1).map((r) => fmt(r.rows));
-    p("floor of the same run (wall time; CPU time beside it, which swings less on a shared machine). Median");
-    p(`(min–max) over the runs${once.length ? `; ${once.join(" and ")} rows ran once, for the time budget` : ""}.`);
-    p();
-    p("| rows | runs | Kontor tx/s | SQLCipher floor tx/s | SQLite floor tx/s | ratio to SQLCipher | goal ≥ 0.7 at 1M | CPU-time ratio | load ms, first sync | load ms, last sync | bytes/tx |");
-    p("|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
-    for (const r of sizes) {
-      const goal = r.rows >= 1_000_000 ? verdict(r.ratio.median >= GOALS.ingestRatio) : "";
-      p(
-        `| ${fmt(r.rows)} | ${r.runs} | ${range(r.kontor)} | ${range(r.cipher)} | ${range(r.plain)} | ${range(r.ratio, 2)} | ${goal} | ${range(r.cpuRatio, 2)} | ${range(r.loadFirst, 1)} | ${range(r.loadLast, 1)} | ${fmt(r.bytes.median)} |`,
-      );
-    }
-    p();
-    p("The load time per sync is what the plan reads from the vault before it writes (first and last batch of the");
-    p("fill): it stays flat as the table grows when it seeks instead of scanning.");
-    p();
-    p("| rows in the vault | re-sync of known days | rows re-delivered | time (median, min–max) | goal < 1 s |");
-    p("|---:|---:|---:|---:|---|");
-    for (const r of sizes.filter((r) => r.resync.n > 0)) {
-      p(`| ${fmt(r.rows)} | ${r.resyncDays} | ${fmt(r.resyncRows)} | ${range(r.resync, 0)} ms | ${verdict(r.resync.median < GOALS.resyncMs)} |`);
-    }
+  const sizes = ingestBySize(ingest);
+  p("`kontor-bench-ingest` (crates/bench): Kontor's sync path (`sync::apply_delivery`: load what the plan");
+  p("needs, plan, balance check, write with the search index and monthly sums, raw JSON deflated, journal; one");
+  p("`BEGIN IMMEDIATE` per batch of 2,000 rows, as a sync delivers them) into a fresh vault, beside the same rows");
+  p("written with one prepared `INSERT` per row, one transaction per batch, into the same schema (indexes, search");
+  p("index and monthly-sum triggers): into SQLCipher opened like the vault, and into plain SQLite. The floors write");
+  p("final values (their raw JSON deflated beforehand, untimed). Each ratio compares Kontor with the SQLCipher");
+  const once = sizes.filter((r) => r.runs === 1).map((r) => fmt(r.rows));
+  p("floor of the same run (wall time; CPU time beside it, which swings less on a shared machine). Median");
+  p(`(min–max) over the runs${once.length ? `; ${once.join(" and ")} rows ran once, for the time budget` : ""}.`);
+  p();
+  p("| rows | runs | Kontor tx/s | SQLCipher floor tx/s | SQLite floor tx/s | ratio to SQLCipher | goal ≥ 0.7 at 1M | CPU-time ratio | load ms, first sync | load ms, last sync | bytes/tx |");
+  p("|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
+  for (const r of sizes) {
+    const goal = r.rows >= 1_000_000 ? verdict(r.ratio.median >= GOALS.ingestRatio) : "";
+    p(
+      `| ${fmt(r.rows)} | ${r.runs} | ${range(r.kontor)} | ${range(r.cipher)} | ${range(r.plain)} | ${range(r.ratio, 2)} | ${goal} | ${range(r.cpuRatio, 2)} | ${range(r.loadFirst, 1)} | ${range(r.loadLast, 1)} | ${fmt(r.bytes.median)} |`,
+    );
+  }
+  p();
+  p("The load time per sync is what the plan reads from the vault before it writes (first and last batch of the");
+  p("fill): it stays flat as the table grows when it seeks instead of scanning.");
+  p();
+  p("| rows in the vault | re-sync of known days | rows re-delivered | time (median, min–max) | goal < 1 s |");
+  p("|---:|---:|---:|---:|---|");
+  for (const r of sizes.filter((r) => r.resync.n > 0)) {
+    p(`| ${fmt(r.rows)} | ${r.resyncDays} | ${fmt(r.resyncRows)} | ${range(r.resync, 0)} ms | ${verdict(r.resync.median < GOALS.resyncMs)} |`);
   }
   p();
 

@@ -4,10 +4,10 @@
 //! Run by hand, never as part of the tests:
 //!
 //! ```sh
-//! cargo bench -p kontor-core --bench ingest                       # 10k, 100k, 1M
-//! cargo bench -p kontor-core --bench ingest -- 10000 100000      # chosen sizes
-//! cargo bench -p kontor-core --bench ingest -- --quick           # 10k only
-//! KONTOR_BENCH_VERBOSE=1 cargo bench -p kontor-core --bench ingest -- 10000   # + phases on stderr
+//! cargo run --release -p kontor-bench --bin kontor-bench-ingest                       # 10k, 100k, 1M
+//! cargo run --release -p kontor-bench --bin kontor-bench-ingest -- 10000 100000      # chosen sizes
+//! cargo run --release -p kontor-bench --bin kontor-bench-ingest -- --quick           # 10k only
+//! KONTOR_BENCH_VERBOSE=1 cargo run --release -p kontor-bench --bin kontor-bench-ingest -- 10000   # + phases on stderr
 //! ```
 //!
 //! For each size N, in one run and on the same rows ([`kontor_core::seed::Generator`], realistic

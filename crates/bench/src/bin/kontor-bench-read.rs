@@ -1,14 +1,18 @@
 //! Reading transactions at 10k, 100k and 1M rows: Kontor's vault beside a plain-SQLite floor.
 //!
-//! Run by hand, never as part of the tests:
+//! Run by hand (`make bench` runs it for BENCHMARKS.md), never as part of the tests:
 //!
 //! ```sh
-//! cargo bench -p kontor-core --bench transactions                    # 10k, 100k, 1M
-//! cargo bench -p kontor-core --bench transactions -- 10000 100000    # chosen sizes
+//! cargo run --release -p kontor-bench --bin kontor-bench-read                      # 10k, 100k, 1M
+//! cargo run --release -p kontor-bench --bin kontor-bench-read -- 10000 100000      # chosen sizes
+//! cargo run --release -p kontor-bench --bin kontor-bench-read -- 1000000 --seeded DIR
 //! ```
 //!
 //! For each size a vault is filled through the real sync path ([`kontor_core::seed`]) and a plain,
 //! unencrypted SQLite file with the same schema gets the same rows (copied through `ATTACH … KEY`).
+//! With `--seeded DIR`, the largest size uses the vault that `kontor --data-dir DIR dev seed` filled
+//! (the same generator and sync path; its key is read from the keyring) instead of filling another
+//! one: `make bench` seeds one vault of 1M rows for this, the vault-open and the app figures.
 //! Each line of issue 9's table is measured on both in the same run: the vault through the store's
 //! own methods (a page with the running balance after each row, as the facade sends it), the floor
 //! by running the very same SQL statement (`Store::page_statement` and friends)
@@ -17,9 +21,9 @@
 //! with `--json` one JSON object per line instead (`make bench` reads those), e.g.
 //! `{"bench":"read","rows":N,"id":"newest_all","what":..,"kontor_p50_ms":..,"kontor_p95_ms":..,"floor_p50_ms":..,
 //! "floor_p95_ms":..}` per query and `{"bench":"read_size","rows":N,"ingest_tx_per_s":..,"vault_bytes_per_tx":..,
-//! "floor_bytes_per_tx":..}` per size.
+//! "floor_bytes_per_tx":..}` per size (`ingest_tx_per_s` is null for a seeded vault).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -27,7 +31,7 @@ use kontor_core::domain::{AccountId, TransactionId};
 use kontor_core::seed::{self, SeedSpec};
 use kontor_core::store::transactions::{Keyset, Statement, TransactionFilter};
 use kontor_core::store::{Store, migrations};
-use kontor_core::vault::VaultKey;
+use kontor_core::vault::{OsKeyring, SecretStore, VaultKey, VaultPaths};
 use rusqlite::{Connection, params_from_iter};
 
 const PAGE: u32 = 50;
@@ -88,23 +92,48 @@ struct Line {
 }
 
 struct Size {
-    ingest_tx_per_s: f64,
+    /// None for a seeded vault (`make bench` times its seeding itself).
+    ingest_tx_per_s: Option<f64>,
     vault_bytes_per_tx: u64,
     floor_bytes_per_tx: u64,
 }
 
-fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, Size), String> {
+/// A vault of `rows` transactions filled here through the sync path: its file, its key and the fill's speed.
+fn fill(rows: u64, dir: &Path, until: NaiveDate) -> Result<(PathBuf, VaultKey, Option<f64>), String> {
     let key = VaultKey::generate();
     let vault_path = dir.join(format!("vault-{rows}.db"));
-    let floor_path = dir.join(format!("floor-{rows}.db"));
     let store = Store::open_encrypted(&vault_path, &key, true).map_err(fail("open vault"))?;
     let now = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).single().unwrap_or_default();
-    let until = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default();
     let started = Instant::now();
-    let report = seed::fill_store(&store, &SeedSpec::new(rows, 1, until), now).map_err(fail("seed"))?;
+    seed::fill_store(&store, &SeedSpec::new(rows, 1, until), now).map_err(fail("seed"))?;
     let ingest = started.elapsed();
     store.close().map_err(fail("close"))?;
+    Ok((vault_path, key, Some(rows as f64 / ingest.as_secs_f64())))
+}
+
+/// The vault `kontor --data-dir <data_dir> dev seed` filled: its file and its key from the keyring.
+fn seeded(data_dir: &Path) -> Result<(PathBuf, VaultKey), String> {
+    let paths = VaultPaths::new(data_dir);
+    let meta = paths.read_meta().map_err(fail("seeded vault"))?.ok_or("no vault in the --seeded directory")?;
+    let stored = OsKeyring::default()
+        .get(&meta.keyring_entry_name())
+        .map_err(fail("keyring"))?
+        .ok_or("the seeded vault's key is not in the keyring")?;
+    let key = VaultKey::from_hex(&stored).ok_or("the keyring holds no vault key for the seeded vault")?;
+    Ok((paths.database(), key))
+}
+
+fn bench_size(rows: u64, dir: &Path, seeded_dir: Option<&Path>) -> Result<(Vec<Line>, Size), String> {
+    let until = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default();
+    let (vault_path, key, ingest_tx_per_s) = match seeded_dir {
+        Some(data_dir) => {
+            let (path, key) = seeded(data_dir)?;
+            (path, key, None)
+        }
+        None => fill(rows, dir, until)?,
+    };
     let vault_bytes = std::fs::metadata(&vault_path).map_err(fail("size"))?.len();
+    let floor_path = dir.join(format!("floor-{rows}.db"));
 
     let mut floor = Connection::open(&floor_path).map_err(fail("open floor"))?;
     migrations::apply(&mut floor).map_err(fail("floor schema"))?;
@@ -129,15 +158,22 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, Size), String> {
     let store = Store::open_encrypted(&vault_path, &key, false).map_err(fail("reopen vault"))?;
     let mut rng = Rng(rows);
     let all = TransactionFilter::default();
-    let counts: Vec<(AccountId, u64)> = report
-        .accounts
-        .iter()
+    let e = |e: kontor_core::KontorError| e.message;
+    let in_vault: u64 = store.transaction_totals(&all).map_err(e)?.iter().map(|t| t.count).sum();
+    if in_vault != rows {
+        return Err(format!("the vault holds {in_vault} transactions, not {rows}"));
+    }
+    let counts: Vec<(AccountId, u64)> = store
+        .accounts()
+        .map_err(e)?
+        .into_iter()
         .map(|a| {
-            let filter = TransactionFilter { accounts: vec![a.clone()], ..TransactionFilter::default() };
+            let filter = TransactionFilter { accounts: vec![a.id.clone()], ..TransactionFilter::default() };
             let count = store.transaction_totals(&filter).map(|t| t.iter().map(|s| s.count).sum()).unwrap_or(0);
-            (a.clone(), count)
+            (a.id, count)
         })
         .collect();
+    let largest = counts.iter().max_by_key(|(_, c)| *c).map(|(a, _)| a.clone()).ok_or("no accounts")?;
     let (small, small_rows) = counts.iter().min_by_key(|(_, c)| *c).cloned().ok_or("no accounts")?;
     let small_filter = TransactionFilter { accounts: vec![small], ..TransactionFilter::default() };
 
@@ -177,7 +213,6 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, Size), String> {
         lines.push(Line { id, what, kontor, floor });
         Ok(())
     };
-    let e = |e: kontor_core::KontorError| e.message;
     // A page as `Kontor::transactions` builds it: the rows, then each account's balance after each row.
     let page = |filter: &TransactionFilter, after: Option<Keyset>| -> Result<(), String> {
         let rows = store.transactions(filter, after, PAGE).map_err(e)?;
@@ -247,7 +282,7 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, Size), String> {
         .map(|_| {
             let from = until - chrono::Duration::days(90 + rng.below(5 * 365 - 90) as i64);
             TransactionFilter {
-                accounts: vec![report.accounts[0].clone()],
+                accounts: vec![largest.clone()],
                 from: Some(from),
                 to: Some(from + chrono::Duration::days(89)),
                 min_amount: Some(rust_decimal::Decimal::new(-10_000, 2)),
@@ -270,7 +305,7 @@ fn bench_size(rows: u64, dir: &Path) -> Result<(Vec<Line>, Size), String> {
         50,
     )?;
     let size = Size {
-        ingest_tx_per_s: rows as f64 / ingest.as_secs_f64(),
+        ingest_tx_per_s,
         vault_bytes_per_tx: vault_bytes / rows.max(1),
         floor_bytes_per_tx: floor_bytes / rows.max(1),
     };
@@ -299,9 +334,15 @@ fn print_json(rows: u64, lines: &[Line], size: &Size) {
 }
 
 fn main() {
-    let json = std::env::args().any(|a| a == "--json");
-    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if args.is_empty() { vec![10_000, 100_000, 1_000_000] } else { args };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let json = args.iter().any(|a| a == "--json");
+    let seeded_dir = args.iter().position(|a| a == "--seeded").map(|i| match args.get(i + 1) {
+        Some(dir) => PathBuf::from(dir),
+        None => panic!("--seeded needs the data directory of a vault `kontor dev seed` filled"),
+    });
+    let numbers: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let sizes = if numbers.is_empty() { vec![10_000, 100_000, 1_000_000] } else { numbers };
+    let largest = sizes.iter().copied().max().unwrap_or_default();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     if !json {
         println!("| rows | what | Kontor p50 | Kontor p95 | floor p50 | floor p95 | p95 ratio |");
@@ -309,7 +350,8 @@ fn main() {
     }
     let mut notes = Vec::new();
     for rows in sizes {
-        let (lines, size) = bench_size(rows, dir.path()).unwrap_or_else(|e| panic!("{rows} rows: {e}"));
+        let seeded = seeded_dir.as_deref().filter(|_| rows == largest);
+        let (lines, size) = bench_size(rows, dir.path(), seeded).unwrap_or_else(|e| panic!("{rows} rows: {e}"));
         if json {
             print_json(rows, &lines, &size);
             continue;
@@ -325,9 +367,13 @@ fn main() {
                 l.kontor.1.as_secs_f64() / l.floor.1.as_secs_f64().max(1e-9)
             );
         }
+        let ingest = size.ingest_tx_per_s.map_or_else(
+            || "a vault seeded by the CLI".to_owned(),
+            |speed| format!("ingest through the sync path: {speed:.0} tx/s"),
+        );
         notes.push(format!(
-            "- {rows} rows: ingest through the sync path: {:.0} tx/s; size per transaction: vault {} B, floor {} B",
-            size.ingest_tx_per_s, size.vault_bytes_per_tx, size.floor_bytes_per_tx
+            "- {rows} rows: {ingest}; size per transaction: vault {} B, floor {} B",
+            size.vault_bytes_per_tx, size.floor_bytes_per_tx
         ));
     }
     if json {

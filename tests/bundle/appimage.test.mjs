@@ -8,7 +8,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -129,6 +130,17 @@ test("the AppImage holds the app, the CLI, the desktop entry for the kontor sche
   } finally {
     mounter.kill("SIGTERM");
     await new Promise((done) => (mounter.exitCode !== null ? done() : mounter.once("exit", done)));
+  }
+});
+
+test("without FUSE the image unpacks itself to a temporary directory, runs, and removes the copy", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "kontor-appimage-tmp-"));
+  try {
+    const env = { ...process.env, APPIMAGE_EXTRACT_AND_RUN: "1", TMPDIR: scratch };
+    assert.match(execFileSync(APPIMAGE, ["cli", "--version"], { encoding: "utf8", env }), /^kontor \d+\.\d+\.\d+/);
+    assert.deepEqual(readdirSync(scratch), [], "the unpacked copy is removed when the program ends");
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 });
 

@@ -70,6 +70,7 @@ const dataHome = process.env.XDG_DATA_HOME;
 const configHome = process.env.XDG_CONFIG_HOME;
 const handlerEntry = () => join(dataHome, "applications", `${images[0]}-handler.desktop`);
 let mimeappsBefore;
+let applicationsBefore;
 let session;
 
 before(() => {
@@ -77,6 +78,7 @@ before(() => {
   assert.equal(imageProcesses().size, 0, "no process of this AppImage runs before the test");
   const mimeapps = join(configHome, "mimeapps.list");
   mimeappsBefore = existsSync(mimeapps) ? readFileSync(mimeapps, "utf8") : undefined;
+  applicationsBefore = existsSync(join(dataHome, "applications"));
 });
 
 after(async () => {
@@ -84,7 +86,9 @@ after(async () => {
   // The FUSE mount ends shortly after the last process using it.
   const deadline = Date.now() + 15_000;
   while ((imageProcesses().size > 0 || imageMounts().length > 0) && Date.now() < deadline) await sleep(200);
-  rmSync(handlerEntry(), { force: true });
+  // the app also ran update-desktop-database there (mimeinfo.cache)
+  if (applicationsBefore) rmSync(handlerEntry(), { force: true });
+  else rmSync(join(dataHome, "applications"), { recursive: true, force: true });
   const mimeapps = join(configHome, "mimeapps.list");
   if (mimeappsBefore === undefined) rmSync(mimeapps, { force: true });
   else writeFileSync(mimeapps, mimeappsBefore);

@@ -7,7 +7,7 @@
 // left, and the registration is taken away again (install.test.mjs expects a desktop that never ran Kontor).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -57,13 +57,25 @@ function mappedLibraries(pid) {
 }
 
 /**
- * What the session's X display shows, as target/e2e/<name>.png (ImageMagick). WebDriver's own screenshot
- * command never answers for the app in the AppImage (the page renders and every other command works), so the
- * display is captured instead: it is what a user sees, fonts and icons included.
+ * What the session's X display shows, as target/e2e/<name>.png (ImageMagick), once it shows a painted page
+ * (more than a window background: many colours) and, given `changedFrom` (an earlier shot's name), once it
+ * differs from that shot: the display follows the DOM with a delay. Returns how many colours it has.
+ * WebDriver's own screenshot command never answers for the app in the AppImage (the page renders and every other
+ * command works), so the display is captured instead: it is what a user sees, fonts and icons included.
  */
-function screenshot(name) {
+async function screenshot(name, { changedFrom, timeout = 15_000 } = {}) {
   mkdirSync(SHOTS, { recursive: true });
-  execFileSync("import", ["-window", "root", join(SHOTS, `${name}.png`)]);
+  const file = join(SHOTS, `${name}.png`);
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    execFileSync("import", ["-window", "root", file]);
+    const colours = Number(execFileSync("identify", ["-format", "%k", file], { encoding: "utf8" }));
+    const changed =
+      changedFrom === undefined ||
+      spawnSync("compare", ["-metric", "AE", file, join(SHOTS, `${changedFrom}.png`), "null:"]).status === 1;
+    if ((colours > 50 && changed) || Date.now() > deadline) return colours;
+    await sleep(200);
+  }
 }
 
 const dataHome = process.env.XDG_DATA_HOME;
@@ -152,8 +164,7 @@ test("the AppImage starts to its first screen with WebKit from the image and gli
   session = await Session.start();
   await session.waitFor('[data-testid="first-run"]', 60_000);
   assert.equal(await session.cmd("GET", "/title"), "Kontor");
-  await sleep(500); // the first paint after the element exists
-  screenshot("appimage-first-run");
+  assert.ok((await screenshot("appimage-first-run")) > 50, "the display shows the painted first screen");
 
   const running = [...imageProcesses()];
   const app = running.find(([, exe]) => exe.endsWith("/usr/bin/kontor-app"));
@@ -206,5 +217,5 @@ test("the app registers the AppImage for kontor:// and xdg-open hands an address
   // A second Kontor started from the AppImage handed the address to the first and ended; no pending flow has
   // state "x", so the running window says the link was refused.
   await session.waitFor('[data-testid="overview-notice"][data-kind="callback-refused"]', 30_000);
-  screenshot("appimage-callback");
+  assert.ok((await screenshot("appimage-callback", { changedFrom: "appimage-first-run" })) > 50, "the display shows the overview");
 });

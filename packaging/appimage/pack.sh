@@ -203,6 +203,9 @@ while IFS= read -r -d '' elf; do
 done < <(elf_files)
 
 echo "== image"
+# gzip: the runtime also reads xz, which makes the image about 18 % smaller (98 instead of 119 MB for 0.1.0) but
+# costs more CPU each time a page of the image is first read, at every start. Fixed times keep the image
+# reproducible: packing the same binaries again gives the same bytes.
 squashfs="$OUT_DIR/Kontor.squashfs"
 mksquashfs "$APPDIR" "$squashfs" -root-owned -noappend -comp gzip -all-time 0 -mkfs-time 0 -quiet >/dev/null
 cat "$RUNTIME" "$squashfs" >"$OUT"

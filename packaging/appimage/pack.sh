@@ -18,7 +18,8 @@
 #   usr/lib/*.so*               every library the app, the CLI, WebKit's helper processes, the GDK-Pixbuf
 #                               loaders and the GIO modules need (their ldd closure on this machine), except
 #                               the host's own (excludelist); RUNPATH $ORIGIN
-#   usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/   WebKitWebProcess, WebKitNetworkProcess, injected-bundle/
+#   usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/   WebKitWebProcess, WebKitNetworkProcess, WebKitGPUProcess
+#                               (started for some features only), injected-bundle/
 #   usr/lib/gdk-pixbuf-loaders.cache, usr/lib/libpixbufloader-*.so    image loaders (bare names in the
 #                               cache: libgmodule, bundled with RUNPATH $ORIGIN, finds them in usr/lib)
 #   usr/lib/gio/modules/        GIO's TLS (glib-networking) and dconf GSettings backend
@@ -155,7 +156,8 @@ ln -s kontor-app.png "$APPDIR/.DirIcon"
 
 # WebKit's helper processes at the path the rewritten library looks for them (relative to usr/).
 webkit_in_image="$APPDIR/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1"
-install -m 0755 "$WEBKIT_DIR/WebKitWebProcess" "$WEBKIT_DIR/WebKitNetworkProcess" "$webkit_in_image/"
+install -m 0755 "$WEBKIT_DIR/WebKitWebProcess" "$WEBKIT_DIR/WebKitNetworkProcess" "$WEBKIT_DIR/WebKitGPUProcess" \
+  "$webkit_in_image/"
 install -m 0644 "$WEBKIT_DIR/injected-bundle/libwebkit2gtkinjectedbundle.so" "$webkit_in_image/injected-bundle/"
 
 # GDK-Pixbuf's loaders, straight into usr/lib (see above).
@@ -169,7 +171,8 @@ install -m 0755 "${gio_modules[@]}" "$APPDIR/usr/lib/gio/modules/"
 
 echo "== libraries"
 bundle_closure "$RELEASE/kontor-app" "$RELEASE/kontor" "$WEBKIT_DIR/WebKitWebProcess" \
-  "$WEBKIT_DIR/WebKitNetworkProcess" "$WEBKIT_DIR/injected-bundle/libwebkit2gtkinjectedbundle.so" \
+  "$WEBKIT_DIR/WebKitNetworkProcess" "$WEBKIT_DIR/WebKitGPUProcess" \
+  "$WEBKIT_DIR/injected-bundle/libwebkit2gtkinjectedbundle.so" \
   "${pixbuf_loaders[@]}" "${gio_modules[@]}"
 echo "bundled ${#BUNDLED[@]}: $(printf '%s\n' "${!BUNDLED[@]}" | sort | tr '\n' ' ')"
 echo "from the host ${#HOST[@]}: $(printf '%s\n' "${!HOST[@]}" | sort | tr '\n' ' ')"

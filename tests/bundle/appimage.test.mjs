@@ -133,6 +133,7 @@ test("the AppImage holds the app, the CLI, the desktop entry for the kontor sche
       "usr/lib/libgtk-3.so.0",
       "usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitWebProcess",
       "usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitNetworkProcess",
+      "usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitGPUProcess",
       "usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/injected-bundle/libwebkit2gtkinjectedbundle.so",
       "usr/lib/gdk-pixbuf-loaders.cache",
       "usr/lib/gio/modules/libgiognutls.so",

@@ -28,7 +28,7 @@ E2E_TEST_LIMIT  := 20m
 E2E_TEST_EACH   := 240000
 
 .PHONY: run test build deps deps-system deps-test-system deps-rust deps-ui deps-tools ui lint test-rust test-ui \
-        test-e2e bindings icons fuzz deps-fuzz bundle bundle-deb bench test-bundle test-million
+        test-e2e bindings icons fuzz deps-fuzz bundle bundle-deb bundle-appimage deps-appimage bench test-bundle test-million
 
 ## Dependencies ----------------------------------------------------------------------------------
 
@@ -132,6 +132,9 @@ test:
 
 TAURI      := ui/node_modules/.bin/tauri
 DEB_DIR    := $(TARGET)/release/bundle/deb
+APPIMAGE_DIR := $(TARGET)/release/bundle/appimage
+# The FUSE 2 library the AppImage runtime mounts with: libfuse2t64 from Debian 13 and Ubuntu 24.04 on.
+LIBFUSE2    = $(shell apt-cache show libfuse2t64 >/dev/null 2>&1 && echo libfuse2t64 || echo libfuse2)
 MILLION_TEST_LIMIT := 60m
 
 # The release build ([profile.release]) and the .deb. tauri build builds the UI (beforeBuildCommand), then
@@ -144,18 +147,28 @@ bundle-deb: deps
 	$(TAURI) build --bundles deb
 	@ls -l $(DEB_DIR)/*.deb
 
-# The .deb and the .AppImage, in one tauri build (each tauri build rebuilds the UI, which re-embeds it and
-# links the app again). For the AppImage tauri needs linuxdeploy and AppImage's AppRun in ~/.cache/tauri and
-# downloads them from GitHub when missing; no package registry carries them (README.md, "Install"), so without
-# that network this fails after the .deb is written.
-bundle: deps
-	$(TAURI) build --bundles deb,appimage
-	@ls -l $(DEB_DIR)/*.deb $(TARGET)/release/bundle/appimage/*.AppImage
+# The .deb, then the .AppImage from the same release binaries. tauri's own AppImage step needs linuxdeploy and
+# AppImage's AppRun, which it downloads from GitHub and no package registry carries; our packer
+# (packaging/appimage/pack.sh, whose header says what it bundles and why) uses only registry parts: the AppImage
+# runtime from the crates.io crate `appimage` (fetched by cargo, sha256-checked), mksquashfs and patchelf.
+bundle: bundle-deb deps-appimage
+	packaging/appimage/pack.sh
+	@ls -l $(DEB_DIR)/*.deb $(APPIMAGE_DIR)/*.AppImage
+
+# Packs the .AppImage again from the release build already in target/release (no rebuild).
+bundle-appimage: deps-appimage
+	packaging/appimage/pack.sh
+
+deps-appimage:
+	$(call apt_install,squashfs-tools patchelf)
 
 # Installs the .deb on this machine (dpkg -i, as root or through sudo), starts the installed app in a private
 # desktop session, hands it a kontor:// URL through xdg-open and the installed desktop entry, and removes the
-# package again. Not part of `make test`: it needs the release build and changes the system's packages.
-test-bundle: deps-test-system deps-tools bundle-deb
+# package again; runs the .AppImage (mounted through FUSE: libfuse.so.2) in the same kind of session to its
+# first screen and through xdg-open. Not part of `make test`: it needs the release build and changes the
+# system's packages.
+test-bundle: deps-test-system deps-tools bundle
+	$(call apt_install,$(LIBFUSE2))
 	KONTOR_SUDO="$(SUDO)" timeout --kill-after=30s $(E2E_TEST_LIMIT) tests/support/desktop-session.sh \
 	  node --test --test-concurrency=1 --test-timeout=$(E2E_TEST_EACH) --test-force-exit tests/bundle/
 

@@ -181,8 +181,10 @@ test-million: deps-test-system deps-tools bundle-deb
 	  timeout --kill-after=30s $(MILLION_TEST_LIMIT) tests/support/desktop-session.sh \
 	  node --test --test-concurrency=1 --test-timeout=3000000 --test-force-exit tests/million/
 
-# Every benchmark of issues 9 and 13 into BENCHMARKS.md (tests/bench/run.mjs says what and how).
-bench: deps-test-system bundle-deb
+# Every benchmark of issues 9 and 13 into BENCHMARKS.md (tests/bench/run.mjs says what and how), on the
+# binaries of `make bundle` (whose release build also builds crates/bench's programs); the report gives the
+# sizes of both bundles.
+bench: deps-test-system bundle
 	tests/bench/run.sh
 
 ## Fuzzing --------------------------------------------------------------------------------------

@@ -30,6 +30,33 @@ pub fn mark(step: &str) {
     }
 }
 
+/// One step of the UI's own startup (its wall clock: `performance.timeOrigin + performance.now()`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UiMark {
+    pub step: String,
+    pub unix_ms: f64,
+}
+
+/// Prints the UI's marks as steps `ui-<step>` of the timeline (only under [`REPORT_FIRST_PAINT_ENV`]).
+#[expect(clippy::print_stdout, reason = "make bench reads the timeline from the app's output")]
+pub fn ui_marks(marks: &[UiMark]) {
+    if std::env::var_os(REPORT_FIRST_PAINT_ENV).is_none() {
+        return;
+    }
+    for mark in marks {
+        let step: String = mark
+            .step
+            .chars()
+            .take(40)
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect();
+        if mark.unix_ms.is_finite() && mark.unix_ms > 0.0 {
+            println!("KONTOR_STARTUP ui-{step} unix_ms={:.0}", mark.unix_ms);
+        }
+    }
+}
+
 /// The first paint, the benchmark's end mark: `KONTOR_FIRST_PAINT unix_ms=<wall clock>`.
 #[expect(clippy::print_stdout, reason = "make bench reads the first paint from the app's output")]
 pub fn painted() {

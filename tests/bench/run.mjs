@@ -204,11 +204,11 @@ function treePss(root) {
   return members;
 }
 
-/** Starts the release app on `dataDir` and waits for its first painted overview; returns ms and the PSS. */
-async function appRun(dataDir, i) {
+/** Starts the release app (or `bin`) on `dataDir` and waits for its first painted overview; returns ms and the PSS. */
+async function appRun(dataDir, i, bin = APP) {
   const name = `bench-app-${process.pid}-${i}`;
   const t0 = Date.now();
-  const app = spawnGroup(APP, ["--data-dir", dataDir], { name, env: { ...process.env, KONTOR_REPORT_FIRST_PAINT: "1" } });
+  const app = spawnGroup(bin, ["--data-dir", dataDir], { name, env: { ...process.env, KONTOR_REPORT_FIRST_PAINT: "1" } });
   try {
     const deadline = Date.now() + 120_000;
     let painted;
@@ -256,7 +256,31 @@ function bundles() {
   return found;
 }
 
+/**
+ * `KONTOR_BENCH_ONLY=app KONTOR_BENCH_VAULT=<seeded vault, its key in this session's keyring>`: only the app's cold
+ * starts, of each binary in `KONTOR_BENCH_APPS` (default the release app) in turn, so a before/after pair shares
+ * the same minutes; prints each binary's timeline and PSS medians instead of writing BENCHMARKS.md.
+ */
+async function appOnly(vault) {
+  const bins = (process.env.KONTOR_BENCH_APPS ?? APP).split(/\s+/).filter(Boolean);
+  const runs = new Map(bins.map((bin) => [bin, []]));
+  for (let i = 0; i < RUNS; i++) for (const bin of bins) runs.get(bin).push(await appRun(vault, `${i}-${bins.indexOf(bin)}`, bin));
+  for (const [bin, apps] of runs) {
+    const steps = [...new Set(apps.flatMap((a) => Object.keys(a.steps)))];
+    const median = (values) => stats(values.filter(Number.isFinite)).median;
+    steps.sort((a, b) => median(apps.map((x) => x.steps[a])) - median(apps.map((x) => x.steps[b])));
+    const pss = apps.map((a) => a.members.reduce((sum, m) => sum + m.pssKb, 0) / 1024);
+    process.stdout.write(`${bin}\n  first paint ${spread(stats(apps.map((a) => a.firstPaintMs)))} ms; PSS ${spread(stats(pss), 1)} MB\n`);
+    for (const comm of new Set(apps.flatMap((a) => a.members.map((m) => m.comm)))) {
+      const each = apps.map((a) => a.members.filter((m) => m.comm === comm).reduce((sum, m) => sum + m.pssKb, 0) / 1024);
+      process.stdout.write(`  ${comm} ${spread(stats(each), 1)} MB\n`);
+    }
+    for (const step of steps) process.stdout.write(`  ${step.padEnd(28)} ${fmt(median(apps.map((a) => a.steps[step])))}\n`);
+  }
+}
+
 async function main() {
+  if (process.env.KONTOR_BENCH_ONLY === "app") return appOnly(process.env.KONTOR_BENCH_VAULT);
   for (const bin of [CLI, APP]) if (!existsSync(bin)) throw new Error(`${bin} is missing: run make bench (it builds it)`);
   const host = machine();
   const read = await readBenchmarks();

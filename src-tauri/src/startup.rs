@@ -108,31 +108,27 @@ pub fn open_vault(app: &AppHandle, kontor: Arc<Kontor>) {
 #[cfg(target_os = "linux")]
 const DISABLE_COMPOSITING_ENV: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
 
-/// Starts Kontor again, in this process (`exec`), with accelerated compositing off, unless the user chose
-/// `WEBKIT_DISABLE_COMPOSITING_MODE` themselves (`=0` keeps it on). Must run before GTK or any thread starts.
+/// Turns WebKit's accelerated compositing off, unless the user chose `WEBKIT_DISABLE_COMPOSITING_MODE` themselves
+/// (`=0` keeps it on). Call it first in `main`, while the process has one thread: WebKit reads the variable when the
+/// first web view is created.
 ///
 /// Kontor's pages are static documents: without compositing WebKit paints them on the CPU into one backing store
 /// instead of GL layers through Mesa's software rasteriser (no GPU under Xvfb, and on many desktops). Measured with
 /// `make bench` (release build, 1M vault, same minutes): the web process' PSS falls from 206 MB to 118 MB, and the
-/// first frame (which waits for the compositor's setup) comes ~300 ms sooner. The variable can only be set before
-/// WebKit reads it, and the standard library's `set_var` is unsafe once threads may run (this workspace forbids
-/// `unsafe`), hence the `exec`; WebKit's policy setting would be too late (see [`configure_webview`]).
+/// frame with the overview starts ~190 ms after it is rendered instead of ~380 ms (the compositor's setup).
+///
+/// `std::env::set_var` is `unsafe` (another thread may read the environment meanwhile) and this workspace forbids
+/// `unsafe`; GLib's `g_setenv` is the same C call behind a safe binding, sound here because no other thread exists
+/// yet. Starting the process again with the variable (`exec`) worked too but costs ~120 ms of loading the binary
+/// and its libraries a second time; WebKit's policy setting would be too late (see [`configure_webview`]).
 #[cfg(target_os = "linux")]
 pub fn without_accelerated_compositing() {
-    use std::os::unix::process::CommandExt as _;
     if std::env::var_os(DISABLE_COMPOSITING_ENV).is_some() {
         return;
     }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let mut args = std::env::args_os();
-    let mut command = std::process::Command::new(exe);
-    if let Some(arg0) = args.next() {
-        command.arg0(arg0);
+    if let Err(err) = webkit2gtk::glib::setenv(DISABLE_COMPOSITING_ENV, "1", false) {
+        tracing::warn!("accelerated compositing stays on: {err}");
     }
-    // `exec` returns only when it failed; Kontor then runs on with compositing as WebKit chooses.
-    let _failed = command.args(args).env(DISABLE_COMPOSITING_ENV, "1").exec();
 }
 
 /// Applies the webview settings chosen for memory (see [`configure_webview`] on Linux).

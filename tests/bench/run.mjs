@@ -204,6 +204,32 @@ function treePss(root) {
   return members;
 }
 
+/** What each cold-start step of the timeline means (src-tauri/src/startup.rs, ui/src/lib/app/startupMarks.ts). */
+const STEP_MEANINGS = {
+  process: "main() entered",
+  setup: "Tauri's setup hook: GTK is up, the window and its webview are being created",
+  "setup-done": "the window exists and the event loop is free",
+  "vault-open": "the vault opened on its own thread",
+  "ui-navigation": "the webview's page load started (the web process is up)",
+  "ui-html-received": "index.html received",
+  "ui-script-received": "the script bundle received",
+  "ui-css-received": "the style sheet received",
+  "ui-dom-interactive": "the HTML parsed",
+  "ui-script": "the bundle's code runs (parsed and its modules evaluated)",
+  "ui-mount": "the backend is chosen, the app is mounted",
+  "ui-mounted": "the app's first DOM (the loading screen) built",
+  "ui-first-paint": "WebKit's first paint",
+  "ui-first-contentful-paint": "WebKit's first paint with content (the loading screen or the overview)",
+  "ui-listening": "the UI listens for callbacks and drained the waiting ones",
+  "status-asked": "the UI asked for the vault's state",
+  "ui-status-received": "the vault's state arrived in the UI",
+  "overview-answered": "the overview's data left the core",
+  "ui-overview-received": "the overview's data arrived in the UI",
+  "ui-overview-rendered": "the overview's DOM built",
+  "ui-frame": "the next animation frame began (its paint follows)",
+  "ui-painted": "that frame painted: the end mark",
+};
+
 /** Starts the release app (or `bin`) on `dataDir` and waits for its first painted overview; returns ms and the PSS. */
 async function appRun(dataDir, i, bin = APP) {
   const name = `bench-app-${process.pid}-${i}`;
@@ -449,14 +475,13 @@ function render({ host, read, ingest, seed, open, apps, bundles, minutes }) {
   if (stepNames.length) {
     const order = (step) => stats(apps.map((a) => a.steps[step]).filter(Number.isFinite)).median;
     stepNames.sort((a, b) => order(a) - order(b));
-    p("Where the cold start's time goes: each step's first mark after the process was spawned (median, ms):");
-    p("`process` main() entered, `setup` Tauri's setup hook, `setup-done` the window exists and the event loop is free,");
-    p("`vault-open` the vault opened on its own thread, `status-asked` the UI's script asked for the vault's state,");
-    p("`overview-answered` the overview's data left the core, then the first paint.");
+    p("Where the cold start's time goes: each step's first mark after the process was spawned (median, ms; `ui-`");
+    p("steps are the UI's own, src/lib/app/startupMarks.ts):");
     p();
-    p(`| ${stepNames.join(" | ")} | first paint |`);
-    p(`|${stepNames.map(() => "---:|").join("")}---:|`);
-    p(`| ${stepNames.map((st) => fmt(order(st))).join(" | ")} | ${fmt(paint.median)} |`);
+    p("| step | ms | what |");
+    p("|---|---:|---|");
+    for (const st of stepNames) p(`| \`${st}\` | ${fmt(order(st))} | ${STEP_MEANINGS[st] ?? ""} |`);
+    p(`| first paint | ${fmt(paint.median)} | the end mark (\`ui-painted\`) |`);
     p();
   }
 

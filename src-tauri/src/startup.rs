@@ -104,12 +104,17 @@ pub fn open_vault(app: &AppHandle, kontor: Arc<Kontor>) {
     }
 }
 
-/// WebKitGTK's switch for accelerated compositing, read once when its first web view starts.
+/// WebKitGTK's switch for accelerated compositing, read once when its first web view starts (any value turns
+/// compositing off, `0` too).
 #[cfg(target_os = "linux")]
 const DISABLE_COMPOSITING_ENV: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
 
-/// Turns WebKit's accelerated compositing off, unless the user chose `WEBKIT_DISABLE_COMPOSITING_MODE` themselves
-/// (`=0` keeps it on). Call it first in `main`, while the process has one thread: WebKit reads the variable when the
+/// Set (to anything), Kontor leaves accelerated compositing as WebKit chooses.
+#[cfg(target_os = "linux")]
+pub const KEEP_COMPOSITING_ENV: &str = "KONTOR_ACCELERATED_COMPOSITING";
+
+/// Turns WebKit's accelerated compositing off, unless the user set `WEBKIT_DISABLE_COMPOSITING_MODE` themselves or
+/// asked to keep it ([`KEEP_COMPOSITING_ENV`]). Call it first in `main`, while the process has one thread: WebKit reads the variable when the
 /// first web view is created.
 ///
 /// Kontor's pages are static documents: without compositing WebKit paints them on the CPU into one backing store
@@ -123,7 +128,7 @@ const DISABLE_COMPOSITING_ENV: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
 /// and its libraries a second time; WebKit's policy setting would be too late (see [`configure_webview`]).
 #[cfg(target_os = "linux")]
 pub fn without_accelerated_compositing() {
-    if std::env::var_os(DISABLE_COMPOSITING_ENV).is_some() {
+    if std::env::var_os(DISABLE_COMPOSITING_ENV).is_some() || std::env::var_os(KEEP_COMPOSITING_ENV).is_some() {
         return;
     }
     if let Err(err) = webkit2gtk::glib::setenv(DISABLE_COMPOSITING_ENV, "1", false) {

@@ -476,7 +476,7 @@ function render({ host, read, ingest, seed, open, apps, bundles, minutes }) {
     const order = (step) => stats(apps.map((a) => a.steps[step]).filter(Number.isFinite)).median;
     stepNames.sort((a, b) => order(a) - order(b));
     p("Where the cold start's time goes: each step's first mark after the process was spawned (median, ms; `ui-`");
-    p("steps are the UI's own, src/lib/app/startupMarks.ts):");
+    p("steps are the UI's own, ui/src/lib/app/startupMarks.ts):");
     p();
     p("| step | ms | what |");
     p("|---|---:|---|");

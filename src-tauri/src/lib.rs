@@ -78,6 +78,8 @@ pub(crate) fn vault_opened(app: &AppHandle) {
 
 /// Starts the app. Errors during setup are shown by the UI (the vault status), not by panicking.
 pub fn run() {
+    #[cfg(target_os = "linux")]
+    startup::without_accelerated_compositing();
     startup::mark("process");
     let data_dir = match data_dir_argument().map_or_else(kontor_core::paths::data_dir, Ok) {
         Ok(dir) => dir,

@@ -30,6 +30,33 @@ pub fn mark(step: &str) {
     }
 }
 
+/// One step of the UI's own startup (its wall clock: `performance.timeOrigin + performance.now()`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UiMark {
+    pub step: String,
+    pub unix_ms: f64,
+}
+
+/// Prints the UI's marks as steps `ui-<step>` of the timeline (only under [`REPORT_FIRST_PAINT_ENV`]).
+#[expect(clippy::print_stdout, reason = "make bench reads the timeline from the app's output")]
+pub fn ui_marks(marks: &[UiMark]) {
+    if std::env::var_os(REPORT_FIRST_PAINT_ENV).is_none() {
+        return;
+    }
+    for mark in marks {
+        let step: String = mark
+            .step
+            .chars()
+            .take(40)
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect();
+        if mark.unix_ms.is_finite() && mark.unix_ms > 0.0 {
+            println!("KONTOR_STARTUP ui-{step} unix_ms={:.0}", mark.unix_ms);
+        }
+    }
+}
+
 /// The first paint, the benchmark's end mark: `KONTOR_FIRST_PAINT unix_ms=<wall clock>`.
 #[expect(clippy::print_stdout, reason = "make bench reads the first paint from the app's output")]
 pub fn painted() {
@@ -77,6 +104,38 @@ pub fn open_vault(app: &AppHandle, kontor: Arc<Kontor>) {
     }
 }
 
+/// WebKitGTK's switch for accelerated compositing, read once when its first web view starts (any value turns
+/// compositing off, `0` too).
+#[cfg(target_os = "linux")]
+const DISABLE_COMPOSITING_ENV: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+
+/// Set (to anything), Kontor leaves accelerated compositing as WebKit chooses.
+#[cfg(target_os = "linux")]
+pub const KEEP_COMPOSITING_ENV: &str = "KONTOR_ACCELERATED_COMPOSITING";
+
+/// Turns WebKit's accelerated compositing off, unless the user set `WEBKIT_DISABLE_COMPOSITING_MODE` themselves or
+/// asked to keep it ([`KEEP_COMPOSITING_ENV`]). Call it first in `main`, while the process has one thread: WebKit reads the variable when the
+/// first web view is created.
+///
+/// Kontor's pages are static documents: without compositing WebKit paints them on the CPU into one backing store
+/// instead of GL layers through Mesa's software rasteriser (no GPU under Xvfb, and on many desktops). Measured with
+/// `make bench` (release build, 1M vault, same minutes): the web process' PSS falls from 206 MB to 118 MB, and the
+/// frame with the overview starts ~190 ms after it is rendered instead of ~380 ms (the compositor's setup).
+///
+/// `std::env::set_var` is `unsafe` (another thread may read the environment meanwhile) and this workspace forbids
+/// `unsafe`; GLib's `g_setenv` is the same C call behind a safe binding, sound here because no other thread exists
+/// yet. Starting the process again with the variable (`exec`) worked too but costs ~120 ms of loading the binary
+/// and its libraries a second time; WebKit's policy setting would be too late (see [`configure_webview`]).
+#[cfg(target_os = "linux")]
+pub fn without_accelerated_compositing() {
+    if std::env::var_os(DISABLE_COMPOSITING_ENV).is_some() || std::env::var_os(KEEP_COMPOSITING_ENV).is_some() {
+        return;
+    }
+    if let Err(err) = webkit2gtk::glib::setenv(DISABLE_COMPOSITING_ENV, "1", false) {
+        tracing::warn!("accelerated compositing stays on: {err}");
+    }
+}
+
 /// Applies the webview settings chosen for memory (see [`configure_webview`] on Linux).
 pub fn configure_window(app: &AppHandle) {
     #[cfg(target_os = "linux")]
@@ -92,9 +151,9 @@ pub fn configure_window(app: &AppHandle) {
 /// WebKitGTK settings that cost no feature Kontor uses, measured with `make bench` (PSS after the
 /// first overview, app + WebKit processes): the smallest cache model (one local page: no memory
 /// cache of other documents), and no back/forward page cache (there is no navigation).
-/// Accelerated compositing stays as WebKit chooses: its policy can only be set here, after the
-/// webview started loading, and changing it then replaces the page's web process, which WebDriver
-/// (and with it every window test) loses track of.
+/// Accelerated compositing is switched off before GTK starts ([`without_accelerated_compositing`]): its policy
+/// could only be set here, after the webview started loading, and changing it then replaces the page's web
+/// process, which WebDriver (and with it every window test) loses track of.
 #[cfg(target_os = "linux")]
 fn configure_webview(webview: &webkit2gtk::WebView) {
     use webkit2gtk::{CacheModel, SettingsExt as _, WebContextExt as _, WebViewExt};

@@ -204,11 +204,37 @@ function treePss(root) {
   return members;
 }
 
-/** Starts the release app on `dataDir` and waits for its first painted overview; returns ms and the PSS. */
-async function appRun(dataDir, i) {
+/** What each cold-start step of the timeline means (src-tauri/src/startup.rs, ui/src/lib/app/startupMarks.ts). */
+const STEP_MEANINGS = {
+  process: "main() entered",
+  setup: "Tauri's setup hook: GTK is up, the window and its webview are being created",
+  "setup-done": "the window exists and the event loop is free",
+  "vault-open": "the vault opened on its own thread",
+  "ui-navigation": "the webview's page load started (the web process is up)",
+  "ui-html-received": "index.html received",
+  "ui-script-received": "the script bundle received",
+  "ui-css-received": "the style sheet received",
+  "ui-dom-interactive": "the HTML parsed",
+  "ui-script": "the bundle's code runs (parsed and its modules evaluated)",
+  "ui-mount": "the backend is chosen, the app is mounted",
+  "ui-mounted": "the app's first DOM (the loading screen) built",
+  "ui-first-paint": "WebKit's first paint",
+  "ui-first-contentful-paint": "WebKit's first paint with content (the loading screen or the overview)",
+  "ui-listening": "the UI listens for callbacks and drained the waiting ones",
+  "status-asked": "the UI asked for the vault's state",
+  "ui-status-received": "the vault's state arrived in the UI",
+  "overview-answered": "the overview's data left the core",
+  "ui-overview-received": "the overview's data arrived in the UI",
+  "ui-overview-rendered": "the overview's DOM built",
+  "ui-frame": "the next animation frame began (its paint follows)",
+  "ui-painted": "that frame painted: the end mark",
+};
+
+/** Starts the release app (or `bin`) on `dataDir` and waits for its first painted overview; returns ms and the PSS. */
+async function appRun(dataDir, i, bin = APP) {
   const name = `bench-app-${process.pid}-${i}`;
   const t0 = Date.now();
-  const app = spawnGroup(APP, ["--data-dir", dataDir], { name, env: { ...process.env, KONTOR_REPORT_FIRST_PAINT: "1" } });
+  const app = spawnGroup(bin, ["--data-dir", dataDir], { name, env: { ...process.env, KONTOR_REPORT_FIRST_PAINT: "1" } });
   try {
     const deadline = Date.now() + 120_000;
     let painted;
@@ -256,7 +282,31 @@ function bundles() {
   return found;
 }
 
+/**
+ * `KONTOR_BENCH_ONLY=app KONTOR_BENCH_VAULT=<seeded vault, its key in this session's keyring>`: only the app's cold
+ * starts, of each binary in `KONTOR_BENCH_APPS` (default the release app) in turn, so a before/after pair shares
+ * the same minutes; prints each binary's timeline and PSS medians instead of writing BENCHMARKS.md.
+ */
+async function appOnly(vault) {
+  const bins = (process.env.KONTOR_BENCH_APPS ?? APP).split(/\s+/).filter(Boolean);
+  const runs = new Map(bins.map((bin) => [bin, []]));
+  for (let i = 0; i < RUNS; i++) for (const bin of bins) runs.get(bin).push(await appRun(vault, `${i}-${bins.indexOf(bin)}`, bin));
+  for (const [bin, apps] of runs) {
+    const steps = [...new Set(apps.flatMap((a) => Object.keys(a.steps)))];
+    const median = (values) => stats(values.filter(Number.isFinite)).median;
+    steps.sort((a, b) => median(apps.map((x) => x.steps[a])) - median(apps.map((x) => x.steps[b])));
+    const pss = apps.map((a) => a.members.reduce((sum, m) => sum + m.pssKb, 0) / 1024);
+    process.stdout.write(`${bin}\n  first paint ${spread(stats(apps.map((a) => a.firstPaintMs)))} ms; PSS ${spread(stats(pss), 1)} MB\n`);
+    for (const comm of new Set(apps.flatMap((a) => a.members.map((m) => m.comm)))) {
+      const each = apps.map((a) => a.members.filter((m) => m.comm === comm).reduce((sum, m) => sum + m.pssKb, 0) / 1024);
+      process.stdout.write(`  ${comm} ${spread(stats(each), 1)} MB\n`);
+    }
+    for (const step of steps) process.stdout.write(`  ${step.padEnd(28)} ${fmt(median(apps.map((a) => a.steps[step])))}\n`);
+  }
+}
+
 async function main() {
+  if (process.env.KONTOR_BENCH_ONLY === "app") return appOnly(process.env.KONTOR_BENCH_VAULT);
   for (const bin of [CLI, APP, READ_BENCH, INGEST_BENCH]) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run make bench (it builds it)`);
   }
@@ -424,14 +474,13 @@ function render({ host, read, ingest, seed, open, apps, bundles, minutes }) {
   if (stepNames.length) {
     const order = (step) => stats(apps.map((a) => a.steps[step]).filter(Number.isFinite)).median;
     stepNames.sort((a, b) => order(a) - order(b));
-    p("Where the cold start's time goes: each step's first mark after the process was spawned (median, ms):");
-    p("`process` main() entered, `setup` Tauri's setup hook, `setup-done` the window exists and the event loop is free,");
-    p("`vault-open` the vault opened on its own thread, `status-asked` the UI's script asked for the vault's state,");
-    p("`overview-answered` the overview's data left the core, then the first paint.");
+    p("Where the cold start's time goes: each step's first mark after the process was spawned (median, ms; `ui-`");
+    p("steps are the UI's own, ui/src/lib/app/startupMarks.ts):");
     p();
-    p(`| ${stepNames.join(" | ")} | first paint |`);
-    p(`|${stepNames.map(() => "---:|").join("")}---:|`);
-    p(`| ${stepNames.map((st) => fmt(order(st))).join(" | ")} | ${fmt(paint.median)} |`);
+    p("| step | ms | what |");
+    p("|---|---:|---|");
+    for (const st of stepNames) p(`| \`${st}\` | ${fmt(order(st))} | ${STEP_MEANINGS[st] ?? ""} |`);
+    p(`| first paint | ${fmt(paint.median)} | the end mark (\`ui-painted\`) |`);
     p();
   }
 

@@ -155,13 +155,28 @@ export class Session {
     return this.cmd("POST", "/execute/sync", { script, args });
   }
 
-  /** Saves a PNG under target/e2e/, after two animation frames so the DOM change is painted. */
+  /**
+   * Saves a PNG under target/e2e/, after two animation frames so the DOM change is painted. WebKitWebDriver takes
+   * it after WebKit's next presentation update, and without accelerated compositing (the app turns it off,
+   * src-tauri/src/startup.rs) a page at rest makes none: the screenshot would wait forever. An invisible change
+   * (a transparent outline toggled every 50 ms) keeps updates coming until the screenshot is taken.
+   */
   async screenshot(name) {
     await this.cmd("POST", "/execute/async", {
       script: "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
       args: [],
     });
-    const png = await this.cmd("GET", "/screenshot");
+    await this.execute(
+      "const root = document.documentElement; window.__kontorRepaint ??= setInterval(() => { root.style.outline = root.style.outline ? '' : '1px solid transparent'; }, 50);",
+    );
+    let png;
+    try {
+      png = await this.cmd("GET", "/screenshot");
+    } finally {
+      await this.execute(
+        "clearInterval(window.__kontorRepaint); window.__kontorRepaint = undefined; document.documentElement.style.outline = '';",
+      ).catch(() => undefined);
+    }
     mkdirSync(SHOTS, { recursive: true });
     const file = join(SHOTS, `${name}.png`);
     writeFileSync(file, Buffer.from(png, "base64"));

@@ -1,3 +1,4 @@
+import { markStartup } from './lib/app/startupMarks';
 import { mount } from 'svelte';
 import './app.css';
 import App from './App.svelte';
@@ -5,6 +6,7 @@ import { applyTheme, cachedPreferences, resolveLocale } from './lib/app/appearan
 import { createBackend } from './lib/backend';
 import { detectLocale } from './lib/i18n';
 
+markStartup('script');
 const target = document.getElementById('app');
 if (!target) throw new Error('#app missing from index.html');
 
@@ -16,4 +18,6 @@ document.documentElement.lang = locale;
 applyTheme(preferences.theme);
 
 const backend = await createBackend();
+markStartup('mount');
 mount(App, { target, props: { backend, locale, systemLocale, preferences } });
+markStartup('mounted');

@@ -11,8 +11,10 @@ pub fn overview(kontor: KontorState<'_>) -> Result<Overview, KontorError> {
     overview
 }
 
-/// The UI calls this once, two animation frames after the overview's data was first rendered.
+/// The UI calls this once, two animation frames after the overview's data was first rendered,
+/// with its own startup marks (printed as `ui-<step>` steps of the timeline).
 #[tauri::command]
-pub fn overview_painted() {
+pub fn overview_painted(marks: Vec<startup::UiMark>) {
+    startup::ui_marks(&marks);
     startup::painted();
 }

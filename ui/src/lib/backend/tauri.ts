@@ -38,6 +38,7 @@ import {
   type TransactionQuery,
 } from './types';
 import type { Locale } from '../i18n/types';
+import type { StartupMark } from '../app/startupMarks';
 
 /** A channel for one job's progress (ignored when nobody listens). */
 function progress(handler: ProgressHandler | undefined): Channel<FlowUpdate> {
@@ -99,8 +100,8 @@ export class TauriBackend implements Backend {
     return this.call('overview', {});
   }
 
-  async overviewPainted(): Promise<void> {
-    await this.call('overview_painted', {});
+  async overviewPainted(marks: StartupMark[]): Promise<void> {
+    await this.call('overview_painted', { marks });
   }
 
   async transactions(query: TransactionQuery): Promise<TransactionPage> {

@@ -23,6 +23,7 @@ import type {
   TransactionQuery as CoreTransactionQuery,
 } from '../../bindings';
 import type { Locale } from '../i18n/types';
+import type { StartupMark } from '../app/startupMarks';
 
 export type Unsubscribe = () => void;
 
@@ -167,7 +168,8 @@ export interface Backend {
    * Tells the shell the first overview is on screen (called once, two frames after it rendered); the app prints
    * a timestamp for `make bench` when KONTOR_REPORT_FIRST_PAINT is set, and does nothing otherwise.
    */
-  overviewPainted(): Promise<void>;
+  /** The first overview was painted; `marks` are the UI's startup timeline. */
+  overviewPainted(marks: StartupMark[]): Promise<void>;
 
   // Transactions
   /** One keyset page of the filtered list, with the count and exact sum of the whole filtered set. */
@@ -258,7 +260,7 @@ export interface Commands {
   preferences: { args: Record<string, never>; result: Preferences };
   set_preferences: { args: { preferences: Preferences }; result: Preferences };
   overview: { args: Record<string, never>; result: Overview };
-  overview_painted: { args: Record<string, never>; result: null };
+  overview_painted: { args: { marks: StartupMark[] }; result: null };
   provider_configs: { args: Record<string, never>; result: ProviderConfigSummary[] };
   add_provider_config: { args: { config: NewProviderConfig }; result: ProviderConfigSummary };
   start_finx_link: { args: { request: StartFinxLink; onProgress: ProgressChannel }; result: FlowUpdate };

@@ -230,6 +230,17 @@ const STEP_MEANINGS = {
   "ui-painted": "that frame painted: the end mark",
 };
 
+/** PSS in MB of one app run's processes, or of those named `comm` only. */
+const pssMb = (app, comm) =>
+  app.members.filter((m) => comm === undefined || m.comm === comm).reduce((sum, m) => sum + m.pssKb, 0) / 1024;
+
+/** The timeline's steps of several app runs, ordered by their median time, and that median. */
+function stepsInOrder(apps) {
+  const at = (step) => stats(apps.map((a) => a.steps?.[step]).filter(Number.isFinite)).median;
+  const steps = [...new Set(apps.flatMap((a) => Object.keys(a.steps ?? {})))].sort((a, b) => at(a) - at(b));
+  return { steps, at };
+}
+
 /** Starts the release app (or `bin`) on `dataDir` and waits for its first painted overview; returns ms and the PSS. */
 async function appRun(dataDir, i, bin = APP) {
   const name = `bench-app-${process.pid}-${i}`;
@@ -292,16 +303,13 @@ async function appOnly(vault) {
   const runs = new Map(bins.map((bin) => [bin, []]));
   for (let i = 0; i < RUNS; i++) for (const bin of bins) runs.get(bin).push(await appRun(vault, `${i}-${bins.indexOf(bin)}`, bin));
   for (const [bin, apps] of runs) {
-    const steps = [...new Set(apps.flatMap((a) => Object.keys(a.steps)))];
-    const median = (values) => stats(values.filter(Number.isFinite)).median;
-    steps.sort((a, b) => median(apps.map((x) => x.steps[a])) - median(apps.map((x) => x.steps[b])));
-    const pss = apps.map((a) => a.members.reduce((sum, m) => sum + m.pssKb, 0) / 1024);
+    const { steps, at } = stepsInOrder(apps);
+    const pss = apps.map((a) => pssMb(a));
     process.stdout.write(`${bin}\n  first paint ${spread(stats(apps.map((a) => a.firstPaintMs)))} ms; PSS ${spread(stats(pss), 1)} MB\n`);
     for (const comm of new Set(apps.flatMap((a) => a.members.map((m) => m.comm)))) {
-      const each = apps.map((a) => a.members.filter((m) => m.comm === comm).reduce((sum, m) => sum + m.pssKb, 0) / 1024);
-      process.stdout.write(`  ${comm} ${spread(stats(each), 1)} MB\n`);
+      process.stdout.write(`  ${comm} ${spread(stats(apps.map((a) => pssMb(a, comm))), 1)} MB\n`);
     }
-    for (const step of steps) process.stdout.write(`  ${step.padEnd(28)} ${fmt(median(apps.map((a) => a.steps[step])))}\n`);
+    for (const step of steps) process.stdout.write(`  ${step.padEnd(28)} ${fmt(at(step))}\n`);
   }
 }
 
@@ -448,7 +456,7 @@ function render({ host, read, ingest, seed, open, apps, bundles, minutes }) {
   );
   p();
   const paint = stats(apps.map((a) => a.firstPaintMs));
-  const pss = stats(apps.map((a) => a.members.reduce((sum, m) => sum + m.pssKb, 0) / 1024));
+  const pss = stats(apps.map((a) => pssMb(a)));
   const argon = open.passphrase.median - open.keyring.median;
   p("| what | median (min–max) | goal |");
   p("|---|---|---|");
@@ -462,18 +470,15 @@ function render({ host, read, ingest, seed, open, apps, bundles, minutes }) {
   p();
   const processes = [...new Set(apps.flatMap((a) => a.members.map((m) => m.comm)))].sort();
   if (processes.length) {
-    const pssOf = (a, comm) => a.members.filter((m) => m.comm === comm).reduce((sum, m) => sum + m.pssKb, 0) / 1024;
     p("Its memory by process (PSS, MB; the app's WebKit settings are in src-tauri/src/startup.rs):");
     p();
     p("| process | median (min–max) |");
     p("|---|---|");
-    for (const comm of processes) p(`| ${comm} | ${spread(stats(apps.map((a) => pssOf(a, comm))), 1)} |`);
+    for (const comm of processes) p(`| ${comm} | ${spread(stats(apps.map((a) => pssMb(a, comm))), 1)} |`);
     p();
   }
-  const stepNames = [...new Set(apps.flatMap((a) => Object.keys(a.steps ?? {})))];
+  const { steps: stepNames, at: order } = stepsInOrder(apps);
   if (stepNames.length) {
-    const order = (step) => stats(apps.map((a) => a.steps[step]).filter(Number.isFinite)).median;
-    stepNames.sort((a, b) => order(a) - order(b));
     p("Where the cold start's time goes: each step's first mark after the process was spawned (median, ms; `ui-`");
     p("steps are the UI's own, ui/src/lib/app/startupMarks.ts):");
     p();

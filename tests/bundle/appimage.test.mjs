@@ -24,7 +24,7 @@ const HOST_LIBS = "/usr/lib/x86_64-linux-gnu/";
 // session's arguments (the runtime passes them on through AppRun to the app).
 process.env.KONTOR_APP_BIN = APPIMAGE;
 const { Session, SHOTS } = await import("../webdriver/driver.mjs");
-const { spawnGroup, endGroup, logPath } = await import("../webdriver/processes.mjs");
+const { kontorHandler, xdgOpen } = await import("./desktop.mjs");
 
 /** Processes started from this AppImage (the runtime sets APPIMAGE in their environment): pid → exe. */
 function imageProcesses() {
@@ -204,17 +204,10 @@ test("the app registers the AppImage for kontor:// and xdg-open hands an address
   const entry = readFileSync(handlerEntry(), "utf8");
   assert.match(entry, new RegExp(`^Exec=${APPIMAGE.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} %u$`, "m"), "Exec names the AppImage, not its mount");
   assert.match(entry, /^MimeType=x-scheme-handler\/kontor$/m);
-  const handler = execFileSync("xdg-mime", ["query", "default", "x-scheme-handler/kontor"], { encoding: "utf8" }).trim();
+  const handler = kontorHandler();
   assert.equal(handler, `${images[0]}-handler.desktop`);
 
-  const name = `appimage-xdg-open-${Date.now()}`;
-  const opener = spawnGroup("xdg-open", ["kontor://sca-callback?state=x"], { name });
-  try {
-    const code = await new Promise((done) => opener.on("exit", (c) => done(c)));
-    assert.equal(code, 0, readFileSync(logPath(name), "utf8"));
-  } finally {
-    await endGroup(opener);
-  }
+  await xdgOpen("kontor://sca-callback?state=x", `appimage-xdg-open-${Date.now()}`);
   // A second Kontor started from the AppImage handed the address to the first and ended; no pending flow has
   // state "x", so the running window says the link was refused.
   await session.waitFor('[data-testid="overview-notice"][data-kind="callback-refused"]', 30_000);

@@ -20,7 +20,7 @@ const SUDO = (process.env.KONTOR_SUDO ?? "").trim();
 // driver.mjs reads the app's path when it is loaded: the installed one, not the build's.
 process.env.KONTOR_APP_BIN = INSTALLED_APP;
 const { Session } = await import("../webdriver/driver.mjs");
-const { spawnGroup, endGroup, logPath } = await import("../webdriver/processes.mjs");
+const { kontorHandler, xdgOpen } = await import("./desktop.mjs");
 
 function asRoot(command, args) {
   const [program, rest] = SUDO ? [SUDO, [command, ...args]] : [command, args];
@@ -56,7 +56,7 @@ test("the package installs the app, the CLI and a desktop entry for the kontor s
   assert.match(entry, /^MimeType=.*x-scheme-handler\/kontor;?/m);
   assert.match(execFileSync(INSTALLED_CLI, ["--version"], { encoding: "utf8" }), /^kontor \d+\.\d+\.\d+/);
   // A desktop that never ran Kontor (the session's XDG directories are empty) already knows the handler.
-  const handler = execFileSync("xdg-mime", ["query", "default", "x-scheme-handler/kontor"], { encoding: "utf8" }).trim();
+  const handler = kontorHandler();
   assert.equal(handler, "Kontor.desktop");
 });
 
@@ -77,17 +77,10 @@ test("xdg-open hands a kontor:// address to the running app through the installe
   assert.ok(data && config && data.startsWith("/tmp/"), "a private desktop session (desktop-session.sh)");
   rmSync(join(data, "applications"), { recursive: true, force: true });
   rmSync(join(config, "mimeapps.list"), { force: true });
-  const handler = execFileSync("xdg-mime", ["query", "default", "x-scheme-handler/kontor"], { encoding: "utf8" }).trim();
+  const handler = kontorHandler();
   assert.equal(handler, "Kontor.desktop");
 
-  const name = `bundle-xdg-open-${Date.now()}`;
-  const opener = spawnGroup("xdg-open", ["kontor://sca-callback?state=x"], { name });
-  try {
-    const code = await new Promise((done) => opener.on("exit", (c) => done(c)));
-    assert.equal(code, 0, readFileSync(logPath(name), "utf8"));
-  } finally {
-    await endGroup(opener);
-  }
+  await xdgOpen("kontor://sca-callback?state=x", `bundle-xdg-open-${Date.now()}`);
   // The second Kontor handed the address to the first and ended; no pending flow has state "x", so the
   // running window says the link was refused.
   await session.waitFor('[data-testid="overview-notice"][data-kind="callback-refused"]', 30_000);

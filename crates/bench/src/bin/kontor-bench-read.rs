@@ -31,7 +31,7 @@ use kontor_core::domain::{AccountId, TransactionId};
 use kontor_core::seed::{self, SeedSpec};
 use kontor_core::store::transactions::{Keyset, Statement, TransactionFilter};
 use kontor_core::store::{Store, migrations};
-use kontor_core::vault::{OsKeyring, SecretStore, VaultKey, VaultPaths};
+use kontor_core::vault::{self, OsKeyring, VaultKey, VaultPaths};
 use rusqlite::{Connection, params_from_iter};
 
 const PAGE: u32 = 50;
@@ -114,12 +114,7 @@ fn fill(rows: u64, dir: &Path, until: NaiveDate) -> Result<(PathBuf, VaultKey, O
 /// The vault `kontor --data-dir <data_dir> dev seed` filled: its file and its key from the keyring.
 fn seeded(data_dir: &Path) -> Result<(PathBuf, VaultKey), String> {
     let paths = VaultPaths::new(data_dir);
-    let meta = paths.read_meta().map_err(fail("seeded vault"))?.ok_or("no vault in the --seeded directory")?;
-    let stored = OsKeyring::default()
-        .get(&meta.keyring_entry_name())
-        .map_err(fail("keyring"))?
-        .ok_or("the seeded vault's key is not in the keyring")?;
-    let key = VaultKey::from_hex(&stored).ok_or("the keyring holds no vault key for the seeded vault")?;
+    let key = vault::key_from_keyring(&paths, &OsKeyring::default()).map_err(fail("seeded vault"))?;
     Ok((paths.database(), key))
 }
 

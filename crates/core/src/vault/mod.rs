@@ -30,6 +30,6 @@ pub use key::VaultKey;
 pub use keyring::{OsKeyring, SecretStore, SecretStoreError};
 pub use meta::{Argon2Params, KeySource, VaultMeta};
 pub use open::{
-    VaultPaths, create_with_keyring, create_with_passphrase, finish_interrupted_start, open_with_keyring, rekey,
-    unlock_with_passphrase,
+    VaultPaths, create_with_keyring, create_with_passphrase, finish_interrupted_start, key_from_keyring,
+    open_with_keyring, rekey, unlock_with_passphrase,
 };

@@ -299,6 +299,17 @@ fn validate_passphrase(passphrase: &SecretString) -> Result<()> {
 pub fn open_with_keyring(paths: &VaultPaths, keyring: &dyn SecretStore) -> Result<Store> {
     finish_interrupted_start(paths, Some(keyring))?;
     let meta = require_meta(paths)?;
+    let key = keyring_key(&meta, keyring)?;
+    open_checked(paths, &meta, &key)
+}
+
+/// The key a keyring vault is opened with, from the keyring (for tools that open the database file
+/// themselves, such as the read benchmark's `ATTACH … KEY`); the errors of [`open_with_keyring`].
+pub fn key_from_keyring(paths: &VaultPaths, keyring: &dyn SecretStore) -> Result<VaultKey> {
+    keyring_key(&require_meta(paths)?, keyring)
+}
+
+fn keyring_key(meta: &VaultMeta, keyring: &dyn SecretStore) -> Result<VaultKey> {
     if meta.key_source == KeySource::Passphrase {
         return Err(KontorError::new(ErrorCode::PassphraseRequired, "Enter your passphrase to unlock Kontor."));
     }
@@ -309,8 +320,7 @@ pub fn open_with_keyring(paths: &VaultPaths, keyring: &dyn SecretStore) -> Resul
             "The key for this vault is missing from your system keyring. Restore the keyring from a backup, or reset Kontor to start over; the vault was not changed.",
         ));
     };
-    let key = VaultKey::from_hex(&stored).ok_or_else(wrong_key)?;
-    open_checked(paths, &meta, &key)
+    VaultKey::from_hex(&stored).ok_or_else(wrong_key)
 }
 
 /// Opens an existing passphrase-protected vault.
